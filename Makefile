@@ -24,11 +24,12 @@ test: lint unit pscheck sanity integration molecule changelog
 
 venv: $(STAMP)
 
-$(STAMP): requirements.txt requirements-test.txt scripts/find-python
+$(STAMP): requirements.txt requirements-test.txt scripts/find-python tests/simulator/pyproject.toml
 	@python=$$(scripts/find-python) || exit 1; \
 	  [ -x $(BIN)/python ] || $$python -m venv $(VENV); \
 	  $(BIN)/python -m pip install --quiet --upgrade pip; \
-	  $(BIN)/python -m pip install --quiet -r requirements-test.txt
+	  $(BIN)/python -m pip install --quiet -r requirements-test.txt && \
+	  $(BIN)/python -m pip install --quiet -e tests/simulator
 	mkdir -p $(dir $(COLLECTION_LINK))
 	ln -sfn $(CURDIR) $(COLLECTION_LINK)
 	touch $(STAMP)

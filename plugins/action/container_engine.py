@@ -1,0 +1,175 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Controller side of container_engine: validate, plan, then let the .ps1 carry out the plan.
+
+One ``container_host_info`` run reads the host; the pin and the daemon.json
+are validated here (nothing reaches the host when they are refused); the
+steps are planned here (install only when the version differs, write
+daemon.json and restart only when its canonical text differs); the module
+only carries them out.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ansible.plugins.action import ActionBase
+
+from ansible_collections.trustbound.wincontainers.plugins.plugin_utils import (
+    daemon_config,
+    engine_release,
+    host_facts,
+)
+
+INFO_MODULE = "trustbound.wincontainers.container_host_info"
+# One module per runtime: containerd (with nerdctl) gets its own entry here.
+RUNTIME_MODULES = {"docker": "trustbound.wincontainers.container_engine"}
+DEFAULT_CACHE_DIR = "C:\\ProgramData\\wincontainers\\downloads"
+
+ARGUMENT_SPEC = {
+    "runtime": {"type": "str", "choices": list(engine_release.RUNTIMES), "default": "docker"},
+    "version": {"type": "str", "required": True},
+    "url": {"type": "str"},
+    "checksum": {"type": "str", "required": True},
+    "cache_dir": {"type": "str", "default": DEFAULT_CACHE_DIR},
+    "daemon_config": {"type": "dict"},
+    "require_hyperv_isolation": {"type": "bool", "default": False},
+}
+
+
+def plan_steps(engine: dict[str, Any], version: str, desired_config: dict[str, Any]) -> list[str]:
+    """The ordered steps that bring ``engine`` (container_host_info's) to the pin and config."""
+    steps: list[str] = []
+    installed = engine.get("version") if engine.get("installed") else None
+    if installed != version:
+        steps.append("install")
+    state = engine.get("service_state") or "absent"
+    if state == "absent":
+        steps.append("register_service")
+    config_changed = daemon_config.differs(engine.get("daemon_config"), desired_config)
+    if config_changed:
+        steps.append("write_config")
+    if state == "running":
+        if "install" in steps or config_changed:
+            steps.append("restart")
+    else:
+        steps.append("start")
+    return steps
+
+
+def engine_diff(engine: dict[str, Any], release: dict[str, str], desired: dict) -> list[dict]:
+    """Before/after of daemon.json and of the engine version and service, as Ansible diffs."""
+    path = engine.get("daemon_config_path") or daemon_config.DAEMON_CONFIG_PATH
+    current = engine.get("daemon_config")
+    before_config = "" if current is None or current == {} else daemon_config.canonical(current)
+    installed = engine.get("version") if engine.get("installed") else None
+    before_engine = (
+        f"{engine.get('kind') or 'docker'} {installed or '(not installed)'}\n"
+        f"service: {engine.get('service_state') or 'absent'}\n"
+    )
+    after_engine = f"{release['runtime']} {release['version']}\nservice: running\n"
+    return [
+        {
+            "before_header": path,
+            "after_header": path,
+            "before": before_config,
+            "after": daemon_config.canonical(desired),
+        },
+        {
+            "before_header": "engine",
+            "after_header": "engine",
+            "before": before_engine,
+            "after": after_engine,
+        },
+    ]
+
+
+class ActionModule(ActionBase):
+    TRANSFERS_FILES = False
+    _requires_connection = True
+
+    def run(self, tmp=None, task_vars=None):
+        self._supports_check_mode = True
+        task_vars = task_vars or {}
+        result = super().run(tmp, task_vars)
+        for internal in ("_steps", "_daemon_config_text"):
+            if internal in self._task.args:
+                return dict(result, failed=True, msg=f"{internal} is internal to container_engine")
+        _validation, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
+        host = task_vars.get("inventory_hostname")
+
+        info = self._execute_module(module_name=INFO_MODULE, module_args={}, task_vars=task_vars)
+        if info.get("failed"):
+            return dict(result, failed=True, msg=f"container_host_info failed: {info.get('msg')}")
+
+        try:
+            release = engine_release.validate_pin(
+                host=host,
+                runtime=args["runtime"],
+                version=args["version"],
+                url=args["url"] or engine_release.default_url(args["version"]),
+                checksum=args["checksum"],
+                os_build=host_facts.os_build(info),
+            )
+            multi_tenant = args["require_hyperv_isolation"]
+            desired = args["daemon_config"]
+            if desired is None:
+                desired = daemon_config.build({}, host=host, multi_tenant=multi_tenant)
+            daemon_config.validate(desired, host=host, multi_tenant=multi_tenant)
+        except (engine_release.EngineReleaseError, daemon_config.DaemonConfigError) as exc:
+            return dict(result, failed=True, changed=False, msg=str(exc), rule=exc.rule)
+
+        engine = info.get("engine") or {}
+        steps = plan_steps(engine, release.version, desired)
+        containers_state = host_facts.feature_state(info, "Containers")
+        if (
+            not self._task.check_mode
+            and {"start", "restart"} & set(steps)
+            and containers_state != host_facts.INSTALLED
+        ):
+            return dict(
+                result,
+                failed=True,
+                changed=False,
+                msg=(
+                    f"host {host!r}: the Containers feature is {containers_state}; the engine "
+                    "cannot start until it is installed and the host restarted "
+                    "(the container_host role does both). Nothing was changed."
+                ),
+            )
+
+        for warning in release.warnings:
+            self._display.warning(warning)
+        if self._task.diff and steps:
+            result["diff"] = engine_diff(engine, release.as_dict(), desired)
+        if not steps:
+            return dict(
+                result,
+                changed=False,
+                steps=[],
+                engine={"version": release.version, "service_state": engine.get("service_state")},
+                download={
+                    "path": None,
+                    "url": release.url,
+                    "checksum": release.checksum,
+                    "reused": False,
+                },
+            )
+
+        module_args = {
+            "runtime": release.runtime,
+            "version": release.version,
+            "url": release.url,
+            "checksum": release.checksum,
+            "cache_dir": args["cache_dir"],
+            "_steps": steps,
+        }
+        if "write_config" in steps:
+            module_args["_daemon_config_text"] = daemon_config.canonical(desired)
+        module_result = self._execute_module(
+            module_name=RUNTIME_MODULES[release.runtime],
+            module_args=module_args,
+            task_vars=task_vars,
+        )
+        result.update(module_result)
+        return result

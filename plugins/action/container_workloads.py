@@ -1,0 +1,376 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2025, trustbound.wincontainers maintainers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Controller side of container_workloads: one read, the policy and the plan here, one apply.
+
+Module runs per host: one ``container_host_info``; one ``container_steps`` of
+pulls when an image the decision needs is missing (never in check mode); one
+``container_steps`` with every container change. Nothing to do = one run.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ansible.plugins.action import ActionBase
+
+from ansible_collections.trustbound.wincontainers.plugins.plugin_utils import (
+    container_plan,
+    host_facts,
+    redaction,
+    trust_policy,
+    workload_spec,
+)
+
+INFO_MODULE = "trustbound.wincontainers.container_host_info"
+STEPS_MODULE = "trustbound.wincontainers.container_steps"
+
+# Task option -> inventory variable the trust policy reads (through host_facts).
+TRUST_OPTIONS = {
+    option: trust_policy.INVENTORY_VARIABLES[option]
+    for option in (
+        "trust_boundary",
+        "isolation_preference",
+        "allow_isolation_downgrade",
+        "allow_container_admin",
+    )
+}
+
+ARGUMENT_SPEC: dict[str, Any] = {
+    "workloads": {"type": "list", "elements": "raw", "default": []},
+    "trust_boundary": {"type": "str"},
+    "isolation_preference": {"type": "str", "choices": ["process", "hyperv"]},
+    "allow_isolation_downgrade": {"type": "bool"},
+    "allow_container_admin": {"type": "bool"},
+    "enforcement": {
+        "type": "str",
+        "choices": [container_plan.ENFORCE, container_plan.REPORT],
+        "default": container_plan.ENFORCE,
+    },
+    "purge": {"type": "bool", "default": False},
+    "owner": {"type": "str", "default": "trustbound.wincontainers"},
+    "start_timeout": {"type": "int", "default": 10},
+    "registry_credentials": {
+        "type": "list",
+        "elements": "dict",
+        "default": [],
+        "no_log": False,
+        "options": {
+            "registry": {"type": "str", "required": True},
+            "username": {"type": "str", "required": True},
+            "password": {"type": "str", "required": True, "no_log": True},
+        },
+    },
+}
+
+
+class WorkloadsFailure(Exception):
+    """Ends the task: ``msg`` names the host, the workload and the rule."""
+
+    def __init__(self, msg: str, **extra: Any) -> None:
+        super().__init__(msg)
+        self.msg = msg
+        self.extra = extra
+
+
+def image_registry(ref: str) -> str:
+    """The registry host of an image reference (docker's rule for the first component)."""
+    first, sep, _rest = ref.partition("/")
+    if sep and ("." in first or ":" in first or first == "localhost"):
+        return first.lower()
+    return "docker.io"
+
+
+def trust_hostvars(args: dict[str, Any]) -> dict[str, Any]:
+    """The inventory variables the trust policy reads, from the task's options (only set ones)."""
+    return {var: args[opt] for opt, var in TRUST_OPTIONS.items() if args.get(opt) is not None}
+
+
+class ActionModule(ActionBase):
+    TRANSFERS_FILES = False
+    _requires_connection = True
+
+    def run(self, tmp=None, task_vars=None):
+        self._supports_check_mode = True
+        self._supports_async = False
+        task_vars = task_vars or {}
+        result = super().run(tmp, task_vars)
+        _validation, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
+        self._host = task_vars.get("inventory_hostname")
+        self._task_vars = task_vars
+        self._module_runs = 0
+        self._secrets: list[str] = redaction.secret_values(
+            [c["password"] for c in args["registry_credentials"]]
+        )
+        try:
+            outcome = self._reconcile(args)
+        except WorkloadsFailure as exc:
+            outcome = {"failed": True, "changed": False, "msg": exc.msg, **exc.extra}
+        except (workload_spec.WorkloadSpecError, trust_policy.PolicyError) as exc:
+            outcome = {
+                "failed": True,
+                "changed": False,
+                "msg": f"{exc}. Nothing was changed.",
+                "rule": exc.rule,
+            }
+        except host_facts.HostFactsError as exc:
+            outcome = {"failed": True, "changed": False, "msg": f"host {self._host!r}: {exc}"}
+        outcome["module_runs"] = self._module_runs
+        result.update(redaction.redact(outcome, self._secrets))
+        return result
+
+    # --- module runs --------------------------------------------------------------------
+
+    def _run_module(self, name: str, module_args: dict[str, Any]) -> dict[str, Any]:
+        self._module_runs += 1
+        return self._execute_module(
+            module_name=name, module_args=module_args, task_vars=self._task_vars
+        )
+
+    def _read_host(self) -> dict[str, Any]:
+        info = self._run_module(INFO_MODULE, {})
+        if info.get("failed"):
+            raise WorkloadsFailure(
+                f"host {self._host!r}: container_host_info failed: {info.get('msg')}"
+            )
+        engine = info.get("engine") or {}
+        if not engine.get("installed") or engine.get("service_state") != "running":
+            raise WorkloadsFailure(
+                f"host {self._host!r}: the container engine is not running (installed:"
+                f" {bool(engine.get('installed'))}, service: {engine.get('service_state')});"
+                " provision the host first (role trustbound.wincontainers.container_host)."
+                " Nothing was changed."
+            )
+        return info
+
+    def _steps_args(self, steps, secrets, credentials, docker_path) -> dict[str, Any]:
+        return {
+            "steps": steps,
+            "secrets": secrets,
+            "registry_credentials": credentials,
+            "docker_path": docker_path,
+        }
+
+    # --- the job ------------------------------------------------------------------------
+
+    def _reconcile(self, args: dict[str, Any]) -> dict[str, Any]:
+        host = self._host
+        check_mode = bool(self._task.check_mode)
+        specs = workload_spec.normalise_workloads(args["workloads"], host=host)
+        self._secrets = redaction.secret_values(self._secrets, [spec.secret_env for spec in specs])
+
+        info = self._read_host()
+        engine = info.get("engine") or {}
+        pipes = workload_spec.engine_pipe_names(engine.get("daemon_config"))
+        if pipes != workload_spec.ENGINE_PIPE_NAMES:
+            specs = workload_spec.normalise_workloads(
+                args["workloads"], host=host, engine_pipes=pipes
+            )
+        policy_host = host_facts.policy_host(info, trust_hostvars(args), host)
+        images = list(info.get("images") or [])
+        docker_path = _docker_path(engine)
+
+        present = [spec for spec in specs if spec.state != "absent"]
+        # Refusals that do not depend on the image's version come before any pull.
+        self._decide_all(present, images, policy_host)
+        missing = _missing_images(present, images)
+        pulled: list[str] = []
+        if missing and not check_mode:
+            images += self._pull(missing, args["registry_credentials"], docker_path)
+            pulled = sorted(missing)
+        decisions = self._decide_all(present, images, policy_host)
+
+        desired = []
+        for spec in present:
+            decision = decisions[spec.name]
+            image = container_plan.find_image(images, spec.image)
+            decision_view = {
+                "isolation": decision.isolation,
+                "user": decision.user,
+                "reasons": list(decision.reasons),
+                "rules": list(decision.rules),
+            }
+            if image is None:
+                decision_view["reasons"].append(
+                    f"image version unknown: {spec.image} is not on the host and check mode"
+                    " does not pull it; decided on trust alone"
+                )
+            desired.append(
+                container_plan.Desired(
+                    spec=spec,
+                    isolation=decision.isolation,
+                    user=decision.user,
+                    trust_boundary=spec.trust_boundary or policy_host.get("trust_boundary", ""),
+                    trust_level=spec.trust_level or trust_policy.TRUSTED,
+                    image_id=(image or {}).get("id"),
+                    decision=decision_view,
+                )
+            )
+        for spec in specs:
+            if spec.state == "absent":
+                desired.append(container_plan.Desired(spec=spec, decision={}))
+
+        allow_admin = bool(policy_host.get("allow_container_admin"))
+        actual = container_plan.with_effective_users(info.get("containers") or [], images)
+        plan = container_plan.plan(
+            desired,
+            actual,
+            owner=args["owner"],
+            purge=args["purge"],
+            enforcement=args["enforcement"],
+            allow_admin=allow_admin,
+            start_timeout=args["start_timeout"],
+        )
+
+        outcome: dict[str, Any] = {
+            "changed": plan.changed,
+            "summary": [_summary_line(entry) for entry in plan.workloads],
+            "workloads": plan.workloads,
+            "steps": [
+                dict(step, status="planned") for step in container_plan.masked_steps(plan.steps)
+            ],
+            "noncompliant": plan.noncompliant,
+            "pulled": pulled,
+        }
+        if self._task.diff and plan.diffs:
+            outcome["diff"] = plan.diffs
+        for finding in plan.noncompliant:
+            if args["enforcement"] == container_plan.ENFORCE:
+                self._display.warning(
+                    f"host {host!r}: container {finding['name']!r} {finding['reason']}"
+                )
+
+        if plan.steps and not check_mode:
+            self._apply(plan, args, docker_path, outcome)
+        elif check_mode:
+            outcome["msg"] = f"check mode: {len(plan.steps)} step(s) planned, none carried out"
+
+        if plan.noncompliant and args["enforcement"] == container_plan.REPORT:
+            names = ", ".join(repr(f["name"]) for f in plan.noncompliant)
+            outcome.update(
+                failed=True,
+                msg=(
+                    f"host {host!r}: container(s) {names} run as an administrator account and"
+                    " the host does not allow admin containers (rule 'admin-user');"
+                    " enforcement is 'report', so they were left as they are"
+                ),
+            )
+        return outcome
+
+    def _decide_all(self, specs, images, policy_host) -> dict[str, trust_policy.Decision]:
+        decisions = {}
+        problems: list[str] = []
+        rule = None
+        for spec in specs:
+            image = container_plan.find_image(images, spec.image)
+            os_version = (image or {}).get("os_version") or None
+            try:
+                decision = trust_policy.decide(spec.policy_input(os_version), policy_host)
+            except trust_policy.PolicyError as exc:
+                problems.append(str(exc))
+                rule = rule or exc.rule
+                continue
+            refusal = workload_spec.refuse_network_under_hyperv(
+                spec, decision.isolation, self._host
+            )
+            if refusal is not None:
+                problems.append(str(refusal))
+                rule = rule or refusal.rule
+                continue
+            decisions[spec.name] = decision
+        if problems:
+            raise WorkloadsFailure("; ".join(problems) + ". Nothing was changed.", rule=rule)
+        return decisions
+
+    def _pull(self, refs, credentials, docker_path) -> list[dict[str, Any]]:
+        by_registry = {c["registry"].lower(): c for c in credentials}
+        steps = []
+        for ref, workload in sorted(refs.items()):
+            step = {"action": "pull", "image": ref, "workload": workload}
+            registry = image_registry(ref)
+            if registry in by_registry:
+                step["registry"] = by_registry[registry]["registry"]
+            steps.append(step)
+        reply = self._run_module(
+            STEPS_MODULE, self._steps_args(steps, {}, credentials, docker_path)
+        )
+        results = reply.get("results") or []
+        if reply.get("failed"):
+            failed = reply.get("failed_step")
+            step = steps[failed] if isinstance(failed, int) and failed < len(steps) else {}
+            raise WorkloadsFailure(
+                f"host {self._host!r}, workload {step.get('workload', '?')!r}: pulling image"
+                f" {step.get('image', '?')} failed: {_engine_message(reply)}."
+                " No container was changed.",
+                pull_results=results,
+            )
+        return [r["image"] for r in results if r.get("action") == "pull" and r.get("image")]
+
+    def _apply(self, plan, args, docker_path, outcome) -> None:
+        reply = self._run_module(
+            STEPS_MODULE,
+            self._steps_args(plan.steps, plan.secrets, args["registry_credentials"], docker_path),
+        )
+        results = reply.get("results") or []
+        by_index = {r.get("index"): r for r in results if not r.get("rollback")}
+        for index, step in enumerate(outcome["steps"]):
+            ran = by_index.get(index)
+            if ran is None:
+                step["status"] = "not run"
+            else:
+                step.update(
+                    status="ok" if ran.get("rc") == 0 else "failed",
+                    rc=ran.get("rc"),
+                    stderr=ran.get("stderr", ""),
+                )
+        rollback = [r for r in results if r.get("rollback")]
+        outcome["rollback"] = rollback
+        outcome["changed"] = bool(reply.get("changed")) or any(r.get("changed") for r in results)
+        if reply.get("failed"):
+            failed = reply.get("failed_step")
+            step = (
+                plan.steps[failed] if isinstance(failed, int) and failed < len(plan.steps) else {}
+            )
+            workload = step.get("workload", "?")
+            undone = ", ".join(
+                f"{r.get('action')} {r.get('name')}"
+                + ("" if r.get("rc") == 0 else f" (failed: {r.get('stderr')})")
+                for r in rollback
+            )
+            outcome.update(
+                failed=True,
+                msg=(
+                    f"host {self._host!r}, workload {workload!r}: {_engine_message(reply)}"
+                    + (f"; rolled back: {undone}" if undone else "")
+                    + "; the steps after it were not run"
+                ),
+            )
+            for entry in outcome["workloads"]:
+                if entry["name"] == workload:
+                    entry["failed"] = True
+
+
+def _docker_path(engine: dict[str, Any]) -> str:
+    install_path = engine.get("install_path")
+    return f"{install_path.rstrip(chr(92))}\\docker.exe" if install_path else "docker.exe"
+
+
+def _missing_images(specs, images) -> dict[str, str]:
+    """Image reference -> first workload that needs it, for images not on the host."""
+    missing: dict[str, str] = {}
+    for spec in specs:
+        if container_plan.find_image(images, spec.image) is None:
+            missing.setdefault(spec.image, spec.name)
+    return missing
+
+
+def _summary_line(entry: dict[str, Any]) -> str:
+    decision = entry.get("decision") or {}
+    line = f"{entry['name']}: {entry['action']}"
+    if decision:
+        line += f" ({decision['isolation']}, {decision['user']})"
+    return line
+
+
+def _engine_message(reply: dict[str, Any]) -> str:
+    return str(reply.get("msg") or "container_steps failed without a message").strip()

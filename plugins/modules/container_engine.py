@@ -1,0 +1,157 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+# This is a documentation stub: the module is container_engine.ps1, fronted by
+# the action plugin plugins/action/container_engine.py.
+
+DOCUMENTATION = r"""
+---
+module: container_engine
+short_description: Install a pinned container engine on a Windows host and harden its configuration
+version_added: 0.1.0
+description:
+  - Installs the Docker engine from Docker's static Windows binaries at a pinned version, verifies
+    the zip's SHA-256 on the host after every download, registers and starts the C(docker)
+    service, and writes a hardened C(daemon.json).
+  - Everything is decided on the controller first. The pin is refused before any change when the
+    host's Windows build cannot run it (Docker 23.0 and later refuse builds below 17763, so
+    Windows Server 2016 needs a 20.10 engine), and C(daemon.json) is refused when it is unsafe (a
+    TCP listener without TLS client verification, insecure registries, unbounded logs, unknown
+    keys; see C(docs/container_host.md)).
+  - Idempotent. The zip is downloaded once into O(cache_dir) and reused while its checksum matches;
+    nothing is downloaded when the installed version already matches. C(daemon.json) is compared
+    as canonical JSON and the engine restarts only when it changed or the binaries were replaced.
+options:
+  runtime:
+    description:
+      - The container runtime. Only V(docker) today; the module and its action plugin are keyed by
+        runtime so that containerd with nerdctl can be added.
+    type: str
+    choices: [docker]
+    default: docker
+  version:
+    description:
+      - The engine version to install, for example V(27.3.1).
+      - Windows Server 2016 needs a 20.10 engine, for example V(20.10.24).
+    type: str
+    required: true
+  url:
+    description:
+      - Where the host downloads the engine zip (https only).
+      - Defaults to C(https://download.docker.com/win/static/stable/x86_64/docker-<version>.zip).
+    type: str
+  checksum:
+    description:
+      - SHA-256 of the zip at O(url), 64 hexadecimal characters. Always verified on the host after
+        the download; a mismatch fails the task and the file is discarded.
+      - There is no default. Download the zip once from a trusted network and compute it
+        (C(sha256sum) or C(Get-FileHash)).
+    type: str
+    required: true
+  cache_dir:
+    description: Directory on the host that keeps downloaded zips between runs.
+    type: path
+    default: C:\ProgramData\wincontainers\downloads
+  daemon_config:
+    description:
+      - The complete C(daemon.json) content. Validated on the controller before anything changes.
+      - When omitted, the hardened default is used - named pipe only, json-file logs capped at
+        10m x 3, and C(exec-opts) V(isolation=hyperv) when O(require_hyperv_isolation) is set.
+    type: dict
+  require_hyperv_isolation:
+    description:
+      - Refuse a O(daemon_config) whose default isolation is not Hyper-V. Set on hosts that run
+        other trust boundaries' or untrusted workloads, so that a container started by hand still
+        gets a Hyper-V boundary.
+    type: bool
+    default: false
+  _steps:
+    description:
+      - Internal use only. The action plugin plans the steps; setting it on a task is refused.
+    type: list
+    elements: str
+    choices: [install, register_service, write_config, start, restart]
+    default: []
+  _daemon_config_text:
+    description:
+      - Internal use only. The canonical JSON the action plugin validated.
+    type: str
+notes:
+  - The binaries go to C(%ProgramFiles%\docker) (added to the machine C(PATH)) and the configuration
+    to C(%ProgramData%\docker\config\daemon.json).
+  - Before the engine starts, the C(Containers) feature must be installed and the host restarted;
+    the task fails without changing anything otherwise. The
+    C(trustbound.wincontainers.container_host) role orders these steps.
+seealso:
+  - module: trustbound.wincontainers.container_host_info
+  - name: Docker static binaries for Windows
+    description: Docker's download area for the engine zips.
+    link: https://download.docker.com/win/static/stable/x86_64/
+author:
+  - trustbound.wincontainers maintainers (@trustbound)
+attributes:
+  check_mode:
+    support: full
+    description: Reports the planned steps and changes nothing.
+  diff_mode:
+    support: full
+    description: Shows C(daemon.json) and the engine version and service before and after.
+  platform:
+    support: full
+    platforms: windows
+    description: Windows Server 2016 and later.
+"""
+
+EXAMPLES = r"""
+- name: Install Docker 27.3.1 with the hardened default configuration
+  trustbound.wincontainers.container_engine:
+    version: 27.3.1
+    checksum: "{{ docker_27_3_1_sha256 }}"
+
+- name: Windows Server 2016 runs the 20.10 line, from an internal mirror
+  trustbound.wincontainers.container_engine:
+    version: 20.10.24
+    url: https://mirror.example.com/docker/docker-20.10.24.zip
+    checksum: "{{ docker_20_10_24_sha256 }}"
+    require_hyperv_isolation: true
+"""
+
+RETURN = r"""
+steps:
+  description: The steps carried out, in order (in check mode, the steps that would be).
+  returned: always
+  type: list
+  elements: str
+  sample: [install, register_service, write_config, start]
+engine:
+  description: The engine after the task.
+  returned: always
+  type: dict
+  contains:
+    version:
+      description: The installed engine version.
+      type: str
+      sample: 27.3.1
+    service_state:
+      description: State of the C(docker) service, C(running), C(stopped) or C(absent).
+      type: str
+      sample: running
+download:
+  description: The engine zip.
+  returned: always
+  type: dict
+  contains:
+    path:
+      description: Where the zip is kept on the host, V(null) when nothing was needed.
+      type: str
+      sample: C:\ProgramData\wincontainers\downloads\docker-27.3.1.zip
+    url:
+      description: Where it came from.
+      type: str
+    checksum:
+      description: Its verified SHA-256.
+      type: str
+    reused:
+      description: Whether a cached zip with a matching checksum was used instead of downloading.
+      type: bool
+"""

@@ -1,0 +1,260 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+# This is a documentation stub: the module is container_host_info.ps1.
+
+DOCUMENTATION = r"""
+---
+module: container_host_info
+short_description: Read every fact a Windows container host decision needs, in one call
+version_added: 0.1.0
+description:
+  - Reads, without changing anything, the Windows Server host's OS version with its patch level
+    (UBR), its machine and processor virtualization capabilities, the C(Containers) and
+    C(Hyper-V) feature states, whether a restart is pending, the Docker engine (binaries, version,
+    service state, parsed C(daemon.json)), and, when the engine runs, every image and container.
+  - Makes no decisions; the controller maps these facts onto the trust policy
+    (C(plugins/plugin_utils/host_facts.py)).
+  - Environment variables of containers are reported by name only; their values never leave the
+    host.
+  - The return shape is the contract in C(docs/architecture.md), "container_host_info return
+    contract".
+options: {}
+notes:
+  - The engine is looked for in C(%ProgramFiles%\docker) and its configuration in
+    C(%ProgramData%\docker\config\daemon.json), where
+    M(trustbound.wincontainers.container_engine) puts them.
+  - Images and containers are listed only while the C(docker) service runs; otherwise both lists are
+    empty.
+  - The C(Containers) and C(Hyper-V) states come from C(Get-WindowsFeature), so the host must be a
+    Windows Server.
+seealso:
+  - module: trustbound.wincontainers.container_engine
+  - module: ansible.windows.win_feature
+author:
+  - trustbound.wincontainers maintainers (@trustbound)
+attributes:
+  check_mode:
+    support: full
+    description: Read-only; runs the same in check mode.
+  diff_mode:
+    support: none
+    description: Changes nothing, so there is nothing to diff.
+  platform:
+    support: full
+    platforms: windows
+    description: Windows Server 2016 and later.
+"""
+
+EXAMPLES = r"""
+- name: Read the container host's facts
+  trustbound.wincontainers.container_host_info:
+  register: host_info
+
+- name: Show the OS build and whether Hyper-V is installed
+  ansible.builtin.debug:
+    msg: "{{ host_info.os.version }} Hyper-V {{ host_info.features['Hyper-V'] }}"
+"""
+
+RETURN = r"""
+os:
+  description: The Windows version, from C(HKLM:\SOFTWARE\Microsoft\Windows NT\CurrentVersion).
+  returned: always
+  type: dict
+  contains:
+    version:
+      description: C(major.minor.build.UBR).
+      type: str
+      sample: 10.0.20348.2340
+    build:
+      description: C(CurrentBuildNumber).
+      type: int
+      sample: 20348
+    revision:
+      description: C(UBR), the monthly patch level.
+      type: int
+      sample: 2340
+    product_name:
+      description: C(ProductName).
+      type: str
+      sample: Windows Server 2022 Datacenter
+    edition_id:
+      description: C(EditionID).
+      type: str
+      sample: ServerDatacenter
+    installation_type:
+      description: C(InstallationType), C(Server Core) or C(Server).
+      type: str
+      sample: Server Core
+machine:
+  description: Virtualization capabilities, from C(Win32_ComputerSystem) and C(Win32_Processor).
+  returned: always
+  type: dict
+  contains:
+    is_virtual:
+      description: Whether the model or manufacturer names a hypervisor (the host is a VM).
+      type: bool
+    model:
+      description: C(Win32_ComputerSystem.Model).
+      type: str
+      sample: Virtual Machine
+    manufacturer:
+      description: C(Win32_ComputerSystem.Manufacturer).
+      type: str
+      sample: Microsoft Corporation
+    hypervisor_present:
+      description: C(Win32_ComputerSystem.HypervisorPresent).
+      type: bool
+    virtualization_firmware_enabled:
+      description:
+        - C(Win32_Processor.VirtualizationFirmwareEnabled).
+        - Reads false while a hypervisor runs.
+      type: bool
+    vm_monitor_mode_extensions:
+      description: C(Win32_Processor.VMMonitorModeExtensions) (reads false while a hypervisor runs).
+      type: bool
+    second_level_address_translation:
+      description: C(Win32_Processor.SecondLevelAddressTranslationExtensions).
+      type: bool
+    memory_mb:
+      description: Physical memory in MiB.
+      type: int
+      sample: 16384
+    logical_processors:
+      description: Logical processors.
+      type: int
+      sample: 4
+features:
+  description: C(Get-WindowsFeature) InstallState of C(Containers) and C(Hyper-V).
+  returned: always
+  type: dict
+  sample: {"Containers": "Installed", "Hyper-V": "Available"}
+reboot_pending:
+  description:
+    - Whether a restart is pending (Component Based Servicing C(RebootPending), Windows Update
+      C(RebootRequired), or C(PendingFileRenameOperations)).
+  returned: always
+  type: bool
+engine:
+  description: The container engine on the host.
+  returned: always
+  type: dict
+  contains:
+    kind:
+      description: C(docker), or C(none) when no engine is installed.
+      type: str
+    installed:
+      description: Whether C(docker.exe) and C(dockerd.exe) are in RV(engine.install_path).
+      type: bool
+    version:
+      description: The engine version (C(dockerd --version)), V(null) when not installed.
+      type: str
+      sample: 27.3.1
+    service_state:
+      description: State of the C(docker) service, C(running), C(stopped) or C(absent).
+      type: str
+    install_path:
+      description: Where the engine binaries are.
+      type: str
+      sample: C:\Program Files\docker
+    daemon_config_path:
+      description: Path of C(daemon.json).
+      type: str
+      sample: C:\ProgramData\docker\config\daemon.json
+    daemon_config:
+      description: The parsed C(daemon.json), C({}) when absent, V(null) when it cannot be parsed.
+      type: dict
+images:
+  description: Every image (C(docker image inspect)); empty when the engine does not run.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    id:
+      description: Image ID.
+      type: str
+    repo_tags:
+      description: C(RepoTags).
+      type: list
+      elements: str
+    repo_digests:
+      description: C(RepoDigests).
+      type: list
+      elements: str
+    os_version:
+      description: C(OsVersion), the Windows version the image was built from.
+      type: str
+      sample: 10.0.20348.2340
+    user:
+      description: C(Config.User); an empty string means the image default.
+      type: str
+containers:
+  description: Every container (C(docker container inspect)); empty when the engine does not run.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    id:
+      description: Container ID.
+      type: str
+    name:
+      description: Name, without the leading slash.
+      type: str
+    image:
+      description: C(Config.Image), the reference it was created from.
+      type: str
+    image_id:
+      description: C(Image), the ID of the image it runs.
+      type: str
+    isolation:
+      description:
+        - C(process) or C(hyperv).
+        - C(HostConfig.Isolation), with C(default) resolved to the engine's default.
+      type: str
+    user:
+      description: C(Config.User).
+      type: str
+    state:
+      description: C(State.Status), for example C(created), C(running), C(exited).
+      type: str
+    running:
+      description: C(State.Running).
+      type: bool
+    labels:
+      description: C(Config.Labels).
+      type: dict
+    command:
+      description: C(Config.Cmd).
+      type: list
+      elements: str
+    entrypoint:
+      description: C(Config.Entrypoint).
+      type: list
+      elements: str
+    env_names:
+      description: Names of C(Config.Env) entries; values are never returned.
+      type: list
+      elements: str
+    ports:
+      description: Port bindings as C([host_ip:]host_port:container_port/proto).
+      type: list
+      elements: str
+      sample: ["8080:80/tcp"]
+    mounts:
+      description: Mounts as C(source:destination[:ro]).
+      type: list
+      elements: str
+    networks:
+      description: Names of the networks the container is attached to.
+      type: list
+      elements: str
+    restart_policy:
+      description: C(HostConfig.RestartPolicy), for example C(no), C(always), C(on-failure:3).
+      type: str
+    memory_bytes:
+      description: C(HostConfig.Memory).
+      type: int
+    cpus:
+      description: C(HostConfig.NanoCpus) in CPUs.
+      type: float
+"""

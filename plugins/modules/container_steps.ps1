@@ -1,0 +1,391 @@
+#!powershell
+
+# Copyright: (c) 2025, trustbound.wincontainers maintainers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+#AnsibleRequires -CSharpUtil Ansible.Basic
+#Requires -Module Ansible.ModuleUtils.ArgvParser
+#Requires -Module Ansible.ModuleUtils.CommandUtil
+
+# Carries out an ordered list of docker steps planned on the controller
+# (plugins/plugin_utils/container_plan.py). It decides nothing: it stops at the
+# first failed step, runs that step's planned on_failure steps, and reports.
+
+$spec = @{
+    options = @{
+        steps = @{
+            type = 'list'
+            elements = 'dict'
+            required = $true
+            options = @{
+                action = @{
+                    type = 'str'
+                    required = $true
+                    choices = @('pull', 'create', 'start', 'wait_running', 'stop', 'remove', 'rename')
+                }
+                name = @{ type = 'str' }
+                workload = @{ type = 'str' }
+                image = @{ type = 'str' }
+                registry = @{ type = 'str' }
+                isolation = @{ type = 'str'; choices = @('process', 'hyperv') }
+                user = @{ type = 'str' }
+                command = @{ type = 'list'; elements = 'str' }
+                entrypoint = @{ type = 'str' }
+                env = @{ type = 'dict' }
+                ports = @{ type = 'list'; elements = 'str' }
+                mounts = @{ type = 'list'; elements = 'str' }
+                networks = @{ type = 'list'; elements = 'str' }
+                restart_policy = @{ type = 'str' }
+                memory_bytes = @{ type = 'str' }
+                cpus = @{ type = 'float' }
+                labels = @{ type = 'dict' }
+                timeout = @{ type = 'int' }
+                force = @{ type = 'bool'; default = $false }
+                new_name = @{ type = 'str' }
+                on_failure = @{
+                    type = 'list'
+                    elements = 'dict'
+                    options = @{
+                        action = @{
+                            type = 'str'
+                            required = $true
+                            choices = @('pull', 'create', 'start', 'wait_running', 'stop', 'remove', 'rename')
+                        }
+                        name = @{ type = 'str' }
+                        workload = @{ type = 'str' }
+                        image = @{ type = 'str' }
+                        registry = @{ type = 'str' }
+                        isolation = @{ type = 'str'; choices = @('process', 'hyperv') }
+                        user = @{ type = 'str' }
+                        command = @{ type = 'list'; elements = 'str' }
+                        entrypoint = @{ type = 'str' }
+                        env = @{ type = 'dict' }
+                        ports = @{ type = 'list'; elements = 'str' }
+                        mounts = @{ type = 'list'; elements = 'str' }
+                        networks = @{ type = 'list'; elements = 'str' }
+                        restart_policy = @{ type = 'str' }
+                        memory_bytes = @{ type = 'str' }
+                        cpus = @{ type = 'float' }
+                        labels = @{ type = 'dict' }
+                        timeout = @{ type = 'int' }
+                        force = @{ type = 'bool'; default = $false }
+                        new_name = @{ type = 'str' }
+                    }
+                }
+            }
+        }
+        secrets = @{ type = 'dict'; no_log = $true; default = @{} }
+        registry_credentials = @{
+            type = 'list'
+            elements = 'dict'
+            default = @()
+            options = @{
+                registry = @{ type = 'str'; required = $true }
+                username = @{ type = 'str'; required = $true }
+                password = @{ type = 'str'; required = $true; no_log = $true }
+            }
+        }
+        docker_path = @{ type = 'str'; default = 'docker.exe' }
+    }
+    supports_check_mode = $true
+}
+
+$module = [Ansible.Basic.AnsibleModule]::Create($args, $spec)
+
+$steps = $module.Params.steps
+$secrets = $module.Params.secrets
+$credentials = $module.Params.registry_credentials
+$docker = $module.Params.docker_path
+
+$module.Result.changed = $false
+$module.Result.results = [System.Collections.Generic.List[Object]]@()
+$module.Result.failed_step = $null
+
+Function Invoke-Docker {
+    param (
+        [string[]]$Arguments,
+        [string]$Stdin = '',
+        [hashtable]$Environment = $null
+    )
+    $commandLine = Argv-ToString -arguments (@($docker) + $Arguments)
+    $runParams = @{ command = $commandLine; stdin = $Stdin }
+    if ($null -ne $Environment) {
+        $runParams.environment = $Environment
+    }
+    Run-Command @runParams
+}
+
+Function Resolve-StepValue {
+    # A value is either plain text or @{ secret = '<key>' } naming an entry of
+    # the no_log 'secrets' option.
+    param ($Value)
+    if ($Value -is [System.Collections.IDictionary]) {
+        $key = $Value['secret']
+        if (-not $secrets.ContainsKey($key)) {
+            throw "secret '$key' is referenced by a step but missing from the secrets option"
+        }
+        return [string]$secrets[$key]
+    }
+    return [string]$Value
+}
+
+Function Get-CreateArgument {
+    param ($Step, [hashtable]$SecretEnvironment)
+    $argv = [System.Collections.Generic.List[string]]@(
+        'create', '--name', $Step.name, '--isolation', $Step.isolation, '--user', $Step.user
+    )
+    if ($Step.entrypoint) {
+        $argv.AddRange([string[]]@('--entrypoint', $Step.entrypoint))
+    }
+    if ($Step.env) {
+        foreach ($envName in $Step.env.Keys) {
+            $envValue = $Step.env[$envName]
+            if ($envValue -is [System.Collections.IDictionary]) {
+                # "-e NAME" makes the CLI copy the value from its own
+                # environment: secrets stay off the command line.
+                $SecretEnvironment[$envName] = Resolve-StepValue -Value $envValue
+                $argv.AddRange([string[]]@('--env', $envName))
+            }
+            else {
+                $argv.AddRange([string[]]@('--env', "$envName=$envValue"))
+            }
+        }
+    }
+    foreach ($port in @($Step.ports | Where-Object { $_ })) {
+        $argv.AddRange([string[]]@('--publish', $port))
+    }
+    foreach ($mount in @($Step.mounts | Where-Object { $_ })) {
+        $argv.AddRange([string[]]@('--volume', $mount))
+    }
+    $networks = @($Step.networks | Where-Object { $_ })
+    if ($networks.Count -gt 0) {
+        $argv.AddRange([string[]]@('--network', $networks[0]))
+    }
+    if ($Step.restart_policy) {
+        $argv.AddRange([string[]]@('--restart', $Step.restart_policy))
+    }
+    if ($Step.memory_bytes -and $Step.memory_bytes -ne '0') {
+        $argv.AddRange([string[]]@('--memory', [string]$Step.memory_bytes))
+    }
+    if ($Step.cpus) {
+        $argv.AddRange([string[]]@('--cpus', $Step.cpus.ToString([System.Globalization.CultureInfo]::InvariantCulture)))
+    }
+    if ($Step.labels) {
+        foreach ($labelName in $Step.labels.Keys) {
+            $argv.AddRange([string[]]@('--label', "$labelName=$($Step.labels[$labelName])"))
+        }
+    }
+    $argv.Add($Step.image)
+    foreach ($word in @($Step.command | Where-Object { $null -ne $_ })) {
+        $argv.Add([string]$word)
+    }
+    return , $argv.ToArray()
+}
+
+Function Get-ImageSummary {
+    param ([string]$Image)
+    $inspect = Invoke-Docker -Arguments @('image', 'inspect', '--format', '{{json .}}', $Image)
+    if ($inspect.rc -ne 0) {
+        return $null
+    }
+    $data = $inspect.stdout | ConvertFrom-Json
+    @{
+        id = $data.Id
+        repo_tags = @($data.RepoTags)
+        repo_digests = @($data.RepoDigests)
+        os_version = $data.OsVersion
+        user = $data.Config.User
+    }
+}
+
+Function Invoke-Pull {
+    param ($Step)
+    $credential = $null
+    if ($Step.registry) {
+        $credential = $credentials | Where-Object { $_.registry -eq $Step.registry } | Select-Object -First 1
+        if ($null -eq $credential) {
+            return @{ rc = 1; stderr = "no registry credentials for '$($Step.registry)'" }
+        }
+        $login = Invoke-Docker -Arguments @('login', $Step.registry, '--username', $credential.username, '--password-stdin') -Stdin $credential.password
+        if ($login.rc -ne 0) {
+            return @{ rc = $login.rc; stderr = $login.stderr }
+        }
+    }
+    try {
+        $pull = Invoke-Docker -Arguments @('pull', $Step.image)
+    }
+    finally {
+        if ($null -ne $credential) {
+            $null = Invoke-Docker -Arguments @('logout', $Step.registry)
+        }
+    }
+    $outcome = @{ rc = $pull.rc; stderr = $pull.stderr }
+    if ($pull.rc -eq 0) {
+        $outcome.image = Get-ImageSummary -Image $Step.image
+    }
+    $outcome
+}
+
+Function Invoke-WaitRunning {
+    # Succeeds once the container is seen running on two polls a second apart;
+    # fails as soon as it has exited, with its exit code and last log lines.
+    param ($Step)
+    $timeout = if ($Step.timeout) { $Step.timeout } else { 10 }
+    $deadline = [DateTime]::UtcNow.AddSeconds($timeout)
+    $seenRunning = 0
+    while ($true) {
+        $inspect = Invoke-Docker -Arguments @('inspect', '--format', '{{json .State}}', $Step.name)
+        if ($inspect.rc -ne 0) {
+            return @{ rc = $inspect.rc; stderr = $inspect.stderr }
+        }
+        $state = $inspect.stdout | ConvertFrom-Json
+        if ($state.Running) {
+            $seenRunning++
+            if ($seenRunning -ge 2) {
+                return @{ rc = 0; stderr = '' }
+            }
+        }
+        elseif ($state.Status -in @('exited', 'dead')) {
+            $logs = Invoke-Docker -Arguments @('logs', '--tail', '20', $Step.name)
+            $lastLines = (($logs.stdout + $logs.stderr).Trim())
+            return @{
+                rc = 1
+                stderr = "container '$($Step.name)' exited with code $($state.ExitCode) right after start; last log lines: $lastLines"
+                exit_code = $state.ExitCode
+            }
+        }
+        if ([DateTime]::UtcNow -gt $deadline) {
+            return @{ rc = 1; stderr = "container '$($Step.name)' is not running after $timeout seconds (status $($state.Status))" }
+        }
+        Start-Sleep -Seconds 1
+    }
+}
+
+Function Invoke-Step {
+    param ($Step)
+    switch ($Step.action) {
+        'pull' {
+            return Invoke-Pull -Step $Step
+        }
+        'create' {
+            $secretEnvironment = @{}
+            $argv = Get-CreateArgument -Step $Step -SecretEnvironment $secretEnvironment
+            $environment = $null
+            if ($secretEnvironment.Count -gt 0) {
+                $environment = @{}
+                foreach ($entry in [Environment]::GetEnvironmentVariables().GetEnumerator()) {
+                    $environment[$entry.Key] = $entry.Value
+                }
+                foreach ($envName in $secretEnvironment.Keys) {
+                    $environment[$envName] = $secretEnvironment[$envName]
+                }
+            }
+            $created = Invoke-Docker -Arguments $argv -Environment $environment
+            if ($created.rc -ne 0) {
+                return $created
+            }
+            foreach ($network in @($Step.networks | Where-Object { $_ } | Select-Object -Skip 1)) {
+                $connected = Invoke-Docker -Arguments @('network', 'connect', $network, $Step.name)
+                if ($connected.rc -ne 0) {
+                    return $connected
+                }
+            }
+            return $created
+        }
+        'start' {
+            return Invoke-Docker -Arguments @('start', $Step.name)
+        }
+        'wait_running' {
+            return Invoke-WaitRunning -Step $Step
+        }
+        'stop' {
+            $timeout = if ($Step.timeout) { $Step.timeout } else { 10 }
+            return Invoke-Docker -Arguments @('stop', '--time', [string]$timeout, $Step.name)
+        }
+        'remove' {
+            $argv = @('rm')
+            if ($Step.force) {
+                $argv += '--force'
+            }
+            return Invoke-Docker -Arguments ($argv + @($Step.name))
+        }
+        'rename' {
+            return Invoke-Docker -Arguments @('rename', $Step.name, $Step.new_name)
+        }
+    }
+}
+
+Function Format-StepResult {
+    param ($Step, [int]$Index, $Outcome, [bool]$Rollback)
+    $result = @{
+        index = $Index
+        action = $Step.action
+        name = if ($Step.name) { $Step.name } else { $Step.image }
+        workload = $Step.workload
+        changed = ($Step.action -ne 'wait_running') -and ($Outcome.rc -eq 0)
+        rc = $Outcome.rc
+        stderr = [string]$Outcome.stderr
+        rollback = $Rollback
+    }
+    if ($Outcome.ContainsKey('image')) {
+        $result.image = $Outcome.image
+    }
+    if ($Outcome.ContainsKey('exit_code')) {
+        $result.exit_code = $Outcome.exit_code
+    }
+    $result
+}
+
+if ($module.CheckMode) {
+    for ($i = 0; $i -lt $steps.Count; $i++) {
+        $module.Result.results.Add(@{
+                index = $i
+                action = $steps[$i].action
+                name = if ($steps[$i].name) { $steps[$i].name } else { $steps[$i].image }
+                workload = $steps[$i].workload
+                changed = $steps[$i].action -ne 'wait_running'
+                rc = $null
+                stderr = ''
+                rollback = $false
+            })
+    }
+    $module.Result.changed = $steps.Count -gt 0
+    $module.Result.msg = "check mode: $($steps.Count) step(s) planned, none carried out"
+    $module.ExitJson()
+}
+
+for ($i = 0; $i -lt $steps.Count; $i++) {
+    $step = $steps[$i]
+    try {
+        $outcome = Invoke-Step -Step $step
+    }
+    catch {
+        $outcome = @{ rc = 1; stderr = $_.Exception.Message }
+    }
+    $module.Result.results.Add((Format-StepResult -Step $step -Index $i -Outcome $outcome -Rollback $false))
+    if ($outcome.rc -eq 0) {
+        if ($step.action -ne 'wait_running') {
+            $module.Result.changed = $true
+        }
+        continue
+    }
+
+    $module.Result.failed_step = $i
+    $failureMessage = "step $i ($($step.action) $($step.name)) failed: $(([string]$outcome.stderr).Trim())"
+    foreach ($undo in @($step.on_failure | Where-Object { $_ })) {
+        try {
+            $undoOutcome = Invoke-Step -Step $undo
+        }
+        catch {
+            $undoOutcome = @{ rc = 1; stderr = $_.Exception.Message }
+        }
+        if ($undoOutcome.rc -eq 0) {
+            $module.Result.changed = $true
+        }
+        $module.Result.results.Add((Format-StepResult -Step $undo -Index $i -Outcome $undoOutcome -Rollback $true))
+    }
+    $module.FailJson($failureMessage)
+}
+
+$module.Result.msg = "$($steps.Count) step(s) carried out"
+$module.ExitJson()

@@ -1,0 +1,345 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+
+# Copyright: (c) 2025, trustbound.wincontainers maintainers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+DOCUMENTATION = r"""
+---
+module: container_steps
+short_description: Carry out an ordered list of docker steps on a Windows container host
+version_added: 0.1.0
+description:
+  - Runs the docker CLI steps it is given, in order, and stops at the first step that fails.
+  - When a step fails, the steps in that step's O(steps[].on_failure) list are run (a planned
+    rollback), their outcome is reported, and the module fails with the engine's message.
+  - It decides nothing. The order, the rollback and every setting are planned on the controller
+    by the M(trustbound.wincontainers.container_workloads) action; use that action rather than
+    calling this module directly.
+  - "Secret values never appear on the docker command line. A step refers to them as
+    C({\"secret\": \"<key>\"}) and the module hands them to the docker CLI through its environment."
+options:
+  steps:
+    description:
+      - The steps, in the order they are carried out.
+    type: list
+    elements: dict
+    required: true
+    suboptions:
+      action:
+        description:
+          - V(pull) pulls O(steps[].image), after C(docker login --password-stdin) when
+            O(steps[].registry) is set, and logs out again.
+          - V(create) creates a container with an explicit C(--isolation) and C(--user) and all its
+            settings. Networks after the first are connected with C(docker network connect).
+          - V(start), V(stop), V(remove) and V(rename) act on container O(steps[].name).
+          - V(wait_running) polls C(docker inspect) until the container has been seen running on two
+            polls a second apart, and fails as soon as it has exited, with its exit code and its
+            last log lines.
+        type: str
+        required: true
+        choices: [pull, create, start, wait_running, stop, remove, rename]
+      name:
+        description: Container name.
+        type: str
+      workload:
+        description: The workload this step belongs to, only echoed in the results.
+        type: str
+      image:
+        description: Image reference (tag or digest) for V(pull) and V(create).
+        type: str
+      registry:
+        description: Registry to log in to before V(pull); a key of O(registry_credentials).
+        type: str
+      isolation:
+        description: Isolation of the container created.
+        type: str
+        choices: [process, hyperv]
+      user:
+        description: User the container's processes run as.
+        type: str
+      command:
+        description: Command (arguments after the image).
+        type: list
+        elements: str
+      entrypoint:
+        description: Entry point executable.
+        type: str
+      env:
+        description:
+          - "Environment variables. A value is either text or C({\"secret\": \"<key>\"}), where
+            C(<key>) is a key of O(secrets)."
+        type: dict
+      ports:
+        description: Published ports, C(host:container[/proto]).
+        type: list
+        elements: str
+      mounts:
+        description: Volumes and bind mounts, C(source:target[:ro]).
+        type: list
+        elements: str
+      networks:
+        description: Networks; the first is given to C(docker create).
+        type: list
+        elements: str
+      restart_policy:
+        description: Restart policy (C(no), C(always), C(unless-stopped), C(on-failure[:N])).
+        type: str
+      memory_bytes:
+        description:
+          - Memory limit in bytes, as a string of digits; V(0) means no limit.
+          - A string because the C(int) type of Ansible.Basic is 32-bit.
+        type: str
+      cpus:
+        description: CPU limit.
+        type: float
+      labels:
+        description: Labels.
+        type: dict
+      timeout:
+        description: Seconds for V(stop) and V(wait_running) (default 10).
+        type: int
+      force:
+        description: Remove a running container (C(docker rm --force)).
+        type: bool
+        default: false
+      new_name:
+        description: New name for V(rename).
+        type: str
+      on_failure:
+        description:
+          - Steps run when this step fails, in order; each takes the same fields as a step
+            (without O(steps[].on_failure)). Their failures are reported, not acted upon.
+        type: list
+        elements: dict
+        suboptions:
+          action:
+            description: As O(steps[].action).
+            type: str
+            required: true
+            choices: [pull, create, start, wait_running, stop, remove, rename]
+          name:
+            description: As O(steps[].name).
+            type: str
+          workload:
+            description: As O(steps[].workload).
+            type: str
+          image:
+            description: As O(steps[].image).
+            type: str
+          registry:
+            description: As O(steps[].registry).
+            type: str
+          isolation:
+            description: As O(steps[].isolation).
+            type: str
+            choices: [process, hyperv]
+          user:
+            description: As O(steps[].user).
+            type: str
+          command:
+            description: As O(steps[].command).
+            type: list
+            elements: str
+          entrypoint:
+            description: As O(steps[].entrypoint).
+            type: str
+          env:
+            description: As O(steps[].env).
+            type: dict
+          ports:
+            description: As O(steps[].ports).
+            type: list
+            elements: str
+          mounts:
+            description: As O(steps[].mounts).
+            type: list
+            elements: str
+          networks:
+            description: As O(steps[].networks).
+            type: list
+            elements: str
+          restart_policy:
+            description: As O(steps[].restart_policy).
+            type: str
+          memory_bytes:
+            description: As O(steps[].memory_bytes).
+            type: str
+          cpus:
+            description: As O(steps[].cpus).
+            type: float
+          labels:
+            description: As O(steps[].labels).
+            type: dict
+          timeout:
+            description: As O(steps[].timeout).
+            type: int
+          force:
+            description: As O(steps[].force).
+            type: bool
+            default: false
+          new_name:
+            description: As O(steps[].new_name).
+            type: str
+  secrets:
+    description:
+      - "Secret values, referenced from the steps as C({\"secret\": \"<key>\"}). Never logged."
+    type: dict
+    default: {}
+  registry_credentials:
+    description:
+      - Credentials for V(pull) steps that name a O(steps[].registry).
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      registry:
+        description: Registry host name, as in C(docker login <registry>).
+        type: str
+        required: true
+      username:
+        description: User name.
+        type: str
+        required: true
+      password:
+        description: Password or token, given to C(docker login) on standard input.
+        type: str
+        required: true
+  docker_path:
+    description: Path of C(docker.exe).
+    type: str
+    default: docker.exe
+attributes:
+  check_mode:
+    description:
+      Can run in check_mode and return changed status prediction without modifying target.
+    support: full
+    details: In check mode nothing is run; every step is reported as planned.
+  diff_mode:
+    description:
+      Will return details on what has changed (or possibly needs changing in check_mode), when in
+      diff mode.
+    support: none
+  platform:
+    description: Target OS/families that can be operated against.
+    support: full
+    platforms: windows
+notes:
+  - The controller side, M(trustbound.wincontainers.container_workloads), plans the steps; the
+    contract is in C(docs/architecture.md) ("container_steps contract").
+seealso:
+  - module: trustbound.wincontainers.container_workloads
+author:
+  - trustbound.wincontainers maintainers (@trustbound)
+"""
+
+EXAMPLES = r"""
+- name: Replace a container that publishes no host port (normally planned by container_workloads)
+  trustbound.wincontainers.container_steps:
+    secrets:
+      s0: "{{ vault_api_token }}"
+    steps:
+      - action: create
+        name: api-tbwc-new
+        workload: api
+        image: mcr.microsoft.com/windows/nanoserver:ltsc2022
+        isolation: hyperv
+        user: ContainerUser
+        env:
+          API_TOKEN:
+            secret: s0
+        on_failure:
+          - action: remove
+            name: api-tbwc-new
+            force: true
+      - action: start
+        name: api-tbwc-new
+        on_failure:
+          - action: remove
+            name: api-tbwc-new
+            force: true
+      - action: wait_running
+        name: api-tbwc-new
+        timeout: 10
+        on_failure:
+          - action: remove
+            name: api-tbwc-new
+            force: true
+      - action: stop
+        name: api
+      - action: remove
+        name: api
+      - action: rename
+        name: api-tbwc-new
+        new_name: api
+  no_log: true
+"""
+
+RETURN = r"""
+results:
+  description:
+    - One entry per step carried out, in order, then the failed step's O(steps[].on_failure) steps
+      (with RV(results[].rollback) true).
+    - In check mode, one entry per planned step, with RV(results[].rc) null.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    index:
+      description: Index of the step in O(steps) (for rollback steps, the failed step's index).
+      type: int
+      sample: 0
+    action:
+      description: The step's action.
+      type: str
+      sample: create
+    name:
+      description: Container name (the image for V(pull)).
+      type: str
+      sample: web
+    workload:
+      description: The step's O(steps[].workload).
+      type: str
+      sample: web
+    changed:
+      description: Whether the step changed the host.
+      type: bool
+      sample: true
+    rc:
+      description: Exit code of the docker command.
+      type: int
+      sample: 0
+    stderr:
+      description: Standard error of the docker command (the engine's message on failure).
+      type: str
+      sample: ""
+    rollback:
+      description: Whether the step ran as part of a failed step's O(steps[].on_failure).
+      type: bool
+      sample: false
+    image:
+      description: For V(pull), the pulled image as C(docker image inspect) reports it.
+      type: dict
+      returned: when a pull succeeded
+      sample:
+        id: sha256:4f1e
+        repo_tags: [mcr.microsoft.com/windows/nanoserver:ltsc2022]
+        repo_digests: []
+        os_version: 10.0.20348.2340
+        user: ContainerUser
+    exit_code:
+      description: For V(wait_running), the exit code of a container that exited.
+      type: int
+      returned: when the container exited
+      sample: 1
+failed_step:
+  description: Index of the step that failed, null when none did.
+  returned: always
+  type: int
+  sample: 2
+msg:
+  description: What was done, or the failed step and the engine's message.
+  returned: always
+  type: str
+  sample: "step 2 (wait_running web-tbwc-new) failed: container 'web-tbwc-new' exited with code 1"
+"""

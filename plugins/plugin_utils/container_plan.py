@@ -1,0 +1,489 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2025, trustbound.wincontainers maintainers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Desired containers vs the containers a host runs -> an ordered list of steps.
+
+The steps are carried out by the ``container_steps`` module, which runs them
+in order and, when one fails, runs that step's ``on_failure`` steps. All the
+ordering and every rollback are decided here.
+
+Replacement keeps the workload: the new container is created under a
+temporary name, started and checked before the old one goes. When the
+workload publishes fixed host ports the old container has to stop first (a
+host port can only be bound once), and is started again if the new one fails.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from ansible_collections.trustbound.wincontainers.plugins.plugin_utils import trust_policy
+from ansible_collections.trustbound.wincontainers.plugins.plugin_utils.redaction import MASK
+from ansible_collections.trustbound.wincontainers.plugins.plugin_utils.workload_spec import (
+    WorkloadSpec,
+)
+
+LABEL_PREFIX = "trustbound.wincontainers."
+LABEL_MANAGED = LABEL_PREFIX + "managed"
+LABEL_OWNER = LABEL_PREFIX + "owner"
+LABEL_WORKLOAD = LABEL_PREFIX + "workload"
+LABEL_TRUST_BOUNDARY = LABEL_PREFIX + "trust_boundary"
+LABEL_TRUST_LEVEL = LABEL_PREFIX + "trust_level"
+LABEL_ISOLATION = LABEL_PREFIX + "isolation"
+LABEL_CONFIG_HASH = LABEL_PREFIX + "config_hash"
+TEMP_SUFFIX = "-tbwc-new"
+
+ENFORCE = "enforce"
+REPORT = "report"
+
+# Workload actions (Plan.workloads[].action).
+CREATE = "create"
+REPLACE = "replace"
+START = "start"
+STOP = "stop"
+REMOVE = "remove"
+PURGE = "purge"
+REPORTED = "report"
+NONE = "none"
+
+
+@dataclass
+class Desired:
+    """A workload as it must run: its spec, the policy's decision, and the local image id."""
+
+    spec: WorkloadSpec
+    isolation: str = ""
+    user: str = ""
+    trust_boundary: str = ""
+    trust_level: str = ""
+    image_id: str | None = None
+    decision: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    def config_hash(self) -> str:
+        """Covers everything that needs a new container, secret values included."""
+        spec = self.spec
+        config = {
+            "image": spec.image,
+            "isolation": self.isolation,
+            "user": self.user,
+            "command": spec.command,
+            "entrypoint": spec.entrypoint,
+            "env": spec.env,
+            "secret_env": spec.secret_env,
+            "ports": [port.render() for port in spec.ports],
+            "mounts": [mount.render() for mount in spec.mounts],
+            "networks": spec.networks,
+            "restart_policy": spec.restart_policy,
+            "memory_bytes": spec.memory_bytes,
+            "cpus": spec.cpus,
+            "labels": spec.labels,
+        }
+        canonical = json.dumps(config, sort_keys=True, separators=(",", ":"))
+        return "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+    def managed_labels(self, owner: str) -> dict[str, str]:
+        return {
+            LABEL_MANAGED: "true",
+            LABEL_OWNER: owner,
+            LABEL_WORKLOAD: self.name,
+            LABEL_TRUST_BOUNDARY: self.trust_boundary,
+            LABEL_TRUST_LEVEL: self.trust_level,
+            LABEL_ISOLATION: self.isolation,
+            LABEL_CONFIG_HASH: self.config_hash(),
+        }
+
+    def labels(self, owner: str) -> dict[str, str]:
+        return {**self.spec.labels, **self.managed_labels(owner)}
+
+
+@dataclass
+class Plan:
+    steps: list[dict[str, Any]] = field(default_factory=list)
+    workloads: list[dict[str, Any]] = field(default_factory=list)
+    noncompliant: list[dict[str, Any]] = field(default_factory=list)
+    secrets: dict[str, str] = field(default_factory=dict)
+    diffs: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.steps)
+
+
+def secret_key(workload: str, variable: str) -> str:
+    return f"{workload}/{variable}"
+
+
+def is_managed(container: Mapping[str, Any]) -> bool:
+    return (container.get("labels") or {}).get(LABEL_MANAGED) == "true"
+
+
+def _running(container: Mapping[str, Any]) -> bool:
+    return bool(container.get("running")) or container.get("state") == "running"
+
+
+def _is_admin(user: str | None) -> bool:
+    # An empty user means the image's default; container_host_info resolves it when it can.
+    return bool(user) and trust_policy.is_admin_user(user)
+
+
+def differences(desired: Desired, container: Mapping[str, Any], owner: str) -> list[str]:
+    """What differs between a running container and its desired form, in the spirit of
+    community.docker's docker_container: image (id when known), isolation, user, the
+    collection's labels (strict) and user labels (more may be present: images add their
+    own), and the config hash covering the rest."""
+    found: list[str] = []
+    if desired.image_id:
+        if container.get("image_id") != desired.image_id:
+            found.append("image")
+    elif container.get("image") != desired.spec.image:
+        found.append("image")
+    if container.get("isolation") != desired.isolation:
+        found.append("isolation")
+    if (container.get("user") or "").casefold() != desired.user.casefold():
+        found.append("user")
+    labels = container.get("labels") or {}
+    for key, value in desired.labels(owner).items():
+        if labels.get(key) != value:
+            found.append(f"label {key}")
+    return found
+
+
+def _create_step(desired: Desired, name: str, owner: str) -> dict[str, Any]:
+    spec = desired.spec
+    env: dict[str, Any] = dict(spec.env)
+    for variable in spec.secret_env:
+        env[variable] = {"secret": secret_key(spec.name, variable)}
+    entrypoint = spec.entrypoint[0] if spec.entrypoint else None
+    # docker's --entrypoint takes one executable; its other words go before the command.
+    command = spec.entrypoint[1:] + spec.command
+    step: dict[str, Any] = {
+        "action": "create",
+        "name": name,
+        "workload": spec.name,
+        "image": spec.image,
+        "isolation": desired.isolation,
+        "user": desired.user,
+        "command": command,
+        "env": env,
+        "ports": [port.render() for port in spec.ports],
+        "mounts": [mount.render() for mount in spec.mounts],
+        "networks": list(spec.networks),
+        "restart_policy": spec.restart_policy,
+        # A string: Ansible.Basic's int is 32-bit, too small for byte counts over 2 GiB.
+        "memory_bytes": str(spec.memory_bytes),
+        "cpus": spec.cpus,
+        "labels": desired.labels(owner),
+    }
+    if entrypoint is not None:
+        step["entrypoint"] = entrypoint
+    return step
+
+
+def _step(action: str, name: str, workload: str, **fields: Any) -> dict[str, Any]:
+    return {"action": action, "name": name, "workload": workload, **fields}
+
+
+def _new_container_steps(desired: Desired, owner: str, start_timeout: int) -> list[dict[str, Any]]:
+    name = desired.name
+    steps = [_create_step(desired, name, owner)]
+    if desired.spec.state == "started":
+        discard = [_step("remove", name, name, force=True)]
+        steps += [
+            _step("start", name, name, on_failure=discard),
+            _step("wait_running", name, name, timeout=start_timeout, on_failure=discard),
+        ]
+    return steps
+
+
+def _replacement_steps(
+    desired: Desired, container: Mapping[str, Any], owner: str, start_timeout: int
+) -> list[dict[str, Any]]:
+    name = desired.name
+    temp = name + TEMP_SUFFIX
+    stop_timeout = desired.spec.stop_timeout
+    old_running = _running(container)
+    discard = [_step("remove", temp, name, force=True)]
+    steps = [_create_step(desired, temp, owner)]
+
+    if desired.spec.state != "started":
+        if old_running:
+            steps.append(_step("stop", name, name, timeout=stop_timeout, on_failure=discard))
+    elif old_running and desired.spec.holds_host_ports:
+        # The new container cannot bind the host ports the old one holds: stop the old one
+        # first, and start it again when the new one does not come up.
+        restore = [*discard, _step("start", name, name)]
+        steps += [
+            _step("stop", name, name, timeout=stop_timeout, on_failure=discard),
+            _step("start", temp, name, on_failure=restore),
+            _step("wait_running", temp, name, timeout=start_timeout, on_failure=restore),
+        ]
+    else:
+        steps += [
+            _step("start", temp, name, on_failure=discard),
+            _step("wait_running", temp, name, timeout=start_timeout, on_failure=discard),
+        ]
+        if old_running:
+            steps.append(_step("stop", name, name, timeout=stop_timeout, on_failure=discard))
+
+    restore_old = [*discard, _step("start", name, name)] if old_running else discard
+    steps += [
+        _step("remove", name, name, on_failure=restore_old),
+        _step("rename", temp, name, new_name=name),
+    ]
+    return steps
+
+
+def _removal_steps(container: Mapping[str, Any], workload: str) -> list[dict[str, Any]]:
+    name = container["name"]
+    steps = []
+    if _running(container):
+        steps.append(_step("stop", name, workload, timeout=10))
+    steps.append(_step("remove", name, workload, force=True))
+    return steps
+
+
+def _summary_of_container(container: Mapping[str, Any] | None) -> dict[str, Any]:
+    if container is None:
+        return {"state": "absent"}
+    return {
+        "image": container.get("image"),
+        "image_id": container.get("image_id"),
+        "isolation": container.get("isolation"),
+        "user": container.get("user"),
+        "state": container.get("state"),
+        "command": container.get("command") or [],
+        "entrypoint": container.get("entrypoint") or [],
+        "env_names": sorted(container.get("env_names") or []),
+        "ports": sorted(container.get("ports") or []),
+        "mounts": sorted(container.get("mounts") or []),
+        "networks": container.get("networks") or [],
+        "restart_policy": container.get("restart_policy"),
+        "memory_bytes": container.get("memory_bytes") or 0,
+        "cpus": container.get("cpus") or 0,
+        "labels": dict(sorted((container.get("labels") or {}).items())),
+    }
+
+
+def _summary_of_desired(desired: Desired, owner: str) -> dict[str, Any]:
+    spec = desired.spec
+    if spec.state == "absent":
+        return {"state": "absent"}
+    return {
+        "image": spec.image,
+        "image_id": desired.image_id,
+        "isolation": desired.isolation,
+        "user": desired.user,
+        "state": "running" if spec.state == "started" else "stopped",
+        "command": spec.entrypoint[1:] + spec.command,
+        "entrypoint": spec.entrypoint[:1],
+        # Names only, as for the running container: values may be secrets.
+        "env_names": sorted([*spec.env, *spec.secret_env]),
+        "ports": sorted(port.render() for port in spec.ports),
+        "mounts": sorted(mount.render() for mount in spec.mounts),
+        "networks": list(spec.networks),
+        "restart_policy": spec.restart_policy,
+        "memory_bytes": spec.memory_bytes,
+        "cpus": spec.cpus,
+        "labels": dict(sorted(desired.labels(owner).items())),
+    }
+
+
+def _diff(name: str, before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "before_header": f"container {name} (running)",
+        "after_header": f"container {name} (inventory)",
+        "before": before,
+        "after": after,
+    }
+
+
+def _noncompliant_entry(container: Mapping[str, Any], reason: str) -> dict[str, Any]:
+    return {
+        "name": container.get("name"),
+        "user": container.get("user"),
+        "managed": is_managed(container),
+        "reason": reason,
+    }
+
+
+def plan(
+    desired: Iterable[Desired],
+    actual: Iterable[Mapping[str, Any]],
+    *,
+    owner: str,
+    purge: bool = False,
+    enforcement: str = ENFORCE,
+    allow_admin: bool = False,
+    start_timeout: int = 10,
+) -> Plan:
+    """Compare and order. Removals first (they free names and ports), then each workload
+    in inventory order."""
+    desired = list(desired)
+    containers = {c["name"]: c for c in actual if c.get("name")}
+    wanted = {d.name for d in desired}
+    result = Plan()
+    removals: list[dict[str, Any]] = []
+    per_workload: list[dict[str, Any]] = []
+
+    def admin_finding(container: Mapping[str, Any]) -> bool:
+        return not allow_admin and _running(container) and _is_admin(container.get("user"))
+
+    if purge:
+        for container in containers.values():
+            name = container["name"]
+            labels = container.get("labels") or {}
+            if not is_managed(container) or labels.get(LABEL_OWNER) != owner:
+                continue
+            base = name[: -len(TEMP_SUFFIX)] if name.endswith(TEMP_SUFFIX) else name
+            if name in wanted or base in wanted:
+                continue
+            removals += _removal_steps(container, name)
+            result.workloads.append(
+                {"name": name, "action": PURGE, "changes": ["not in inventory"]}
+            )
+            result.diffs.append(_diff(name, _summary_of_container(container), {"state": "absent"}))
+
+    for container in containers.values():
+        if container["name"] in wanted or not admin_finding(container):
+            continue
+        if (
+            purge
+            and is_managed(container)
+            and container.get("labels", {}).get(LABEL_OWNER) == owner
+        ):
+            continue  # purged above
+        result.noncompliant.append(
+            _noncompliant_entry(
+                container,
+                "runs as an administrator account and is not in the inventory, so it cannot be"
+                " replaced; remove it or declare it as a workload",
+            )
+        )
+
+    for item in desired:
+        spec = item.spec
+        container = containers.get(spec.name)
+        temp = containers.get(spec.name + TEMP_SUFFIX)
+        entry: dict[str, Any] = {"name": spec.name, "decision": item.decision}
+        steps: list[dict[str, Any]] = []
+        if temp is not None and is_managed(temp):
+            # A leftover from an interrupted replacement.
+            steps.append(_step("remove", temp["name"], spec.name, force=True))
+
+        if spec.state == "absent":
+            if container is not None:
+                steps += _removal_steps(container, spec.name)
+                entry.update(action=REMOVE, changes=["state absent"])
+            else:
+                entry.update(action=NONE, changes=[])
+        elif container is None:
+            steps += _new_container_steps(item, owner, start_timeout)
+            entry.update(action=CREATE, changes=["missing"])
+        else:
+            changes = differences(item, container, owner)
+            admin = admin_finding(container)
+            if admin:
+                changes.insert(0, f"runs as administrator account {container.get('user')!r}")
+            if admin and enforcement == REPORT:
+                result.noncompliant.append(
+                    _noncompliant_entry(
+                        container,
+                        "runs as an administrator account; enforcement is 'report', so it was"
+                        " left as it is",
+                    )
+                )
+                entry.update(action=REPORTED, changes=changes)
+            elif changes:
+                steps += _replacement_steps(item, container, owner, start_timeout)
+                entry.update(action=REPLACE, changes=changes)
+            elif spec.state == "started" and not _running(container):
+                steps += [
+                    _step("start", spec.name, spec.name),
+                    _step("wait_running", spec.name, spec.name, timeout=start_timeout),
+                ]
+                entry.update(action=START, changes=[f"state {container.get('state')}"])
+            elif spec.state == "stopped" and _running(container):
+                steps.append(_step("stop", spec.name, spec.name, timeout=spec.stop_timeout))
+                entry.update(action=STOP, changes=["state running"])
+            else:
+                entry.update(action=NONE, changes=[])
+
+        for variable, value in spec.secret_env.items():
+            result.secrets[secret_key(spec.name, variable)] = value
+        if steps:
+            before = _summary_of_container(container)
+            after = _summary_of_desired(item, owner)
+            result.diffs.append(_diff(spec.name, before, after))
+        per_workload += steps
+        result.workloads.append(entry)
+
+    result.steps = removals + per_workload
+    return result
+
+
+def masked_steps(steps: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Steps for display: secret references shown as the mask."""
+
+    def mask(step: Mapping[str, Any]) -> dict[str, Any]:
+        shown = dict(step)
+        if isinstance(shown.get("env"), Mapping):
+            shown["env"] = {
+                key: MASK if isinstance(value, Mapping) else value
+                for key, value in shown["env"].items()
+            }
+        if shown.get("on_failure"):
+            shown["on_failure"] = [mask(undo) for undo in shown["on_failure"]]
+        return shown
+
+    return [mask(step) for step in steps]
+
+
+def _familiar(ref: str) -> str:
+    """Docker's short form: ``docker.io/library/x`` -> ``x``; a missing tag becomes ``latest``."""
+    name, at, digest = ref.partition("@")
+    last = name.rsplit("/", 1)[-1]
+    if not at and ":" not in last:
+        name += ":latest"
+    for prefix in ("docker.io/library/", "index.docker.io/library/", "docker.io/"):
+        if name.startswith(prefix):
+            name = name[len(prefix) :]
+            break
+    return f"{name}{at}{digest}"
+
+
+def find_image(images: Iterable[Mapping[str, Any]], ref: str) -> Mapping[str, Any] | None:
+    """The local image a reference (tag or digest) names, from container_host_info's images."""
+    wanted = _familiar(ref)
+    for image in images:
+        names = [*(image.get("repo_tags") or []), *(image.get("repo_digests") or [])]
+        if any(_familiar(name) == wanted for name in names) or image.get("id") == ref:
+            return image
+    return None
+
+
+def with_effective_users(
+    containers: Iterable[Mapping[str, Any]], images: Iterable[Mapping[str, Any]]
+) -> list[dict[str, Any]]:
+    """Containers whose empty ``user`` (the image default) is resolved.
+
+    An empty Config.User on the container falls back to the image's; an empty one on
+    the image means ContainerAdministrator (Server Core, Server and Windows images;
+    Nano Server images set ContainerUser explicitly).
+    """
+    by_id = {image.get("id"): image for image in images}
+    resolved = []
+    for container in containers:
+        copy = dict(container)
+        if not copy.get("user"):
+            image = by_id.get(copy.get("image_id")) or {}
+            copy["user"] = image.get("user") or "ContainerAdministrator"
+        resolved.append(copy)
+    return resolved

@@ -1,0 +1,134 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The one place that maps ``container_host_info`` output onto the trust policy's host.
+
+``container_host_info`` returns raw facts (see docs/architecture.md, "return
+contract"); the trust policy takes a host dict. Both the provisioning role and
+the workload deployer go through ``policy_host`` so they agree on what a host
+is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from ansible_collections.trustbound.wincontainers.plugins.plugin_utils import trust_policy
+
+INSTALLED = "Installed"
+INSTALL_PENDING = "InstallPending"
+
+NESTED_VIRTUALIZATION_FIX = (
+    "on the parent Hyper-V host, with the VM turned off, run "
+    "'Set-VMProcessor -VMName <vm> -ExposeVirtualizationExtensions $true', enable MAC "
+    "address spoofing on its network adapter "
+    "('Set-VMNetworkAdapter -VMName <vm> -MacAddressSpoofing On') so containers get a "
+    "network, and give the VM 4 GB or more of RAM and 2 or more vCPUs; then start it and "
+    "run the play again"
+)
+FIRMWARE_FIX = (
+    "enable the processor's virtualization extensions (Intel VT-x or AMD-V) and second "
+    "level address translation (SLAT/EPT/RVI) in the machine's firmware (BIOS/UEFI) "
+    "setup, then run the play again"
+)
+
+
+class HostFactsError(ValueError):
+    """``container_host_info`` output that lacks what a decision needs."""
+
+
+def _section(info: Mapping[str, Any], key: str) -> Mapping[str, Any]:
+    value = info.get(key) if isinstance(info, Mapping) else None
+    if not isinstance(value, Mapping):
+        raise HostFactsError(
+            f"container_host_info output has no '{key}' section; run "
+            "trustbound.wincontainers.container_host_info and pass its result"
+        )
+    return value
+
+
+def os_version(info: Mapping[str, Any]) -> str:
+    version = _section(info, "os").get("version")
+    if not isinstance(version, str) or not version:
+        raise HostFactsError("container_host_info output has no os.version")
+    return version
+
+
+def os_build(info: Mapping[str, Any]) -> int:
+    build = _section(info, "os").get("build")
+    if isinstance(build, int) and not isinstance(build, bool):
+        return build
+    return int(os_version(info).split(".")[2])
+
+
+def feature_state(info: Mapping[str, Any], feature: str) -> str:
+    """``Installed``, ``Available``, ``InstallPending``, ``Removed`` or ``Unknown``."""
+    features = info.get("features") if isinstance(info, Mapping) else None
+    if not isinstance(features, Mapping):
+        return "Unknown"
+    return str(features.get(feature) or "Unknown")
+
+
+def hyperv_available(info: Mapping[str, Any]) -> bool:
+    """Hyper-V can run containers now: installed, not waiting for a restart."""
+    return feature_state(info, "Hyper-V") == INSTALLED
+
+
+def policy_host(info: Mapping[str, Any], hostvars: Mapping[str, Any], name: str) -> dict:
+    """The trust policy's host dict for this host, from its facts and inventory."""
+    return trust_policy.host_from_inventory(
+        hostvars, os_version(info), hyperv_available(info), name
+    )
+
+
+def hyperv_installable(info: Mapping[str, Any]) -> tuple[bool, str]:
+    """Whether ``Install-WindowsFeature Hyper-V`` can succeed here, and why not with the fix.
+
+    Once a hypervisor runs, Win32_Processor reports the virtualization
+    extensions as False (the hypervisor owns them), so a physical host with
+    ``hypervisor_present`` counts as capable. A VM always sees a hypervisor
+    (its parent); it can run Hyper-V only when the parent exposes the
+    extensions to it (nested virtualization).
+    """
+    state = feature_state(info, "Hyper-V")
+    if state in (INSTALLED, INSTALL_PENDING):
+        return True, f"the Hyper-V feature is already {state}"
+    machine = _section(info, "machine")
+    extensions = bool(machine.get("vm_monitor_mode_extensions"))
+    slat = bool(machine.get("second_level_address_translation"))
+    firmware = bool(machine.get("virtualization_firmware_enabled"))
+
+    if machine.get("is_virtual"):
+        if extensions and slat:
+            return True, "the VM's processor exposes virtualization extensions (nested)"
+        missing = [
+            label
+            for label, present in (
+                ("virtualization extensions (VMMonitorModeExtensions)", extensions),
+                ("second level address translation", slat),
+            )
+            if not present
+        ]
+        return False, (
+            f"this host is a virtual machine whose processor does not expose "
+            f"{' or '.join(missing)}, so Hyper-V cannot be installed in it (no nested "
+            f"virtualization). Fix: {NESTED_VIRTUALIZATION_FIX}"
+        )
+
+    if machine.get("hypervisor_present"):
+        return True, "a hypervisor already runs on this physical host"
+    missing = [
+        label
+        for label, present in (
+            ("virtualization extensions (VT-x/AMD-V)", extensions),
+            ("virtualization enabled in firmware", firmware),
+            ("second level address translation (SLAT)", slat),
+        )
+        if not present
+    ]
+    if not missing:
+        return True, "the processor has virtualization extensions and SLAT, enabled in firmware"
+    return False, (
+        f"this physical host lacks {', '.join(missing)}, so Hyper-V cannot be installed. "
+        f"Fix: {FIRMWARE_FIX}"
+    )

@@ -1,0 +1,222 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What the container_host role must do on one host, decided before anything changes.
+
+``plan()`` takes ``container_host_info`` output, the host's inventory
+variables, its ``wincontainers_workloads`` and the role's settings, and
+returns the features to install, whether Hyper-V is wanted (and why), the
+validated engine pin and the hardened daemon.json; or raises
+``ProvisionError`` naming the host, the rule and the fix.
+``reboot()`` decides, after the feature installs, whether the host must
+restart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from ansible_collections.trustbound.wincontainers.plugins.plugin_utils import (
+    daemon_config,
+    engine_release,
+    host_facts,
+    trust_policy,
+)
+
+CONTAINERS = "Containers"
+HYPERV_FEATURE = "Hyper-V"
+HYPERV_MODES = ("auto", "true", "false")
+
+
+class ProvisionError(ValueError):
+    """The role must stop on this host before changing anything."""
+
+    def __init__(self, message: str, *, host: str | None, rule: str, field: str | None = None):
+        super().__init__(message)
+        self.host = host
+        self.rule = rule
+        self.field = field
+
+
+def _hyperv_mode(value: Any, host: str) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    text = str(value if value is not None else "auto").strip().lower()
+    aliases = {"yes": "true", "on": "true", "no": "false", "off": "false"}
+    text = aliases.get(text, text)
+    if text not in HYPERV_MODES:
+        raise ProvisionError(
+            f"host {host!r}: container_host_hyperv must be true, false or auto, got {value!r}",
+            host=host,
+            rule="bad-field",
+            field="container_host_hyperv",
+        )
+    return text
+
+
+def _workload_name(workload: Any, index: int) -> str:
+    if isinstance(workload, Mapping) and workload.get("name"):
+        return str(workload["name"])
+    return f"#{index}"
+
+
+def _fallback_needs(workload: Any, host: Mapping[str, Any]) -> tuple[bool, bool]:
+    """(needs Hyper-V, other tenant) from the raw fields when the policy refuses the workload."""
+    if not isinstance(workload, Mapping):
+        return False, False
+    boundary = workload.get("trust_boundary") or host.get("trust_boundary")
+    other = boundary != host.get("trust_boundary") or workload.get("trust_level") in (
+        trust_policy.UNTRUSTED,
+        trust_policy.HOSTILE,
+    )
+    return other or workload.get("isolation") == "hyperv", other
+
+
+def workload_needs(
+    policy_host: Mapping[str, Any], workloads: Sequence[Any]
+) -> tuple[list[str], list[str], list[str]]:
+    """Ask the trust policy about each workload as if Hyper-V were available.
+
+    Returns (reasons Hyper-V is needed, reasons the host runs other tenants'
+    workloads, warnings). A refusal that is about the workload (the deployer
+    reports it) falls back to the raw trust fields; a refusal about the host
+    (no trust boundary, a bad host variable) is raised: nothing can be decided.
+    """
+    hypothetical = dict(policy_host, hyperv_available=True)
+    hyperv: list[str] = []
+    tenants: list[str] = []
+    warnings: list[str] = []
+    for index, workload in enumerate(workloads or []):
+        name = _workload_name(workload, index)
+        try:
+            decision = trust_policy.decide(workload, hypothetical)
+        except trust_policy.PolicyError as exc:
+            if exc.rule == trust_policy.RULE_BAD_FIELD and str(exc.field or "").startswith("host"):
+                raise ProvisionError(
+                    str(exc), host=exc.host, rule=exc.rule, field=exc.field
+                ) from None
+            needs, other = _fallback_needs(workload, policy_host)
+            warnings.append(
+                f"workload {name}: the trust policy refuses it ({exc}); "
+                "provisioning decided from its trust fields"
+            )
+        else:
+            needs, other = decision.isolation == "hyperv", decision.hyperv_required
+        if needs:
+            hyperv.append(f"workload {name} runs under Hyper-V isolation")
+        if other:
+            tenants.append(f"workload {name} is from another trust boundary or not trusted")
+    return hyperv, tenants, warnings
+
+
+def plan(
+    info: Mapping[str, Any],
+    hostvars: Mapping[str, Any],
+    name: str,
+    workloads: Sequence[Any] | None,
+    settings: Mapping[str, Any],
+) -> dict[str, Any]:
+    """The role's plan for one host, or ProvisionError before any change."""
+    try:
+        policy_host = host_facts.policy_host(info, hostvars, name)
+        build = host_facts.os_build(info)
+    except host_facts.HostFactsError as exc:
+        raise ProvisionError(f"host {name!r}: {exc}", host=name, rule="host-facts") from None
+    warnings: list[str] = []
+    mode = _hyperv_mode(settings.get("hyperv", "auto"), name)
+
+    workloads = list(workloads or [])
+    if workloads:
+        hyperv_reasons, tenant_reasons, more = workload_needs(policy_host, workloads)
+        warnings.extend(more)
+    else:
+        hyperv_reasons, tenant_reasons = [], []
+
+    daemon_settings = dict(settings.get("daemon") or {})
+    try:
+        config = daemon_config.build(daemon_settings, host=name, multi_tenant=bool(tenant_reasons))
+    except daemon_config.DaemonConfigError as exc:
+        raise ProvisionError(str(exc), host=name, rule=exc.rule, field=exc.field) from None
+    if daemon_config.default_isolation(config) == "hyperv":
+        hyperv_reasons.append("the engine defaults to Hyper-V isolation (exec-opts)")
+
+    if mode == "true":
+        hyperv_reasons.insert(0, "container_host_hyperv is true")
+    wanted = mode == "true" or (mode == "auto" and bool(hyperv_reasons))
+    if mode == "false" and hyperv_reasons:
+        warnings.append(
+            f"host {name!r}: container_host_hyperv is false, so Hyper-V is not installed, "
+            f"but {'; '.join(hyperv_reasons)}: those containers will be refused or fail to start"
+        )
+
+    installable, why = host_facts.hyperv_installable(info)
+    if wanted and not installable:
+        raise ProvisionError(
+            f"host {name!r}: Hyper-V is needed ({'; '.join(hyperv_reasons)}) but cannot be "
+            f"installed: {why}. Nothing was changed on the host.",
+            host=name,
+            rule="hyperv-installable",
+        )
+
+    try:
+        release = engine_release.pin_from_settings(
+            settings.get("engine") or {}, host=name, os_build=build
+        )
+    except engine_release.EngineReleaseError as exc:
+        raise ProvisionError(str(exc), host=name, rule=exc.rule, field=exc.field) from None
+    warnings.extend(release.warnings)
+
+    features = [CONTAINERS] + ([HYPERV_FEATURE] if wanted else [])
+    return {
+        "host": policy_host,
+        "os_build": build,
+        "features": features,
+        "hyperv": {
+            "wanted": wanted,
+            "mode": mode,
+            "reasons": hyperv_reasons,
+            "installable": installable,
+            "installable_reason": why,
+        },
+        "multi_tenant": bool(tenant_reasons),
+        "multi_tenant_reasons": tenant_reasons,
+        "engine": release.as_dict(),
+        "daemon_config": config,
+        "warnings": warnings,
+    }
+
+
+def reboot(
+    feature_results: Sequence[Mapping[str, Any]] | None,
+    info: Mapping[str, Any],
+    features: Sequence[str],
+) -> dict[str, Any]:
+    """Whether the host must restart now, and why.
+
+    A restart is required when a feature install this run says so, or when a
+    feature the host needs is still ``InstallPending`` from an earlier run
+    (its install finished but the restart never happened). A pending restart
+    for other reasons (Windows Update, file renames) alone does not restart
+    the host; it is cleared when the role restarts anyway.
+    """
+    reasons: list[str] = []
+    for result in feature_results or []:
+        if not isinstance(result, Mapping) or result.get("skipped"):
+            continue
+        if result.get("reboot_required"):
+            names = result.get("item") or features
+            reasons.append(f"installing {_names(names)} requires a restart")
+    for feature in features:
+        if host_facts.feature_state(info, feature) == host_facts.INSTALL_PENDING:
+            reasons.append(f"{feature} is InstallPending (installed, waiting for a restart)")
+    if reasons and info.get("reboot_pending"):
+        reasons.append("a restart was already pending on the host")
+    return {"required": bool(reasons), "reasons": reasons}
+
+
+def _names(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, Sequence):
+        return ", ".join(str(v) for v in value)
+    return "a feature"

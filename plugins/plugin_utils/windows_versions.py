@@ -1,0 +1,233 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Windows versions and Microsoft's container image/host compatibility matrix.
+
+Source of every rule here: Microsoft, "Windows container version
+compatibility",
+https://learn.microsoft.com/en-us/virtualization/windowscontainers/deploy-containers/version-compatibility
+(MicrosoftDocs/Virtualization-Documentation,
+virtualization/windowscontainers/deploy-containers/version-compatibility.md).
+The collection targets Windows Server hosts; the client (Windows 10/11)
+tables are not modelled.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+PROCESS = "process"
+HYPERV = "hyperv"
+ISOLATIONS = (PROCESS, HYPERV)
+
+# Compatibility.rule for an image whose build is newer than the host's (any isolation).
+IMAGE_NEWER_THAN_HOST = "image-newer-than-host"
+
+# Long-Term Servicing Channel releases: the builds the collection supports as hosts.
+LTSC_BUILDS: dict[int, str] = {
+    14393: "Windows Server 2016",
+    17763: "Windows Server 2019",
+    20348: "Windows Server 2022",
+    26100: "Windows Server 2025",
+}
+
+# Semi-Annual Channel releases that shipped container base images (all out of
+# support now). They appear in the Server 1903..20H2 tabs of earlier revisions
+# of Microsoft's compatibility page. Known so that Hyper-V isolation can run
+# them on a newer host; any other build is "unknown" and Hyper-V refuses it.
+SAC_BUILDS: dict[int, str] = {
+    16299: "Windows Server, version 1709",
+    17134: "Windows Server, version 1803",
+    18362: "Windows Server, version 1903",
+    18363: "Windows Server, version 1909",
+    19041: "Windows Server, version 2004",
+    19042: "Windows Server, version 20H2",
+}
+
+KNOWN_BUILDS: dict[int, str] = {**LTSC_BUILDS, **SAC_BUILDS}
+
+# Microsoft's one cross-build exception for Server hosts: a Server 2025 host
+# runs Server 2022 images under process isolation.
+PROCESS_CROSS_BUILD: frozenset[tuple[int, int]] = frozenset({(26100, 20348)})
+
+# Server 2016 is the one release whose revisions must match under process isolation.
+REVISION_LOCKED_BUILD = 14393
+
+_VERSION_RE = re.compile(
+    r"(0|[1-9][0-9]{0,4})\.(0|[1-9][0-9]{0,4})\.([1-9][0-9]{0,5})\.(0|[1-9][0-9]{0,5})"
+)
+
+
+class VersionFormatError(ValueError):
+    """A string is not a Windows version of the form ``10.0.BUILD.REVISION``."""
+
+
+@dataclass(frozen=True, order=True)
+class WindowsVersion:
+    """``major.minor.build.revision``, ordered numerically."""
+
+    major: int
+    minor: int
+    build: int
+    revision: int
+
+    @classmethod
+    def parse(cls, text: object) -> WindowsVersion:
+        """Parse ``"10.0.BUILD.REVISION"`` (what ``docker image inspect`` reports as OsVersion).
+
+        Only NT 10.0 versions are accepted: every Windows release that runs
+        containers (Server 2016 and later) reports 10.0.
+        """
+        if isinstance(text, WindowsVersion):
+            return text
+        if not isinstance(text, str):
+            raise VersionFormatError(
+                f"expected a string like '10.0.20348.2340', got {type(text).__name__}"
+            )
+        match = _VERSION_RE.fullmatch(text)
+        if match is None:
+            raise VersionFormatError(
+                f"{text!r} is not a Windows version of the form '10.0.BUILD.REVISION'"
+                " (for example '10.0.20348.2340')"
+            )
+        major, minor, build, revision = (int(part) for part in match.groups())
+        if (major, minor) != (10, 0):
+            raise VersionFormatError(
+                f"{text!r} is not a Windows 10.0 version: Windows containers need"
+                " Windows Server 2016 (10.0.14393) or later"
+            )
+        return cls(major, minor, build, revision)
+
+    def __str__(self) -> str:
+        return f"{self.major}.{self.minor}.{self.build}.{self.revision}"
+
+    @property
+    def release(self) -> str | None:
+        """The release name for a known build, else None."""
+        return KNOWN_BUILDS.get(self.build)
+
+    @property
+    def is_ltsc(self) -> bool:
+        return self.build in LTSC_BUILDS
+
+    def describe(self) -> str:
+        """``10.0.20348.2340 (Windows Server 2022)`` or ``10.0.25398.1 (unknown build)``."""
+        return f"{self} ({self.release or 'unknown build'})"
+
+
+@dataclass(frozen=True)
+class Compatibility:
+    """Whether an image runs on a host under one isolation, and Microsoft's rule for it.
+
+    ``rule`` is a short id (see ``check_compatibility``). ``prefer_hyperv`` is
+    True when process isolation is allowed by the matrix but the image's patch
+    level is newer than the host's: such containers have failed to start
+    (HCS 0xc0370106) while running under Hyper-V isolation.
+    """
+
+    can_run: bool
+    rule: str
+    reason: str
+    prefer_hyperv: bool = False
+
+
+def check_compatibility(
+    host_version: WindowsVersion | str,
+    image_version: WindowsVersion | str,
+    isolation: str,
+) -> Compatibility:
+    """Apply Microsoft's Server host matrix to one image, host and isolation.
+
+    Rules (ids):
+
+    * ``image-newer-than-host``: image build > host build runs in no isolation.
+    * process isolation:
+      ``same-build`` (builds equal; on Server 2016 revisions equal too),
+      ``same-build-newer-image-revision`` (allowed from 1809 on, ``prefer_hyperv``),
+      ``ltsc2022-on-ltsc2025`` (the one cross-build exception),
+      ``revision-mismatch-2016`` and ``build-mismatch`` (cannot run).
+    * Hyper-V isolation:
+      ``same-build``, ``older-known-build`` (an older LTSC or SAC build),
+      ``unknown-older-build`` (cannot run: not in Microsoft's matrix).
+    """
+    host = WindowsVersion.parse(host_version)
+    image = WindowsVersion.parse(image_version)
+    if isolation not in ISOLATIONS:
+        raise ValueError(f"isolation must be one of {', '.join(ISOLATIONS)}, got {isolation!r}")
+
+    if image.build > host.build:
+        return Compatibility(
+            False,
+            IMAGE_NEWER_THAN_HOST,
+            f"image {image.describe()} is newer than host {host.describe()}: an image built"
+            " on a newer Windows build runs on the newer host build only, in either isolation",
+        )
+    if isolation == PROCESS:
+        return _process_compatibility(host, image)
+    return _hyperv_compatibility(host, image)
+
+
+def _process_compatibility(host: WindowsVersion, image: WindowsVersion) -> Compatibility:
+    if image.build == host.build:
+        if host.build == REVISION_LOCKED_BUILD and image.revision != host.revision:
+            return Compatibility(
+                False,
+                "revision-mismatch-2016",
+                f"image {image} and host {host} differ in revision: Windows Server 2016"
+                " containers do not run under process isolation unless the revisions match",
+            )
+        if image.revision > host.revision:
+            return Compatibility(
+                True,
+                "same-build-newer-image-revision",
+                f"image revision {image.revision} is newer than host revision {host.revision}"
+                f" (build {host.build}): allowed from Windows Server 2019 on, but such"
+                " containers have failed to start under process isolation (0xc0370106);"
+                " patch the host or use Hyper-V isolation",
+                prefer_hyperv=True,
+            )
+        return Compatibility(
+            True,
+            "same-build",
+            f"image {image.describe()} has the host's build {host.build}:"
+            " process isolation shares the host kernel, which needs the same build",
+        )
+    if (host.build, image.build) in PROCESS_CROSS_BUILD:
+        return Compatibility(
+            True,
+            "ltsc2022-on-ltsc2025",
+            f"image {image.describe()} on host {host.describe()}: Microsoft's matrix lets a"
+            " Windows Server 2025 host run Windows Server 2022 images under process isolation",
+        )
+    return Compatibility(
+        False,
+        "build-mismatch",
+        f"image {image.describe()} does not match host {host.describe()}: process isolation"
+        " is blocked when the image build differs from the host build"
+        " (0xc0370101, 'The container operating system does not match the host operating"
+        " system')",
+    )
+
+
+def _hyperv_compatibility(host: WindowsVersion, image: WindowsVersion) -> Compatibility:
+    if image.build == host.build:
+        return Compatibility(
+            True,
+            "same-build",
+            f"image {image.describe()} has the host's build: Hyper-V isolation runs it"
+            " in its own utility VM",
+        )
+    if image.build in KNOWN_BUILDS:
+        return Compatibility(
+            True,
+            "older-known-build",
+            f"image {image.describe()} is older than host {host.describe()}: Hyper-V isolation"
+            " runs older Windows Server images with their own kernel",
+        )
+    return Compatibility(
+        False,
+        "unknown-older-build",
+        f"image build {image.build} is not a Windows Server release in Microsoft's"
+        f" compatibility matrix; Hyper-V isolation on host {host.describe()} is only"
+        " relied on for the same build or a known older LTSC/SAC build",
+    )

@@ -1,0 +1,656 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2025, trustbound.wincontainers maintainers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Validation and normalisation of ``wincontainers_workloads`` entries.
+
+Every entry is checked before anything on a host changes; a refusal names the
+host, the workload and the rule. The trust fields (``trust_boundary``,
+``trust_level``, ``isolation``, ``user``) are validated again by the trust
+policy, which owns their meaning.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from ansible_collections.trustbound.wincontainers.plugins.plugin_utils import trust_policy
+
+STATES = ("started", "stopped", "absent")
+RESERVED_LABEL_PREFIX = "trustbound.wincontainers."
+ENGINE_PIPE_NAMES = ("docker_engine",)
+
+# Rule ids (WorkloadSpecError.rule).
+RULE_NOT_A_LIST = "workloads-not-a-list"
+RULE_NOT_A_MAPPING = "workload-not-a-mapping"
+RULE_UNKNOWN_KEY = "unknown-key"
+RULE_REQUIRED = "required"
+RULE_BAD_VALUE = "bad-value"
+RULE_BAD_NAME = "bad-container-name"
+RULE_BAD_IMAGE = "bad-image-reference"
+RULE_DUPLICATE = "duplicate-name"
+RULE_ENGINE_PIPE = "engine-pipe-mount"
+RULE_HOST_DEVICES = "host-devices"
+RULE_PRIVILEGED = "privileged-unsupported"
+RULE_READ_ONLY = "read-only-unsupported"
+RULE_HOST_NETWORK = "host-network"
+RULE_CONTAINER_NETWORK_HYPERV = "container-network-under-hyperv"
+RULE_RESERVED_LABEL = "reserved-label"
+RULE_SECRET_ENV_CLASH = "secret-env-clash"
+
+KNOWN_KEYS = frozenset(
+    {
+        "name",
+        "image",
+        "state",
+        "trust_boundary",
+        "trust_level",
+        "isolation",
+        "user",
+        "command",
+        "entrypoint",
+        "env",
+        "secret_env",
+        "ports",
+        "volumes",
+        "mounts",
+        "networks",
+        "restart_policy",
+        "memory",
+        "cpus",
+        "labels",
+        "stop_timeout",
+        # Known only to be refused with their own rule.
+        "devices",
+        "privileged",
+        "read_only",
+    }
+)
+
+_ENV_NAME_RE = re.compile(r"[^=\x00]+")
+_RESTART_RE = re.compile(r"(no|always|unless-stopped|on-failure(:[1-9][0-9]*)?)")
+_MEMORY_RE = re.compile(r"([0-9]+)\s*([bkmg]?)b?", re.IGNORECASE)
+_MEMORY_UNITS = {"": 1, "b": 1, "k": 1024, "m": 1024**2, "g": 1024**3}
+# docker on Windows needs 6 MB at least (moby daemon/daemon_windows.go, linuxMinMemory is 6MB
+# for Linux; Windows rejects less than 4 MB too); refusing below 6 MB keeps one rule.
+_MIN_MEMORY_BYTES = 6 * 1024**2
+_PORT_RE = re.compile(
+    r"(?:(?:(?P<ip>[0-9]{1,3}(?:\.[0-9]{1,3}){3}|\[[0-9a-fA-F:]+\]):)?(?P<host>[0-9]{1,5})?:)?"
+    r"(?P<container>[0-9]{1,5})"
+    r"(?:/(?P<proto>tcp|udp))?"
+)
+# A Windows path (C:\x, \\server\share\x, \\.\pipe\x) or a named volume.
+_WIN_PATH = r"(?:[a-zA-Z]:(?:\\[^:]*)?|\\\\[^:]+|//[^:]+)"
+_VOLUME_NAME = r"[a-zA-Z0-9][a-zA-Z0-9_.-]*"
+_MOUNT_RE = re.compile(
+    rf"(?:(?P<source>{_WIN_PATH}|{_VOLUME_NAME}):)?(?P<target>{_WIN_PATH})(?::(?P<mode>ro|rw))?",
+    re.IGNORECASE,
+)
+
+
+class WorkloadSpecError(ValueError):
+    """One or more refused workload entries; ``errors`` holds one ``SpecProblem`` each."""
+
+    def __init__(self, errors: list[SpecProblem]) -> None:
+        self.errors = errors
+        first = errors[0]
+        self.host = first.host
+        self.workload = first.workload
+        self.rule = first.rule
+        self.field = first.field
+        super().__init__("; ".join(str(error) for error in errors))
+
+
+@dataclass(frozen=True)
+class SpecProblem:
+    host: str | None
+    workload: str
+    rule: str
+    field: str | None
+    detail: str
+
+    def __str__(self) -> str:
+        where = f"host {self.host!r}, " if self.host else ""
+        return f"{where}workload {self.workload}: refused by rule '{self.rule}': {self.detail}"
+
+
+@dataclass(frozen=True)
+class Port:
+    container: int
+    protocol: str = "tcp"
+    host: int | None = None
+    host_ip: str | None = None
+
+    def render(self) -> str:
+        """The ``host:container/proto`` form container_host_info reports."""
+        published = f"{self.container}/{self.protocol}"
+        if self.host is None:
+            return published
+        prefix = f"{self.host_ip}:" if self.host_ip else ""
+        return f"{prefix}{self.host}:{published}"
+
+
+@dataclass(frozen=True)
+class Mount:
+    target: str
+    source: str | None = None
+    read_only: bool = False
+
+    def render(self) -> str:
+        text = f"{self.source}:{self.target}" if self.source else self.target
+        return f"{text}:ro" if self.read_only else text
+
+
+@dataclass
+class WorkloadSpec:
+    """One validated, normalised workload."""
+
+    name: str
+    image: str
+    state: str = "started"
+    trust_boundary: str | None = None
+    trust_level: str | None = None
+    isolation: str | None = None
+    user: str | None = None
+    command: list[str] = field(default_factory=list)
+    entrypoint: list[str] = field(default_factory=list)
+    env: dict[str, str] = field(default_factory=dict)
+    secret_env: dict[str, str] = field(default_factory=dict)
+    ports: list[Port] = field(default_factory=list)
+    mounts: list[Mount] = field(default_factory=list)
+    networks: list[str] = field(default_factory=list)
+    restart_policy: str = "no"
+    memory_bytes: int = 0
+    cpus: float = 0.0
+    labels: dict[str, str] = field(default_factory=dict)
+    stop_timeout: int = 10
+
+    @property
+    def holds_host_ports(self) -> bool:
+        """Whether a running container of this workload binds a fixed host port."""
+        return any(port.host is not None for port in self.ports)
+
+    def policy_input(self, image_os_version: str | None) -> dict[str, Any]:
+        """The trust policy's workload dict (only the keys that are set)."""
+        workload: dict[str, Any] = {"name": self.name, "image": self.image}
+        for key in ("trust_boundary", "trust_level", "isolation", "user"):
+            value = getattr(self, key)
+            if value is not None:
+                workload[key] = value
+        if image_os_version:
+            workload["image_os_version"] = image_os_version
+        return workload
+
+
+class _Checker:
+    """Collects the problems of one workload entry."""
+
+    def __init__(self, host: str | None, label: str) -> None:
+        self.host = host
+        self.label = label
+        self.problems: list[SpecProblem] = []
+
+    def refuse(self, rule: str, field_name: str | None, detail: str) -> None:
+        self.problems.append(SpecProblem(self.host, self.label, rule, field_name, detail))
+
+    def bad(self, field_name: str, detail: str) -> None:
+        self.refuse(RULE_BAD_VALUE, field_name, f"field '{field_name}' {detail}")
+
+
+def _short(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _label(entry: object, index: int) -> str:
+    if isinstance(entry, Mapping) and isinstance(entry.get("name"), str) and entry["name"]:
+        return repr(entry["name"])
+    return f"#{index + 1} (unnamed)"
+
+
+def _text(value: object) -> str | None:
+    """Scalars docker takes as text; None for anything else."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (str, int, float)):
+        return str(value)
+    return None
+
+
+def _string_list(check: _Checker, key: str, value: object) -> list[str]:
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        check.bad(key, f"must be a list of strings, got {_short(value)}")
+        return []
+    return list(value)
+
+
+def _command(check: _Checker, value: object) -> list[str]:
+    """A string runs through the container's shell, as a Dockerfile's shell form does."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return ["cmd", "/S", "/C", value]
+    return _string_list(check, "command", value)
+
+
+def _entrypoint(check: _Checker, value: object) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value] if value else []
+    return _string_list(check, "entrypoint", value)
+
+
+def _env(check: _Checker, key: str, value: object) -> dict[str, str]:
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        check.bad(key, f"must be a mapping of variable names to values, got {type(value).__name__}")
+        return {}
+    env: dict[str, str] = {}
+    for name, item in value.items():
+        if not isinstance(name, str) or not _ENV_NAME_RE.fullmatch(name):
+            check.bad(key, f"has an invalid variable name {_short(name)} (empty, or holds '=')")
+            continue
+        text = _text(item)
+        if text is None:
+            # The value itself is never echoed: it may be a secret.
+            check.bad(f"{key}.{name}", f"must be text or a number, got {type(item).__name__}")
+            continue
+        env[name] = text
+    return env
+
+
+def _port_number(check: _Checker, text: str | None, what: str) -> int | None:
+    if text is None:
+        return None
+    number = int(text)
+    if not 1 <= number <= 65535:
+        check.bad("ports", f"has {what} port {number} outside 1-65535")
+        return None
+    return number
+
+
+def _port(check: _Checker, item: object) -> Port | None:
+    if isinstance(item, int) and not isinstance(item, bool):
+        item = str(item)
+    if isinstance(item, Mapping):
+        unknown = set(item) - {"container", "host", "protocol", "host_ip"}
+        if unknown:
+            check.refuse(
+                RULE_UNKNOWN_KEY, "ports", f"port entry has unknown keys {sorted(unknown)}"
+            )
+            return None
+        parts = [str(item.get("container", ""))]
+        if item.get("host") is not None:
+            parts.insert(0, str(item["host"]))
+            if item.get("host_ip"):
+                parts.insert(0, str(item["host_ip"]))
+        item = ":".join(parts) + (f"/{item['protocol']}" if item.get("protocol") else "")
+    if not isinstance(item, str):
+        check.bad("ports", f"entries must be 'host:container[/proto]' strings, got {_short(item)}")
+        return None
+    match = _PORT_RE.fullmatch(item.strip())
+    if match is None:
+        check.bad(
+            "ports", f"entry {_short(item)} is not '[ip:]host:container[/tcp|udp]' or 'container'"
+        )
+        return None
+    container = _port_number(check, match["container"], "container")
+    host = _port_number(check, match["host"], "host")
+    if container is None or (match["host"] is not None and host is None):
+        return None
+    ip = match["ip"]
+    if ip and host is None:
+        check.bad("ports", f"entry {_short(item)} names an address but no host port")
+        return None
+    return Port(container=container, protocol=match["proto"] or "tcp", host=host, host_ip=ip)
+
+
+def _is_engine_pipe(path: str, engine_pipes: tuple[str, ...]) -> bool:
+    normalised = path.replace("/", "\\").casefold()
+    if not normalised.startswith("\\\\.\\pipe\\"):
+        return False
+    pipe = normalised[len("\\\\.\\pipe\\") :]
+    return any(pipe == name.casefold() or pipe.startswith(name.casefold()) for name in engine_pipes)
+
+
+def _mount(check: _Checker, item: object, engine_pipes: tuple[str, ...]) -> Mount | None:
+    if isinstance(item, Mapping):
+        unknown = set(item) - {"source", "target", "read_only"}
+        if unknown:
+            check.refuse(
+                RULE_UNKNOWN_KEY, "volumes", f"volume entry has unknown keys {sorted(unknown)}"
+            )
+            return None
+        target, source = item.get("target"), item.get("source")
+        read_only = item.get("read_only", False)
+        if not isinstance(target, str) or not target:
+            check.bad("volumes", f"entry {_short(item)} needs a 'target' path")
+            return None
+        if source is not None and not isinstance(source, str):
+            check.bad("volumes", f"entry {_short(item)} has a non-text 'source'")
+            return None
+        if not isinstance(read_only, bool):
+            check.bad("volumes", f"entry {_short(item)} has a non-boolean 'read_only'")
+            return None
+        mount = Mount(target=target, source=source or None, read_only=read_only)
+    elif isinstance(item, str):
+        match = _MOUNT_RE.fullmatch(item)
+        if match is None:
+            check.bad(
+                "volumes",
+                f"entry {_short(item)} is not 'source:target[:ro|rw]' with Windows paths"
+                " (C:\\dir) or a volume name",
+            )
+            return None
+        mount = Mount(
+            target=match["target"],
+            source=match["source"],
+            read_only=(match["mode"] or "").lower() == "ro",
+        )
+    else:
+        check.bad("volumes", f"entries must be strings or mappings, got {_short(item)}")
+        return None
+    for path in (mount.source, mount.target):
+        if path and _is_engine_pipe(path, engine_pipes):
+            check.refuse(
+                RULE_ENGINE_PIPE,
+                "volumes",
+                f"mounting the container engine's named pipe ({path}) hands the container"
+                " control of the host's engine, which breaks every isolation boundary",
+            )
+            return None
+    return mount
+
+
+def _networks(check: _Checker, value: object) -> list[str]:
+    networks = _string_list(check, "networks", value)
+    for network in networks:
+        if network.casefold() == "host":
+            check.refuse(
+                RULE_HOST_NETWORK,
+                "networks",
+                "network 'host' shares the host's network stack (and Windows does not support it)",
+            )
+    return networks
+
+
+def _memory(check: _Checker, value: object) -> int:
+    if value is None:
+        return 0
+    if isinstance(value, int) and not isinstance(value, bool):
+        number = value
+    elif isinstance(value, str) and (match := _MEMORY_RE.fullmatch(value.strip())):
+        number = int(match[1]) * _MEMORY_UNITS[match[2].lower()]
+    else:
+        check.bad("memory", f"must be bytes or a size like '512m' or '2g', got {_short(value)}")
+        return 0
+    if 0 < number < _MIN_MEMORY_BYTES:
+        check.bad("memory", f"is {number} bytes; the minimum is 6 MB")
+        return 0
+    return number
+
+
+def _cpus(check: _Checker, value: object) -> float:
+    if value is None:
+        return 0.0
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        check.bad("cpus", f"must be a number of CPUs, got {_short(value)}")
+        return 0.0
+    try:
+        number = float(value)
+    except ValueError:
+        check.bad("cpus", f"must be a number of CPUs, got {_short(value)}")
+        return 0.0
+    if math.isnan(number) or number < 0:
+        check.bad("cpus", f"must be positive, got {_short(value)}")
+        return 0.0
+    return number
+
+
+def _labels(check: _Checker, value: object) -> dict[str, str]:
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        check.bad("labels", f"must be a mapping, got {type(value).__name__}")
+        return {}
+    labels: dict[str, str] = {}
+    for key, item in value.items():
+        text = _text(item)
+        if not isinstance(key, str) or not key or text is None:
+            check.bad("labels", f"entry {_short(key)} must map a name to text")
+            continue
+        if key.startswith(RESERVED_LABEL_PREFIX):
+            check.refuse(
+                RULE_RESERVED_LABEL,
+                "labels",
+                f"label {key!r} is reserved: labels starting with {RESERVED_LABEL_PREFIX!r}"
+                " are set by the collection",
+            )
+            continue
+        labels[key] = text
+    return labels
+
+
+def _optional_text(check: _Checker, entry: Mapping[str, Any], key: str) -> str | None:
+    value = entry.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        check.bad(key, f"must be text, got {_short(value)}")
+        return None
+    return value
+
+
+def _refuse_unsupported(check: _Checker, entry: Mapping[str, Any]) -> None:
+    if entry.get("devices"):
+        check.refuse(
+            RULE_HOST_DEVICES,
+            "devices",
+            "host devices give the container direct access to host hardware, a hole in the"
+            " isolation boundary; they are not deployed by this collection",
+        )
+    if entry.get("privileged"):
+        check.refuse(
+            RULE_PRIVILEGED,
+            "privileged",
+            "privileged containers are not supported on Windows (docker refuses --privileged)",
+        )
+    if entry.get("read_only"):
+        check.refuse(
+            RULE_READ_ONLY,
+            "read_only",
+            "read-only root filesystems are not supported on Windows (docker refuses --read-only)",
+        )
+
+
+def _normalise_entry(
+    entry: object, index: int, host: str | None, engine_pipes: tuple[str, ...]
+) -> tuple[WorkloadSpec | None, list[SpecProblem]]:
+    check = _Checker(host, _label(entry, index))
+    if not isinstance(entry, Mapping):
+        check.refuse(
+            RULE_NOT_A_MAPPING, None, f"each workload must be a mapping, got {_short(entry)}"
+        )
+        return None, check.problems
+
+    unknown = sorted(str(key) for key in entry if key not in KNOWN_KEYS)
+    if unknown:
+        check.refuse(
+            RULE_UNKNOWN_KEY,
+            unknown[0],
+            f"unknown key(s) {', '.join(unknown)}; known keys: {', '.join(sorted(KNOWN_KEYS))}",
+        )
+    _refuse_unsupported(check, entry)
+
+    name = entry.get("name")
+    if name is None:
+        check.refuse(RULE_REQUIRED, "name", "field 'name' (the container name) is required")
+    else:
+        try:
+            trust_policy.validate_container_name(name)
+        except ValueError as exc:
+            check.refuse(RULE_BAD_NAME, "name", str(exc))
+    image = entry.get("image")
+    if image is None:
+        check.refuse(RULE_REQUIRED, "image", "field 'image' (tag or digest) is required")
+    else:
+        try:
+            trust_policy.validate_image_reference(image)
+        except ValueError as exc:
+            check.refuse(RULE_BAD_IMAGE, "image", f"{_short(image)}: {exc}")
+
+    state = entry.get("state", "started")
+    if state not in STATES:
+        check.bad("state", f"must be one of {', '.join(STATES)}, got {_short(state)}")
+
+    if "volumes" in entry and "mounts" in entry:
+        check.bad("mounts", "and 'volumes' are the same setting; use one")
+    raw_mounts = entry.get("volumes", entry.get("mounts")) or []
+    if not isinstance(raw_mounts, list):
+        check.bad("volumes", f"must be a list, got {type(raw_mounts).__name__}")
+        raw_mounts = []
+    raw_ports = entry.get("ports") or []
+    if not isinstance(raw_ports, list):
+        check.bad("ports", f"must be a list, got {type(raw_ports).__name__}")
+        raw_ports = []
+
+    env = _env(check, "env", entry.get("env"))
+    secret_env = _env(check, "secret_env", entry.get("secret_env"))
+    clash = sorted(set(env) & set(secret_env))
+    if clash:
+        check.refuse(
+            RULE_SECRET_ENV_CLASH,
+            "secret_env",
+            f"variable(s) {', '.join(clash)} are set in both env and secret_env",
+        )
+
+    restart = entry.get("restart_policy", "no")
+    if restart is False:  # YAML's bare `no`
+        restart = "no"
+    if not isinstance(restart, str) or not _RESTART_RE.fullmatch(restart):
+        check.bad(
+            "restart_policy",
+            f"must be no, always, unless-stopped or on-failure[:N], got {_short(restart)}",
+        )
+        restart = "no"
+
+    stop_timeout = entry.get("stop_timeout", 10)
+    if isinstance(stop_timeout, bool) or not isinstance(stop_timeout, int) or stop_timeout < 0:
+        check.bad("stop_timeout", f"must be a whole number of seconds, got {_short(stop_timeout)}")
+        stop_timeout = 10
+
+    spec = WorkloadSpec(
+        name=name if isinstance(name, str) else "",
+        image=image if isinstance(image, str) else "",
+        state=state if state in STATES else "started",
+        trust_boundary=_optional_text(check, entry, "trust_boundary"),
+        trust_level=_optional_text(check, entry, "trust_level"),
+        isolation=_optional_text(check, entry, "isolation"),
+        user=_optional_text(check, entry, "user"),
+        command=_command(check, entry.get("command")),
+        entrypoint=_entrypoint(check, entry.get("entrypoint")),
+        env=env,
+        secret_env=secret_env,
+        ports=[p for p in (_port(check, item) for item in raw_ports) if p is not None],
+        mounts=[
+            m for m in (_mount(check, item, engine_pipes) for item in raw_mounts) if m is not None
+        ],
+        networks=_networks(check, entry.get("networks")),
+        restart_policy=restart,
+        memory_bytes=_memory(check, entry.get("memory")),
+        cpus=_cpus(check, entry.get("cpus")),
+        labels=_labels(check, entry.get("labels")),
+        stop_timeout=stop_timeout,
+    )
+    return (None if check.problems else spec), check.problems
+
+
+def normalise_workloads(
+    entries: object,
+    host: str | None = None,
+    engine_pipes: tuple[str, ...] = ENGINE_PIPE_NAMES,
+) -> list[WorkloadSpec]:
+    """Validate and normalise every entry, or raise WorkloadSpecError listing all problems.
+
+    ``engine_pipes`` are pipe names (under ``\\\\.\\pipe\\``) that reach the engine.
+    """
+    if entries is None:
+        return []
+    if not isinstance(entries, list):
+        raise WorkloadSpecError(
+            [
+                SpecProblem(
+                    host,
+                    "(all)",
+                    RULE_NOT_A_LIST,
+                    None,
+                    f"wincontainers_workloads must be a list, got {type(entries).__name__}",
+                )
+            ]
+        )
+    specs: list[WorkloadSpec] = []
+    problems: list[SpecProblem] = []
+    seen: dict[str, int] = {}
+    for index, entry in enumerate(entries):
+        spec, entry_problems = _normalise_entry(entry, index, host, engine_pipes)
+        problems.extend(entry_problems)
+        name = entry.get("name") if isinstance(entry, Mapping) else None
+        if isinstance(name, str) and name:
+            # Docker names are case-sensitive, but Windows paths and humans are not.
+            key = name.casefold()
+            if key in seen:
+                problems.append(
+                    SpecProblem(
+                        host,
+                        repr(name),
+                        RULE_DUPLICATE,
+                        "name",
+                        f"entries #{seen[key] + 1} and #{index + 1} both name container {name!r}",
+                    )
+                )
+            else:
+                seen[key] = index
+        if spec is not None:
+            specs.append(spec)
+    if problems:
+        raise WorkloadSpecError(problems)
+    return specs
+
+
+def engine_pipe_names(daemon_config: Mapping[str, Any] | None) -> tuple[str, ...]:
+    """Pipe names the engine listens on: docker_engine plus any npipe:// in daemon.json hosts."""
+    names = list(ENGINE_PIPE_NAMES)
+    hosts = (daemon_config or {}).get("hosts") or []
+    for entry in hosts if isinstance(hosts, list) else []:
+        if isinstance(entry, str) and entry.lower().startswith("npipe://"):
+            pipe = entry[len("npipe://") :].replace("/", "\\").rstrip("\\").rsplit("\\", 1)[-1]
+            if pipe and pipe not in names:
+                names.append(pipe)
+    return tuple(names)
+
+
+def refuse_network_under_hyperv(
+    spec: WorkloadSpec, isolation: str, host: str | None
+) -> SpecProblem | None:
+    """``--network container:<x>`` shares another container's namespace; Hyper-V refuses it."""
+    if isolation != "hyperv":
+        return None
+    for network in spec.networks:
+        if network.startswith("container:"):
+            return SpecProblem(
+                host,
+                repr(spec.name),
+                RULE_CONTAINER_NETWORK_HYPERV,
+                "networks",
+                f"network {network!r} shares another container's network namespace, which"
+                " Hyper-V isolation does not support and which would join two isolation"
+                " boundaries",
+            )
+    return None

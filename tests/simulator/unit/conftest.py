@@ -1,0 +1,163 @@
+"""Fixtures for the host layer's unit tests.
+
+Requests reach the fleet exactly as the wire layer hands them over:
+``ModuleRun`` with the module's FQCN, its arguments and the ``_ansible_*``
+keys in ``internal``; ``RawCommand`` with the decoded ``-EncodedCommand``
+script. ansible.windows' own win_reboot and win_updates code is driven
+against the fleet through a small connection double, with a fake clock.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import shlex
+from pathlib import Path
+from typing import Any
+from unittest.mock import MagicMock
+
+import pytest
+
+from wcsim.fleet import Fleet
+from wcsim.interface import HostUnreachable, ModuleRun, RawCommand
+
+FLEETS = Path(__file__).resolve().parent.parent / "fleets"
+
+
+class FakeClock:
+    """Wall-clock seconds that only move when a test (or a patched sleep) moves them."""
+
+    # A test whose simulated time runs past this is looping (e.g. rebooting forever).
+    LIMIT_SECONDS = 3600
+
+    def __init__(self, start: float = 1_700_000_000.0) -> None:
+        self.start = start
+        self.now = start
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+        if self.now - self.start > self.LIMIT_SECONDS:
+            raise RuntimeError(f"simulated time passed {self.LIMIT_SECONDS} s: the test loops")
+
+
+class Sim:
+    """A loaded fleet plus helpers to talk to it like the wire layer does."""
+
+    def __init__(self, fleet_file: Path, state_dir: Path, clock: FakeClock) -> None:
+        self.fleet_file = fleet_file
+        self.state_dir = state_dir
+        self.clock = clock
+        self.fleet = Fleet.load(fleet_file, state_dir, clock=clock)
+
+    def reload(self) -> Fleet:
+        self.fleet = Fleet.load(self.fleet_file, self.state_dir, clock=self.clock)
+        return self.fleet
+
+    def module(
+        self,
+        host: str,
+        module: str,
+        args: dict[str, Any] | None = None,
+        *,
+        check_mode: bool = False,
+        diff: bool = False,
+        internal: dict[str, Any] | None = None,
+    ) -> tuple[int, dict[str, Any]]:
+        short = module.rsplit(".", 1)[-1]
+        internal = {"_ansible_module_name": short, **(internal or {})}
+        reply = self.fleet.handle(
+            host,
+            ModuleRun(
+                module, dict(args or {}), check_mode=check_mode, diff=diff, internal=internal
+            ),
+        )
+        assert reply.stderr == ""
+        return reply.rc, json.loads(reply.stdout)
+
+    def raw(self, host: str, script: str) -> tuple[int, str, str]:
+        reply = self.fleet.handle(host, RawCommand(script))
+        return reply.rc, reply.stdout, reply.stderr
+
+    def host(self, name: str) -> Any:
+        return self.fleet.host(name)
+
+
+class FakeConnection:
+    """The bits of an ansible connection plugin ansible.windows' reboot code uses."""
+
+    def __init__(self, sim: Sim, host: str) -> None:
+        self.sim = sim
+        self.host = host
+        self.options: dict[str, Any] = {"connection_timeout": 30}
+        self.scripts: list[str] = []
+        self._shell = MagicMock()
+        self._shell.tmpdir = "C:\\Windows\\TEMP\\ansible-tmp"
+
+    def exec_command(
+        self, cmd: str, in_data: bytes | None = None, sudoable: bool = True
+    ) -> tuple[int, bytes, bytes]:
+        from ansible.errors import AnsibleConnectionFailure
+
+        parts = shlex.split(cmd)
+        script = base64.b64decode(parts[parts.index("-EncodedCommand") + 1]).decode("utf-16-le")
+        self.scripts.append(script)
+        try:
+            reply = self.sim.fleet.handle(self.host, RawCommand(script))
+        except HostUnreachable as err:
+            raise AnsibleConnectionFailure(str(err)) from err
+        return reply.rc, reply.stdout.encode(), reply.stderr.encode()
+
+    def get_option(self, key: str) -> Any:
+        return self.options[key]
+
+    def set_option(self, key: str, value: Any) -> None:
+        self.options[key] = value
+
+    def close(self) -> None:
+        pass
+
+    def reset(self) -> None:
+        pass
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def make_sim(tmp_path: Path, clock: FakeClock):
+    def make(fleet: str | Path = "mixed.yml", state: str = "state") -> Sim:
+        path = Path(fleet) if Path(fleet).is_absolute() else FLEETS / fleet
+        return Sim(path, tmp_path / state, clock)
+
+    return make
+
+
+@pytest.fixture
+def sim(make_sim) -> Sim:
+    return make_sim()
+
+
+@pytest.fixture
+def write_fleet(tmp_path: Path):
+    """Write a fleet file from a YAML string and return its path."""
+
+    def write(text: str, name: str = "fleet.yml") -> Path:
+        path = tmp_path / name
+        path.write_text(text, encoding="utf-8")
+        return path
+
+    return write
+
+
+@pytest.fixture
+def patched_sleep(monkeypatch: pytest.MonkeyPatch, clock: FakeClock) -> FakeClock:
+    """Make ansible.windows' reboot loop sleep on the fake clock."""
+    from ansible_collections.ansible.windows.plugins.plugin_utils import _reboot
+
+    monkeypatch.setattr(_reboot.time, "sleep", clock.sleep)
+    return clock

@@ -1,0 +1,175 @@
+"""The container_steps model: steps in order, the first failure stops, on_failure runs."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from wcsim.modules import container_steps as model_module
+
+STEPS = "trustbound.wincontainers.container_steps"
+NANO = "mcr.microsoft.com/windows/nanoserver:ltsc2022"
+PRIVATE = "registry.example.com:5000/team/api:1.0"
+
+FLEET = f"""
+registry:
+  images:
+    {NANO}: {{os_version: "10.0.20348.2340"}}
+    mcr.microsoft.com/windows/nanoserver:ltsc2025: {{os_version: "10.0.26100.1000"}}
+    {PRIVATE}: {{os_version: "10.0.20348.2340"}}
+  credentials:
+    registry.example.com:5000: {{username: deploy, password: "pa55-word"}}
+hosts:
+  h1:
+    os_version: "10.0.20348.2340"
+    features: [Containers, Hyper-V]
+    virtualization_extensions: true
+    engine: {{version: "27.3.1"}}
+    images: [{NANO}]
+    containers:
+      - {{name: web, image: {NANO}, ports: ["8080:80/tcp"], user: ContainerUser}}
+    faults:
+      container_exit_after_start: [{{name: broken, exit_code: 3}}]
+"""
+
+
+@pytest.fixture
+def sim(make_sim, write_fleet):
+    return make_sim(write_fleet(textwrap.dedent(FLEET)))
+
+
+def create(name, **fields):
+    step = {"action": "create", "name": name, "image": NANO, "isolation": "hyperv",
+            "user": "ContainerUser"}  # fmt: skip
+    step.update(fields)
+    return step
+
+
+def containers(sim):
+    return {c.name: c for c in sim.host("h1").state.containers}
+
+
+def test_options_match_the_ps1_doc_sidecar():
+    import ast
+
+    import yaml
+
+    repo_root = Path(__file__).resolve().parents[3]
+    source = (repo_root / "plugins/modules/container_steps.py").read_text()
+    doc = next(
+        node.value.value
+        for node in ast.parse(source).body
+        if isinstance(node, ast.Assign) and node.targets[0].id == "DOCUMENTATION"
+    )
+    documented = yaml.safe_load(doc)["options"]
+
+    def shape(options):
+        return {
+            name: {
+                key: (shape(value) if key in ("options", "suboptions") else value)
+                for key, value in spec.items()
+                if key not in ("description", "aliases")
+            }
+            for name, spec in options.items()
+        }
+
+    modelled = shape(model_module.ContainerSteps.options)
+    for spec in (modelled["steps"], modelled["steps"]["options"]["on_failure"]):
+        spec["suboptions"] = spec.pop("options")
+    modelled["registry_credentials"]["suboptions"] = modelled["registry_credentials"].pop("options")
+    modelled["secrets"].pop("no_log")
+    modelled["registry_credentials"]["suboptions"]["password"].pop("no_log")
+    assert shape(documented) == modelled
+
+
+def test_create_start_wait_rename_with_secret_env(sim):
+    steps = [
+        create("api", env={"MODE": "prod", "TOKEN": {"secret": "api/TOKEN"}},
+               labels={"trustbound.wincontainers.managed": "true"}),
+        {"action": "start", "name": "api"},
+        {"action": "wait_running", "name": "api", "timeout": 5},
+        {"action": "rename", "name": "api", "new_name": "api2"},
+    ]  # fmt: skip
+    rc, result = sim.module("h1", STEPS, {"steps": steps, "secrets": {"api/TOKEN": "t0ken-value"}})
+    assert rc == 0, result
+    assert result["changed"] is True
+    assert [r["action"] for r in result["results"]] == ["create", "start", "wait_running", "rename"]
+    assert all(r["rc"] == 0 for r in result["results"])
+    api = containers(sim)["api2"]
+    assert api.running and api.isolation == "hyperv" and api.user == "ContainerUser"
+    assert "TOKEN=t0ken-value" in api.env
+    assert "t0ken-value" not in str(result)
+
+
+def test_first_failure_stops_and_runs_its_on_failure_steps(sim):
+    steps = [
+        create("web-new", ports=["8080:80/tcp"]),
+        {"action": "start", "name": "web-new",
+         "on_failure": [{"action": "remove", "name": "web-new", "force": True}]},
+        {"action": "remove", "name": "web"},
+    ]  # fmt: skip
+    rc, result = sim.module("h1", STEPS, {"steps": steps})
+    assert rc == 1
+    assert result["failed_step"] == 1
+    assert "The specified port already exists" in result["msg"]
+    assert [(r["action"], r["rollback"]) for r in result["results"]] == [
+        ("create", False), ("start", False), ("remove", True),
+    ]  # fmt: skip
+    assert set(containers(sim)) == {"web"}
+    assert containers(sim)["web"].running
+
+
+def test_wait_running_fails_with_exit_code_when_the_container_exits(sim):
+    steps = [
+        create("broken"),
+        {"action": "start", "name": "broken"},
+        {"action": "wait_running", "name": "broken", "timeout": 5,
+         "on_failure": [{"action": "remove", "name": "broken", "force": True}]},
+    ]  # fmt: skip
+    rc, result = sim.module("h1", STEPS, {"steps": steps})
+    assert rc == 1 and result["failed_step"] == 2
+    assert "exited with code 3 right after start" in result["msg"]
+    assert result["results"][2]["exit_code"] == 3
+    assert "broken" not in containers(sim)
+
+
+def test_pull_with_login_then_logout_and_image_summary(sim):
+    creds = [{"registry": "registry.example.com:5000", "username": "deploy",
+              "password": "pa55-word"}]  # fmt: skip
+    steps = [{"action": "pull", "image": PRIVATE, "registry": "registry.example.com:5000"}]
+    rc, result = sim.module("h1", STEPS, {"steps": steps, "registry_credentials": creds})
+    assert rc == 0, result
+    image = result["results"][0]["image"]
+    assert image["os_version"] == "10.0.20348.2340"
+    assert sim.host("h1").state.engine.logins == {}
+    assert "pa55-word" not in str(result)
+
+
+def test_pull_without_credentials_gets_the_registry_error(sim):
+    rc, result = sim.module("h1", STEPS, {"steps": [{"action": "pull", "image": PRIVATE}]})
+    assert rc == 1
+    assert "no basic auth credentials" in result["msg"]
+
+
+def test_pull_of_a_newer_image_is_refused_by_the_engine(sim):
+    steps = [{"action": "pull", "image": "mcr.microsoft.com/windows/nanoserver:ltsc2025"}]
+    rc, result = sim.module("h1", STEPS, {"steps": steps})
+    assert rc == 1
+    assert "-based image is incompatible with a" in result["msg"]
+
+
+def test_check_mode_changes_nothing(sim):
+    steps = [create("api"), {"action": "start", "name": "api"}]
+    rc, result = sim.module("h1", STEPS, {"steps": steps}, check_mode=True)
+    assert rc == 0
+    assert result["changed"] is True
+    assert [r["rc"] for r in result["results"]] == [None, None]
+    assert "api" not in containers(sim)
+
+
+def test_unknown_step_field_is_refused_by_the_argument_spec(sim):
+    rc, result = sim.module("h1", STEPS, {"steps": [{"action": "create", "name": "x", "bogus": 1}]})
+    assert rc == 1
+    assert "bogus" in result["msg"]

@@ -1,0 +1,236 @@
+"""What a module model gets as ``host``: one host's state plus the fleet's shared resources.
+
+``Host`` is the stable entry point for module models (``wcsim/modules/*.py``)::
+
+    host.name, host.state          # HostState (see state.py)
+    host.windows                   # Windows rules: features, reboots, updates (windows.py)
+    host.engine                    # Docker engine rules (engine.py)
+    host.registry                  # images the simulated registry serves
+    host.downloads                 # URLs the host can download (engine zips)
+    host.faults                    # this host's fault settings (docs/simulator-host-model.md)
+    host.now()                     # the fleet's clock (wall seconds)
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from .state import HostState
+from .versions import Version
+
+if TYPE_CHECKING:
+    from .engine import Engine
+    from .windows import Windows
+
+
+def split_image_ref(ref: str) -> tuple[str, str, str]:
+    """``registry, repository, tag`` of an image reference (docker's defaults applied)."""
+    name, _, digest = ref.partition("@")
+    tag = ""
+    last = name.rsplit("/", 1)[-1]
+    if ":" in last:
+        name, tag = name.rsplit(":", 1)
+    if not tag and not digest:
+        tag = "latest"
+    first, _, rest = name.partition("/")
+    if rest and ("." in first or ":" in first or first == "localhost"):
+        registry, repository = first, rest
+    else:
+        registry, repository = "docker.io", name if rest else f"library/{name}"
+    return registry, repository, tag or digest
+
+
+def normalize_image_ref(ref: str) -> str:
+    """The full ``registry/repository:tag`` form used as the key of images."""
+    registry, repository, tag = split_image_ref(ref)
+    sep = "@" if tag.startswith("sha256:") else ":"
+    return f"{registry}/{repository}{sep}{tag}"
+
+
+def default_user_for(repository: str) -> tuple[str, str]:
+    """``(Config.User, the account "" runs as)`` for a Windows base image.
+
+    Nano Server images set ``USER ContainerUser``; Server Core, Server and
+    Windows images leave it empty, which runs as ContainerAdministrator
+    (Microsoft's container docs; see /work/shared/notes/windows-containers.md).
+    """
+    if "nanoserver" in repository:
+        return "ContainerUser", "ContainerUser"
+    return "", "ContainerAdministrator"
+
+
+@dataclass(frozen=True)
+class RegistryImage:
+    """An image the fleet's simulated registry can serve."""
+
+    ref: str  # normalized registry/repository:tag
+    os_version: str
+    user: str
+    default_user: str
+    digest: str
+
+    @property
+    def registry(self) -> str:
+        return split_image_ref(self.ref)[0]
+
+    @property
+    def repository(self) -> str:
+        return split_image_ref(self.ref)[1]
+
+    @property
+    def build(self) -> int:
+        return Version.parse(self.os_version).build
+
+
+@dataclass
+class FleetRegistry:
+    """The fleet file's ``registry:`` section."""
+
+    images: dict[str, RegistryImage] = field(default_factory=dict)
+    credentials: dict[str, dict[str, str]] = field(default_factory=dict)  # registry -> creds
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any] | None) -> FleetRegistry:
+        config = config or {}
+        unknown = set(config) - {"images", "credentials"}
+        if unknown:
+            raise ValueError(f"registry: unknown keys {sorted(unknown)} (images, credentials)")
+        images = {}
+        for ref, raw_spec in (config.get("images") or {}).items():
+            spec = raw_spec or {}
+            key = normalize_image_ref(ref)
+            _, repository, _ = split_image_ref(key)
+            user, default_user = default_user_for(repository)
+            if "os_version" not in spec:
+                raise ValueError(f"registry image {ref}: os_version is required")
+            Version.parse(spec["os_version"])
+            digest = spec.get("digest") or "sha256:" + hashlib.sha256(key.encode()).hexdigest()
+            images[key] = RegistryImage(
+                ref=key,
+                os_version=str(spec["os_version"]),
+                user=spec.get("user", user),
+                default_user=spec.get("default_user", default_user),
+                digest=digest,
+            )
+        credentials = {}
+        for registry, creds in (config.get("credentials") or {}).items():
+            if not isinstance(creds, dict) or set(creds) != {"username", "password"}:
+                raise ValueError(f"registry credentials for {registry}: need username and password")
+            credentials[registry] = {
+                "username": str(creds["username"]),
+                "password": str(creds["password"]),
+            }
+        return cls(images=images, credentials=credentials)
+
+    def get(self, ref: str) -> RegistryImage | None:
+        return self.images.get(normalize_image_ref(ref))
+
+    def has_repository(self, registry: str, repository: str) -> bool:
+        return any(
+            i.registry == registry and i.repository == repository for i in self.images.values()
+        )
+
+
+@dataclass(frozen=True)
+class Download:
+    """A file the simulated hosts can download (e.g. a docker static zip)."""
+
+    url: str
+    version: str
+    sha256: str
+    size: int
+
+
+class DownloadError(Exception):
+    """What Invoke-WebRequest reports when the URL is not served."""
+
+
+@dataclass
+class FleetDownloads:
+    """The fleet file's ``downloads:`` section: ``url -> {version, sha256 | content}``."""
+
+    files: dict[str, Download] = field(default_factory=dict)
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any] | None) -> FleetDownloads:
+        files = {}
+        for url, raw_spec in (config or {}).items():
+            spec = raw_spec or {}
+            if "sha256" in spec:
+                sha256, size = str(spec["sha256"]).lower(), int(spec.get("size", 0))
+            elif "content" in spec:
+                content = str(spec["content"]).encode()
+                sha256, size = hashlib.sha256(content).hexdigest(), len(content)
+            else:
+                raise ValueError(f"download {url}: give sha256 or content")
+            files[url] = Download(
+                url=url, version=str(spec.get("version", "")), sha256=sha256, size=size
+            )
+        return cls(files=files)
+
+    def get(self, url: str) -> Download | None:
+        """The download served at ``url``, or None."""
+        return self.files.get(url)
+
+    def fetch(self, url: str) -> Download:
+        """Like ``get`` but fails the way Invoke-WebRequest does for an unknown URL."""
+        download = self.get(url)
+        if download is None:
+            raise DownloadError("The remote server returned an error: (404) Not Found.")
+        return download
+
+
+@dataclass
+class HostConfig:
+    """Per-host settings from the fleet file that are configuration, not state."""
+
+    name: str
+    port: int
+    https: bool
+    username: str
+    password: str
+    faults: dict[str, Any] = field(default_factory=dict)
+
+
+class Host:
+    """One simulated host as a module model sees it (see the module docstring)."""
+
+    def __init__(
+        self,
+        config: HostConfig,
+        state: HostState,
+        registry: FleetRegistry,
+        downloads: FleetDownloads,
+        clock: Callable[[], float],
+    ) -> None:
+        self.config = config
+        self.state = state
+        self.registry = registry
+        self.downloads = downloads
+        self._clock = clock
+
+    @property
+    def name(self) -> str:
+        return self.state.name
+
+    @property
+    def faults(self) -> dict[str, Any]:
+        return self.config.faults
+
+    def now(self) -> float:
+        return self._clock()
+
+    @property
+    def windows(self) -> Windows:
+        from .windows import Windows
+
+        return Windows(self)
+
+    @property
+    def engine(self) -> Engine:
+        from .engine import Engine
+
+        return Engine(self)

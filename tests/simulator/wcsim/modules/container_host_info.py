@@ -1,0 +1,148 @@
+"""trustbound.wincontainers.container_host_info (plugins/modules/container_host_info.ps1).
+
+Reads the simulated host into the return contract of docs/architecture.md.
+What the .ps1 reads and where the model takes it from:
+
+- registry ``CurrentVersion`` (build, UBR, ProductName, EditionID,
+  InstallationType) -> ``state.os``;
+- ``Win32_ComputerSystem`` / ``Win32_Processor`` -> ``state.machine``. A VM
+  always sees a hypervisor (its parent); on a physical host one runs once
+  Hyper-V is installed. While a hypervisor runs *in this OS* (Hyper-V
+  installed), Win32_Processor reports the virtualization flags as False;
+- ``Get-WindowsFeature`` -> ``host.windows.feature_state``;
+- the reboot-pending registry keys -> ``state.reboot_pending``;
+- ``docker.exe``/``dockerd.exe``, ``Get-Service docker``, daemon.json ->
+  ``host.engine.record``; images and containers only while the service runs.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from ..state import INSTALLED
+from . import Model, register
+
+INSTALL_PATH = "C:\\Program Files\\docker"
+DAEMON_CONFIG_PATH = "C:\\ProgramData\\docker\\config\\daemon.json"
+
+
+def os_facts(host: Any) -> dict[str, Any]:
+    os_state = host.state.os
+    return {
+        "version": os_state.version,
+        "build": os_state.build,
+        "revision": os_state.revision,
+        "product_name": os_state.product_name,
+        "edition_id": os_state.edition_id,
+        "installation_type": os_state.installation_type,
+    }
+
+
+def machine_facts(host: Any) -> dict[str, Any]:
+    machine = host.state.machine
+    hyperv_running = host.windows.feature_state("Hyper-V") == INSTALLED
+    flags = machine.virtualization_extensions and not hyperv_running
+    return {
+        "is_virtual": machine.is_virtual,
+        "model": "Virtual Machine" if machine.is_virtual else "PowerEdge R650",
+        "manufacturer": "Microsoft Corporation" if machine.is_virtual else "Dell Inc.",
+        "hypervisor_present": machine.is_virtual or hyperv_running,
+        "virtualization_firmware_enabled": flags,
+        "vm_monitor_mode_extensions": flags,
+        "second_level_address_translation": flags,
+        "memory_mb": machine.memory_mb,
+        "logical_processors": machine.logical_processors,
+    }
+
+
+def engine_facts(host: Any) -> dict[str, Any]:
+    record = host.engine.record
+    if record is None:
+        return {
+            "kind": "none",
+            "installed": False,
+            "version": None,
+            "service_state": "absent",
+            "install_path": INSTALL_PATH,
+            "daemon_config_path": DAEMON_CONFIG_PATH,
+            "daemon_config": {},
+        }
+    return {
+        "kind": record.kind,
+        "installed": True,
+        "version": record.version,
+        "service_state": record.service_state,
+        "install_path": record.install_path,
+        "daemon_config_path": record.daemon_config_path,
+        "daemon_config": dict(record.daemon_config or {}),
+    }
+
+
+def image_facts(host: Any) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": image.id,
+            "repo_tags": list(image.repo_tags),
+            "repo_digests": list(image.repo_digests),
+            "os_version": image.os_version,
+            "user": image.user,
+        }
+        for image in host.engine.images()
+    ]
+
+
+def container_facts(host: Any) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": c.id,
+            "name": c.name,
+            "image": c.image,
+            "image_id": c.image_id,
+            "isolation": c.isolation,
+            "user": c.user,
+            "state": c.state,
+            "running": c.running,
+            "labels": dict(c.labels),
+            "command": list(c.command),
+            "entrypoint": list(c.entrypoint),
+            # Names only, as the .ps1: values never leave the host.
+            "env_names": [entry.split("=", 1)[0] for entry in c.env if entry],
+            "ports": list(c.ports),
+            "mounts": list(c.mounts),
+            "networks": list(c.networks),
+            "restart_policy": c.restart_policy,
+            "memory_bytes": c.memory_bytes,
+            "cpus": c.cpus,
+        }
+        for c in host.engine.containers(all=True)
+    ]
+
+
+def read_host(host: Any) -> dict[str, Any]:
+    """Everything container_host_info returns, without ``changed``."""
+    engine = engine_facts(host)
+    running = engine["installed"] and engine["service_state"] == "running"
+    return {
+        "os": os_facts(host),
+        "machine": machine_facts(host),
+        "features": {name: host.windows.feature_state(name) for name in ("Containers", "Hyper-V")},
+        "reboot_pending": host.state.reboot_pending,
+        "engine": engine,
+        "images": image_facts(host) if running else [],
+        "containers": container_facts(host) if running else [],
+    }
+
+
+@register
+class ContainerHostInfo(Model):
+    name = "trustbound.wincontainers.container_host_info"
+    options: ClassVar[dict[str, dict[str, Any]]] = {}
+    returns = frozenset(
+        {"os", "machine", "features", "reboot_pending", "engine", "images", "containers"}
+    )
+    supports_check_mode = True
+
+    def run(
+        self, host: Any, params: dict[str, Any], check_mode: bool, diff: bool
+    ) -> dict[str, Any]:
+        return {"changed": False, **read_host(host)}

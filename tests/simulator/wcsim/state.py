@@ -1,0 +1,246 @@
+"""Persistent state of one simulated host, and its JSON file.
+
+One file per host: ``<state_dir>/hosts/<name>.json``, rewritten atomically
+(temporary file + ``os.replace``) after every request, so a second
+``ansible-playbook`` run against a restarted simulator sees what the first
+one did. Everything here is plain data; the rules live in ``windows.py`` and
+``engine.py``.
+
+Stable API for module models: the dataclasses below (read their fields,
+change them only through ``Windows`` / ``Engine`` methods where one exists)
+and ``load_host_state``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .versions import Version, release_name
+
+STATE_FORMAT = 1
+_BOOKKEEPING = ("module_runs", "pull_attempts", "update_tasks", "port")
+
+# Get-WindowsFeature InstallState values the model uses.
+INSTALLED = "Installed"
+AVAILABLE = "Available"
+INSTALL_PENDING = "InstallPending"
+UNINSTALL_PENDING = "UninstallPending"
+REMOVED = "Removed"
+
+
+@dataclass
+class OsState:
+    """``[Environment]::OSVersion`` plus the UBR, edition and installation type."""
+
+    build: int
+    revision: int
+    major: int = 10
+    minor: int = 0
+    edition_id: str = "ServerDatacenter"
+    installation_type: str = "Server Core"  # or "Server" (Desktop Experience)
+
+    @property
+    def version(self) -> str:
+        return str(Version(self.major, self.minor, self.build, self.revision))
+
+    @property
+    def product_name(self) -> str:
+        """The registry ``ProductName``, e.g. ``Windows Server 2022 Datacenter``."""
+        edition = self.edition_id.removeprefix("Server")
+        return f"{release_name(self.build)} {edition}"
+
+
+@dataclass
+class MachineState:
+    """The hardware (or virtual hardware) the host runs on."""
+
+    kind: str = "vm"  # physical | vm
+    # VT-x/AMD-V and SLAT visible to this OS: on a VM only when the parent
+    # exposes them (Set-VMProcessor -ExposeVirtualizationExtensions $true).
+    virtualization_extensions: bool = False
+    memory_mb: int = 16384
+    logical_processors: int = 4
+
+    @property
+    def is_virtual(self) -> bool:
+        return self.kind == "vm"
+
+
+@dataclass
+class UpdateState:
+    """One Windows update the host can be offered."""
+
+    id: str  # WUA UpdateID (a GUID)
+    kb: str  # "KB5034129"
+    title: str
+    categories: list[str] = field(default_factory=lambda: ["Security Updates"])
+    reboot_required: bool = True
+    revision: int | None = None  # the OS revision once installed and rebooted
+    status: str = "available"  # available | pending_reboot | installed
+    is_hidden: bool = False
+    browse_only: bool = False
+
+
+@dataclass
+class ImageState:
+    """One image in the engine's local store (``docker image inspect``)."""
+
+    id: str  # sha256:...
+    repo_tags: list[str]
+    repo_digests: list[str]
+    os_version: str  # "10.0.20348.2340"
+    user: str = ""  # Config.User; "" means the base image default
+    default_user: str = "ContainerAdministrator"  # who "" runs as
+
+
+@dataclass
+class ContainerState:
+    """One container (``docker inspect``), as stored by the engine model."""
+
+    id: str
+    name: str  # without the leading "/"
+    image: str  # the reference given at create
+    image_id: str
+    isolation: str  # resolved: process | hyperv
+    requested_isolation: str  # as given: "" | default | process | hyperv
+    user: str  # Config.User as the container runs ("" = image default)
+    state: str = "created"  # created | running | exited
+    exit_code: int = 0
+    error: str = ""
+    labels: dict[str, str] = field(default_factory=dict)
+    command: list[str] = field(default_factory=list)
+    entrypoint: list[str] = field(default_factory=list)
+    env: list[str] = field(default_factory=list)  # "NAME=value", as given
+    ports: list[str] = field(default_factory=list)  # "8080:80/tcp"
+    mounts: list[str] = field(default_factory=list)  # "C:\\data:C:\\app\\data:ro"
+    networks: list[str] = field(default_factory=lambda: ["nat"])
+    restart_policy: str = "no"
+    memory_bytes: int = 0
+    cpus: float = 0
+    manually_stopped: bool = False
+    created_at: float = 0.0
+    started_at: float = 0.0
+    finished_at: float = 0.0
+
+    @property
+    def running(self) -> bool:
+        return self.state == "running"
+
+
+@dataclass
+class EngineState:
+    """What is installed of a container engine, and its service."""
+
+    kind: str = "docker"
+    version: str = ""
+    install_path: str = "C:\\Program Files\\docker"
+    service_state: str = "absent"  # running | stopped | absent (not registered)
+    service_start_mode: str = "automatic"
+    daemon_config_path: str = "C:\\ProgramData\\docker\\config\\daemon.json"
+    daemon_config: dict[str, Any] | None = None  # None: no daemon.json on disk
+    source_url: str = ""
+    logins: dict[str, dict[str, str]] = field(default_factory=dict)  # registry -> creds
+
+
+@dataclass
+class PowerState:
+    """Where the host is in a reboot, in wall-clock seconds (``time.time()``)."""
+
+    last_boot_time: float = 0.0
+    shutdown_at: float | None = None  # a scheduled shutdown (shutdown /r /t N)
+    shutdown_message: str = ""
+    down_since: float | None = None
+    up_at: float | None = None  # None while down: never comes back
+    boot_count: int = 0
+    autologon_key_present: bool = True  # the key win_reboot's readiness test reads
+
+
+@dataclass
+class HostState:
+    """Everything the simulator remembers about one host."""
+
+    name: str
+    computer_name: str
+    os: OsState
+    machine: MachineState
+    features: dict[str, str] = field(default_factory=dict)  # name -> InstallState
+    engine: EngineState | None = None
+    images: list[ImageState] = field(default_factory=list)
+    containers: list[ContainerState] = field(default_factory=list)
+    networks: list[str] = field(default_factory=lambda: ["nat", "none"])
+    updates: list[UpdateState] = field(default_factory=list)
+    power: PowerState = field(default_factory=PowerState)
+    port: int = 0
+    # bookkeeping of faults and long-running module tasks
+    module_runs: dict[str, int] = field(default_factory=dict)
+    pull_attempts: dict[str, int] = field(default_factory=dict)
+    update_tasks: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    format: int = STATE_FORMAT
+
+    @property
+    def reboot_pending(self) -> bool:
+        """A feature or an update waits for a restart (what container_host_info reports)."""
+        return any(
+            s in (INSTALL_PENDING, UNINSTALL_PENDING) for s in self.features.values()
+        ) or any(u.status == "pending_reboot" for u in self.updates)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    def snapshot(self) -> dict[str, Any]:
+        """The host as Windows would show it: ``to_dict`` without the simulator's bookkeeping.
+
+        Compare two snapshots to check that a check-mode run changed nothing.
+        """
+        data = self.to_dict()
+        for key in _BOOKKEEPING:
+            data.pop(key)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> HostState:
+        data = dict(data)
+        if data.get("format") != STATE_FORMAT:
+            raise ValueError(f"host state format {data.get('format')!r} is not {STATE_FORMAT}")
+        engine = data.pop("engine")
+        return cls(
+            os=OsState(**data.pop("os")),
+            machine=MachineState(**data.pop("machine")),
+            engine=EngineState(**engine) if engine is not None else None,
+            images=[ImageState(**i) for i in data.pop("images")],
+            containers=[ContainerState(**c) for c in data.pop("containers")],
+            updates=[UpdateState(**u) for u in data.pop("updates")],
+            power=PowerState(**data.pop("power")),
+            **data,
+        )
+
+
+def host_state_path(state_dir: str | os.PathLike[str], name: str) -> Path:
+    return Path(state_dir) / "hosts" / f"{name}.json"
+
+
+def load_host_state(state_dir: str | os.PathLike[str], name: str) -> HostState:
+    """Read one host's persisted state (raises FileNotFoundError when there is none)."""
+    with host_state_path(state_dir, name).open(encoding="utf-8") as handle:
+        return HostState.from_dict(json.load(handle))
+
+
+def save_host_state(state_dir: str | os.PathLike[str], state: HostState) -> None:
+    """Write one host's state atomically: readers see the old file or the new one."""
+    path = host_state_path(state_dir, state.name)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{state.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(state.to_dict(), handle, indent=2, sort_keys=True)
+            handle.write("\n")
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,60 @@
+"""inventories/example (docs/example-inventory.md): every workload validates and the policy
+decides what the document says."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from ansible_collections.trustbound.wincontainers.plugins.plugin_utils import (
+    host_facts,
+    trust_policy,
+    workload_spec,
+)
+
+EXAMPLE = Path(__file__).resolve().parents[4] / "inventories" / "example"
+HOST_OS = "10.0.20348.2340"
+# The OsVersion docker would report for each image once pulled.
+IMAGE_OS = {"registry.acme.example/acme/reports:1809": "10.0.17763.5458"}
+# What docs/example-inventory.md states.
+EXPECTED = {
+    "ctr-acme-01.acme.example": {
+        "acme-web": "process",
+        "globex-api": "hyperv",
+        "customer-build": "hyperv",
+    },
+    "ctr-acme-02.acme.example": {"acme-legacy-reports": "hyperv", "detonation": "hyperv"},
+    "ctr-globex-01.acme.example": {"globex-portal": "process", "acme-monitoring": "hyperv"},
+}
+
+
+def load(path: Path) -> dict:
+    return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+
+
+def hostvars(host: str) -> dict:
+    inventory = load(EXAMPLE / "hosts.yml")
+    groups = inventory["all"]["children"]["windows"]["children"]
+    group = next(name for name, body in groups.items() if host in body["hosts"])
+    merged = {**load(EXAMPLE / "group_vars" / "windows.yml")}
+    merged.update(load(EXAMPLE / "group_vars" / f"{group}.yml"))
+    merged.update(load(EXAMPLE / "host_vars" / f"{host}.yml"))
+    return merged
+
+
+@pytest.mark.parametrize("host", sorted(EXPECTED))
+def test_example_decisions(host):
+    variables = hostvars(host)
+    info = {"os": {"version": HOST_OS}, "features": {"Hyper-V": "Installed"}}
+    policy_host = host_facts.policy_host(info, variables, host)
+    specs = workload_spec.normalise_workloads(variables["wincontainers_workloads"], host=host)
+    decided = {}
+    for spec in specs:
+        decision = trust_policy.decide(
+            spec.policy_input(IMAGE_OS.get(spec.image, HOST_OS)), policy_host
+        )
+        assert decision.user == "ContainerUser"
+        decided[spec.name] = decision.isolation
+    assert decided == EXPECTED[host]
