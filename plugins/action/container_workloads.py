@@ -64,6 +64,10 @@ ARGUMENT_SPEC: dict[str, Any] = {
 }
 
 
+class NotProvisionedInCheckMode(Exception):
+    """Check mode on a host with no running engine: a real run would provision it first."""
+
+
 class WorkloadsFailure(Exception):
     """Ends the task: ``msg`` names the host, the workload and the rule."""
 
@@ -104,6 +108,8 @@ class ActionModule(ActionBase):
         )
         try:
             outcome = self._reconcile(args)
+        except NotProvisionedInCheckMode as exc:
+            outcome = {"skipped": True, "changed": False, "msg": str(exc)}
         except WorkloadsFailure as exc:
             outcome = {"failed": True, "changed": False, "msg": exc.msg, **exc.extra}
         except (workload_spec.WorkloadSpecError, trust_policy.PolicyError) as exc:
@@ -135,6 +141,14 @@ class ActionModule(ActionBase):
             )
         engine = info.get("engine") or {}
         if not engine.get("installed") or engine.get("service_state") != "running":
+            if self._task.check_mode:
+                raise NotProvisionedInCheckMode(
+                    f"check mode: host {self._host!r} has no running container engine yet"
+                    f" (installed: {bool(engine.get('installed'))}, service:"
+                    f" {engine.get('service_state')}), so its workloads cannot be planned"
+                    " against it; a real run provisions the host first"
+                    " (role trustbound.wincontainers.container_host). Nothing was changed."
+                )
             raise WorkloadsFailure(
                 f"host {self._host!r}: the container engine is not running (installed:"
                 f" {bool(engine.get('installed'))}, service: {engine.get('service_state')});"

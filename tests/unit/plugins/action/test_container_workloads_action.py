@@ -360,6 +360,15 @@ def test_engine_not_running_fails_clearly():
     assert result["failed"] is True and "engine is not running" in result["msg"]
 
 
+def test_check_mode_on_a_host_not_yet_provisioned_skips_instead_of_failing():
+    host = FakeHost(host_info(engine_state="stopped"))
+    result = run(host, [{"name": "web", "image": NANO}], check_mode=True)
+    assert result.get("failed") is not True
+    assert result["skipped"] is True and "no running container engine yet" in result["msg"]
+    assert result["module_runs"] == 1
+    assert host.step_runs == []
+
+
 def test_secret_env_values_go_only_to_the_no_log_option_and_never_come_back():
     secret = "Tr0ub4dor&3-value"
     host = FakeHost(host_info(), fail_action=("wait_running", "web"))
