@@ -25,7 +25,11 @@ EXPECTED = {
         "globex-api": "hyperv",
         "customer-build": "hyperv",
     },
-    "ctr-acme-02.acme.example": {"acme-legacy-reports": "hyperv", "detonation": "hyperv"},
+    "ctr-acme-02.acme.example": {
+        "acme-legacy-reports": "hyperv",
+        "detonation": "hyperv",
+        "initech-renderer": "hyperv",
+    },
     "ctr-globex-01.acme.example": {"globex-portal": "process", "acme-monitoring": "hyperv"},
 }
 
@@ -58,3 +62,13 @@ def test_example_decisions(host):
         assert decision.user == "ContainerUser"
         decided[spec.name] = decision.isolation
     assert decided == EXPECTED[host]
+
+
+def test_example_has_three_trust_boundaries():
+    boundaries = set()
+    for host in EXPECTED:
+        variables = hostvars(host)
+        boundaries.add(variables["wincontainers_trust_boundary"])
+        for workload in variables["wincontainers_workloads"]:
+            boundaries.add(workload.get("trust_boundary", variables["wincontainers_trust_boundary"]))
+    assert boundaries == {"acme", "globex", "initech"}
