@@ -9,17 +9,14 @@ against the fleet through a small connection double, with a fake clock.
 
 from __future__ import annotations
 
-import base64
 import json
-import shlex
 from pathlib import Path
 from typing import Any
-from unittest.mock import MagicMock
 
 import pytest
 
 from wcsim.fleet import Fleet
-from wcsim.interface import HostUnreachable, ModuleRun, RawCommand
+from wcsim.interface import ModuleRun, RawCommand
 
 FLEETS = Path(__file__).resolve().parent.parent / "fleets"
 
@@ -83,44 +80,6 @@ class Sim:
 
     def host(self, name: str) -> Any:
         return self.fleet.host(name)
-
-
-class FakeConnection:
-    """The bits of an ansible connection plugin ansible.windows' reboot code uses."""
-
-    def __init__(self, sim: Sim, host: str) -> None:
-        self.sim = sim
-        self.host = host
-        self.options: dict[str, Any] = {"connection_timeout": 30}
-        self.scripts: list[str] = []
-        self._shell = MagicMock()
-        self._shell.tmpdir = "C:\\Windows\\TEMP\\ansible-tmp"
-
-    def exec_command(
-        self, cmd: str, in_data: bytes | None = None, sudoable: bool = True
-    ) -> tuple[int, bytes, bytes]:
-        from ansible.errors import AnsibleConnectionFailure
-
-        parts = shlex.split(cmd)
-        script = base64.b64decode(parts[parts.index("-EncodedCommand") + 1]).decode("utf-16-le")
-        self.scripts.append(script)
-        try:
-            reply = self.sim.fleet.handle(self.host, RawCommand(script))
-        except HostUnreachable as err:
-            raise AnsibleConnectionFailure(str(err)) from err
-        return reply.rc, reply.stdout.encode(), reply.stderr.encode()
-
-    def get_option(self, key: str) -> Any:
-        return self.options[key]
-
-    def set_option(self, key: str, value: Any) -> None:
-        self.options[key] = value
-
-    def close(self) -> None:
-        pass
-
-    def reset(self) -> None:
-        pass
 
 
 @pytest.fixture

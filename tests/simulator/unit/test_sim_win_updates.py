@@ -9,7 +9,7 @@ from unittest.mock import MagicMock
 import pytest
 from ansible.playbook.play_context import PlayContext
 from ansible_collections.ansible.windows.plugins.action import win_updates as action_module
-from conftest import FakeConnection
+from host_fakes import FakeConnection
 
 from wcsim.interface import ModuleRun
 

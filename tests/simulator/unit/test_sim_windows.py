@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from ansible_collections.ansible.windows.plugins.plugin_utils import _reboot
-from conftest import FakeConnection
+from host_fakes import FakeConnection
 
 FEATURE = "ansible.windows.win_feature"
 HYPERV_REFUSED = (

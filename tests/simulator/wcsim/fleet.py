@@ -11,7 +11,7 @@ The fleet file (YAML) is described in docs/simulator-host-model.md; in short::
     hosts:
       name: {port, https, username, password, os_version, edition, installation_type,
              machine, virtualization_extensions, memory_mb, logical_processors, features,
-             engine, images, containers, pending_updates, faults, computer_name}
+             engine, images, containers, pending_updates, faults, computer_name, files}
 
 The fleet file gives each host its state the first time; after that the state
 lives in ``<state_dir>/hosts/<name>.json`` and a later ``Fleet.load`` resumes
@@ -34,7 +34,7 @@ import yaml
 
 from . import modules
 from .engine import Engine, EngineError, parse_restart_policy
-from .host import FleetDownloads, FleetRegistry, Host, HostConfig
+from .host import FleetDownloads, FleetRegistry, Host, HostConfig, files_from_config
 from .interface import HostUnreachable, ModuleRun, RawCommand, Reply
 from .raw_commands import run_raw
 from .runner import run_module
@@ -73,6 +73,7 @@ HOST_KEYS = frozenset(
         "containers",
         "pending_updates",
         "faults",
+        "files",
     }
 )
 HOST_FAULT_KEYS = frozenset(
@@ -274,6 +275,7 @@ def _build_host(
         host.windows.power_on_if_stuck()
         return host
     state = _initial_state(name, config, clock())
+    state.files = files_from_config(config.get("files"))
     host = Host(host_config, state, registry, downloads, clock)
     _seed_engine(host, config)
     return host

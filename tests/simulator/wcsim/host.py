@@ -7,6 +7,7 @@
     host.engine                    # Docker engine rules (engine.py)
     host.registry                  # images the simulated registry serves
     host.downloads                 # URLs the host can download (engine zips)
+    host.files                     # the files modules left on the host (HostFiles)
     host.faults                    # this host's fault settings (docs/simulator-host-model.md)
     host.now()                     # the fleet's clock (wall seconds)
 """
@@ -14,11 +15,12 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .state import HostState
+from .state import FileState, HostState
 from .versions import Version
 
 if TYPE_CHECKING:
@@ -134,6 +136,23 @@ class FleetRegistry:
         )
 
 
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+_WINDOWS_PATH = re.compile(r"^[A-Za-z]:\\")
+
+
+def _sha256_and_size(where: str, spec: dict[str, Any]) -> tuple[str, int]:
+    """A fleet file entry's ``sha256`` (and ``size``), or those of its ``content`` text."""
+    if "sha256" in spec:
+        sha256 = str(spec["sha256"]).lower()
+        if not _SHA256.match(sha256):
+            raise ValueError(f"{where}: sha256 {spec['sha256']!r} is not 64 hex digits")
+        return sha256, int(spec.get("size", 0))
+    if "content" in spec:
+        content = str(spec["content"]).encode()
+        return hashlib.sha256(content).hexdigest(), len(content)
+    raise ValueError(f"{where}: give sha256 or content")
+
+
 @dataclass(frozen=True)
 class Download:
     """A file the simulated hosts can download (e.g. a docker static zip)."""
@@ -159,13 +178,7 @@ class FleetDownloads:
         files = {}
         for url, raw_spec in (config or {}).items():
             spec = raw_spec or {}
-            if "sha256" in spec:
-                sha256, size = str(spec["sha256"]).lower(), int(spec.get("size", 0))
-            elif "content" in spec:
-                content = str(spec["content"]).encode()
-                sha256, size = hashlib.sha256(content).hexdigest(), len(content)
-            else:
-                raise ValueError(f"download {url}: give sha256 or content")
+            sha256, size = _sha256_and_size(f"download {url}", spec)
             files[url] = Download(
                 url=url, version=str(spec.get("version", "")), sha256=sha256, size=size
             )
@@ -175,12 +188,75 @@ class FleetDownloads:
         """The download served at ``url``, or None."""
         return self.files.get(url)
 
+    def with_sha256(self, sha256: str) -> Download | None:
+        """The download whose content has this SHA-256 (what a cached file holds), or None."""
+        return next((d for d in self.files.values() if d.sha256 == sha256), None)
+
     def fetch(self, url: str) -> Download:
         """Like ``get`` but fails the way Invoke-WebRequest does for an unknown URL."""
         download = self.get(url)
         if download is None:
             raise DownloadError("The remote server returned an error: (404) Not Found.")
         return download
+
+
+def files_from_config(config: dict[str, Any] | None) -> dict[str, FileState]:
+    """The fleet file's per-host ``files:``: ``path -> {sha256, size?} | {content}``.
+
+    Seeds files the host already has, e.g. a corrupt engine zip in the cache.
+    """
+    files: dict[str, FileState] = {}
+    for path, raw_spec in (config or {}).items():
+        spec = raw_spec or {}
+        where = f"file {path}"
+        unknown = set(spec) - {"sha256", "size", "content"}
+        if unknown:
+            raise ValueError(f"{where}: unknown keys {sorted(unknown)} (sha256, size, content)")
+        if not _WINDOWS_PATH.match(str(path)):
+            raise ValueError(f"{where}: not an absolute Windows path (C:\\...)")
+        if str(path).casefold() in {p.casefold() for p in files}:
+            raise ValueError(f"{where}: given twice (Windows paths ignore case)")
+        sha256, size = _sha256_and_size(where, spec)
+        files[str(path)] = FileState(sha256=sha256, size=size)
+    return files
+
+
+class HostFiles:
+    """The host's files (``HostState.files``) with Windows' case-insensitive paths.
+
+    Only the operations the modules' PowerShell uses: ``Test-Path``, ``Get-FileHash``
+    (``get``), a download's ``-OutFile`` (``write``), ``Remove-Item``, ``Move-Item -Force``.
+    """
+
+    def __init__(self, state: HostState) -> None:
+        self._files = state.files
+
+    def _key(self, path: str) -> str | None:
+        wanted = path.casefold()
+        return next((p for p in self._files if p.casefold() == wanted), None)
+
+    def get(self, path: str) -> FileState | None:
+        key = self._key(path)
+        return None if key is None else self._files[key]
+
+    def exists(self, path: str) -> bool:
+        return self._key(path) is not None
+
+    def write(self, path: str, file: FileState) -> None:
+        self.remove(path)
+        self._files[path] = file
+
+    def remove(self, path: str) -> None:
+        key = self._key(path)
+        if key is not None:
+            del self._files[key]
+
+    def move(self, source: str, destination: str) -> None:
+        """``Move-Item -Force``: replaces ``destination``; ``source`` must exist."""
+        key = self._key(source)
+        if key is None:
+            raise FileNotFoundError(source)
+        self.write(destination, self._files.pop(key))
 
 
 @dataclass
@@ -219,6 +295,15 @@ class Host:
     @property
     def faults(self) -> dict[str, Any]:
         return self.config.faults
+
+    @property
+    def files(self) -> HostFiles:
+        return HostFiles(self.state)
+
+    def count_download(self, url: str) -> None:
+        """Record one file fetched from ``url`` (``HostState.download_count``)."""
+        counts = self.state.download_count
+        counts[url] = counts.get(url, 0) + 1
 
     def now(self) -> float:
         return self._clock()

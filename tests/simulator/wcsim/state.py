@@ -24,7 +24,7 @@ from typing import Any
 from .versions import Version, release_name
 
 STATE_FORMAT = 1
-_BOOKKEEPING = ("module_runs", "pull_attempts", "update_tasks", "port")
+_BOOKKEEPING = ("module_runs", "pull_attempts", "update_tasks", "port", "download_count")
 
 # Get-WindowsFeature InstallState values the model uses.
 INSTALLED = "Installed"
@@ -149,6 +149,18 @@ class EngineState:
 
 
 @dataclass
+class FileState:
+    """One file a module left on the host (today: the engine zips container_engine caches).
+
+    Only what the modules read back: ``Get-FileHash -Algorithm SHA256`` and the length.
+    """
+
+    sha256: str  # lower-case hex, as the module compares it
+    size: int = 0
+    source_url: str = ""  # the URL it was downloaded from ("" when seeded by the fleet file)
+
+
+@dataclass
 class PowerState:
     """Where the host is in a reboot, in wall-clock seconds (``time.time()``)."""
 
@@ -176,11 +188,14 @@ class HostState:
     networks: list[str] = field(default_factory=lambda: ["nat", "none"])
     updates: list[UpdateState] = field(default_factory=list)
     power: PowerState = field(default_factory=PowerState)
+    # path (as first written) -> file; look paths up through Host.files (case-insensitive)
+    files: dict[str, FileState] = field(default_factory=dict)
     port: int = 0
     # bookkeeping of faults and long-running module tasks
     module_runs: dict[str, int] = field(default_factory=dict)
     pull_attempts: dict[str, int] = field(default_factory=dict)
     update_tasks: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    download_count: dict[str, int] = field(default_factory=dict)  # url -> files fetched
     format: int = STATE_FORMAT
 
     @property
@@ -217,6 +232,8 @@ class HostState:
             containers=[ContainerState(**c) for c in data.pop("containers")],
             updates=[UpdateState(**u) for u in data.pop("updates")],
             power=PowerState(**data.pop("power")),
+            # absent from state files written before files were modelled
+            files={path: FileState(**f) for path, f in (data.pop("files", None) or {}).items()},
             **data,
         )
 

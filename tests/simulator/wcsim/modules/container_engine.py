@@ -1,10 +1,8 @@
 """trustbound.wincontainers.container_engine (plugins/modules/container_engine.ps1).
 
 Carries out the steps the action plugin planned (``_steps``), as the .ps1
-does: ``install`` downloads the zip from the fleet's ``downloads:`` section
-(``host.downloads``; an unknown URL fails as Invoke-WebRequest does),
-verifies its SHA-256 with win_get_url's failure text, stops a running
-engine and unpacks the binaries; ``register_service`` is
+does: ``install`` gets the zip (``Get-EngineZip``), stops a running engine
+and unpacks the binaries; ``register_service`` is
 ``dockerd --register-service``; ``write_config`` writes the given JSON;
 ``start``/``restart`` go through the engine's start-up checks in
 ``wcsim/engine.py`` (no Containers feature: "failed to load vmcompute.dll,
@@ -12,8 +10,19 @@ engine and unpacks the binaries; ``register_service`` is
 required)"), reported as the .ps1 reports a failed ``Start-Service``: with
 dockerd's event-log message.
 
-The simulator has no file system, so the download cache is not modelled:
-every ``install`` step downloads (``download.reused`` is always false).
+The zip, like ``Get-EngineZip``: ``<cache_dir>\\docker-<version>.zip`` in the
+host's files (``host.files``) is reused when its SHA-256 is the checksum
+(``download.reused: true``, nothing fetched). Otherwise the URL is fetched
+from the fleet's ``downloads:`` (``host.downloads``; an unknown URL fails as
+Invoke-WebRequest does) into ``<zip>.partial`` and counted
+(``HostState.download_count``); a SHA-256 other than the checksum removes the
+partial file and fails with win_get_url's text, leaving the cache and the
+engine as they were; a match moves it over the cached zip. The unpacked
+engine's version is that of the fleet download with the zip's SHA-256. The
+staging directory the .ps1 unpacks into and removes is not modelled.
+
+Failures after the module set its result keep ``steps``, ``download`` and
+``changed`` in the answer, as Ansible.Basic's ``FailJson`` does.
 """
 
 from __future__ import annotations
@@ -23,6 +32,7 @@ from typing import Any, ClassVar
 
 from ..engine import EngineError
 from ..host import DownloadError
+from ..state import FileState
 from . import Model, ModuleFailure, register
 
 STEPS = ["install", "register_service", "write_config", "start", "restart"]
@@ -35,6 +45,30 @@ def _start_failure(error: EngineError) -> ModuleFailure:
         # moby daemon/command/daemon.go wraps NewDaemon's error (checkSystem included).
         message = f"failed to start daemon: {message}"
     return ModuleFailure(f"The docker service failed to start: {message}")
+
+
+def _engine_zip(host: Any, download: dict[str, Any]) -> FileState:
+    """``Get-EngineZip``: the cached zip when its hash matches, else download, verify, move."""
+    path, url, checksum = download["path"], download["url"], download["checksum"]
+    cached = host.files.get(path)
+    if cached is not None and cached.sha256 == checksum:
+        download["reused"] = True
+        return cached
+    partial = f"{path}.partial"
+    try:
+        fetched = host.downloads.fetch(url)
+    except DownloadError as err:
+        host.files.remove(partial)
+        raise ModuleFailure(f"Failed to download {url} : {err}") from None
+    host.count_download(url)
+    host.files.write(partial, FileState(sha256=fetched.sha256, size=fetched.size, source_url=url))
+    if fetched.sha256 != checksum:
+        host.files.remove(partial)
+        raise ModuleFailure(
+            f"The checksum for {url} did not match '{checksum}', it was '{fetched.sha256}'"
+        )
+    host.files.move(partial, path)
+    return host.files.get(path)
 
 
 @register
@@ -67,25 +101,25 @@ class ContainerEngine(Model):
         if "write_config" in steps and params["_daemon_config_text"] is None:
             raise ModuleFailure("_daemon_config_text is required when _steps contains write_config")
         cache_dir = params["cache_dir"].rstrip("\\")
-        result: dict[str, Any] = {
-            "changed": bool(steps),
-            "steps": steps,
-            "download": {
-                "path": f"{cache_dir}\\docker-{version}.zip",
-                "url": url,
-                "checksum": checksum,
-                "reused": False,
-            },
+        download = {
+            "path": f"{cache_dir}\\docker-{version}.zip",
+            "url": url,
+            "checksum": checksum,
+            "reused": False,
         }
+        result: dict[str, Any] = {"changed": bool(steps), "steps": steps, "download": download}
         if not check_mode:
-            self._carry_out(
-                host,
-                steps=steps,
-                version=version,
-                url=url,
-                checksum=checksum,
-                config_text=params["_daemon_config_text"],
-            )
+            try:
+                self._carry_out(
+                    host,
+                    steps=steps,
+                    version=version,
+                    download=download,
+                    config_text=params["_daemon_config_text"],
+                )
+            except ModuleFailure as failure:
+                # FailJson adds failed/msg to the result the module built so far.
+                raise ModuleFailure(failure.msg, **{**result, **failure.extra}) from None
         record = host.engine.record
         result["engine"] = {
             "version": record.version if record else None,
@@ -99,23 +133,20 @@ class ContainerEngine(Model):
         *,
         steps: list[str],
         version: str,
-        url: str,
-        checksum: str,
+        download: dict[str, Any],
         config_text: str | None,
     ) -> None:
         engine = host.engine
         if "install" in steps:
-            try:
-                download = host.downloads.fetch(url)
-            except DownloadError as err:
-                raise ModuleFailure(f"Failed to download {url} : {err}") from None
-            if download.sha256 != checksum:
-                raise ModuleFailure(
-                    f"The checksum for {url} did not match '{checksum}', it was '{download.sha256}'"
-                )
+            zip_file = _engine_zip(host, download)
+            # Expand-Archive unpacks what the zip holds: the fleet download with its hash.
+            unpacked = host.downloads.with_sha256(zip_file.sha256)
             if engine.running:
                 engine.stop_service()
-            engine.install(version=download.version or version, source_url=url)
+            engine.install(
+                version=(unpacked.version if unpacked else "") or version,
+                source_url=download["url"],
+            )
         if "register_service" in steps:
             engine.register_service()
         if "write_config" in steps:

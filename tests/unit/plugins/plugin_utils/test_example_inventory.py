@@ -70,5 +70,7 @@ def test_example_has_three_trust_boundaries():
         variables = hostvars(host)
         boundaries.add(variables["wincontainers_trust_boundary"])
         for workload in variables["wincontainers_workloads"]:
-            boundaries.add(workload.get("trust_boundary", variables["wincontainers_trust_boundary"]))
+            boundaries.add(
+                workload.get("trust_boundary", variables["wincontainers_trust_boundary"])
+            )
     assert boundaries == {"acme", "globex", "initech"}
