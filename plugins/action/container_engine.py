@@ -100,7 +100,13 @@ class ActionModule(ActionBase):
 
         info = self._execute_module(module_name=INFO_MODULE, module_args={}, task_vars=task_vars)
         if info.get("failed"):
-            return dict(result, failed=True, msg=f"container_host_info failed: {info.get('msg')}")
+            return dict(
+                result,
+                failed=True,
+                changed=False,
+                msg=f"host {host!r}: container_host_info failed: {info.get('msg')}."
+                " Nothing was changed.",
+            )
 
         try:
             release = engine_release.validate_pin(

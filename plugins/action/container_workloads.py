@@ -79,10 +79,8 @@ class WorkloadsFailure(Exception):
 
 def image_registry(ref: str) -> str:
     """The registry host of an image reference (docker's rule for the first component)."""
-    first, sep, _rest = ref.partition("/")
-    if sep and ("." in first or ":" in first or first == "localhost"):
-        return first.lower()
-    return "docker.io"
+    domain, _remote = trust_policy.split_docker_domain(ref.partition("@")[0])
+    return domain.lower()
 
 
 def trust_hostvars(args: dict[str, Any]) -> dict[str, Any]:
@@ -160,7 +158,8 @@ class ActionModule(ActionBase):
     def _steps_args(self, steps, secrets, credentials, docker_path) -> dict[str, Any]:
         return {
             "steps": steps,
-            "secrets": secrets,
+            # key/value entries: Ansible.Basic masks no_log suboption values, not dict values.
+            "secrets": [{"key": key, "value": value} for key, value in sorted(secrets.items())],
             "registry_credentials": credentials,
             "docker_path": docker_path,
         }
@@ -170,6 +169,7 @@ class ActionModule(ActionBase):
     def _reconcile(self, args: dict[str, Any]) -> dict[str, Any]:
         host = self._host
         check_mode = bool(self._task.check_mode)
+        _check_start_timeout(args["start_timeout"], host)
         specs = workload_spec.normalise_workloads(args["workloads"], host=host)
         self._secrets = redaction.secret_values(self._secrets, [spec.secret_env for spec in specs])
 
@@ -185,6 +185,14 @@ class ActionModule(ActionBase):
         docker_path = _docker_path(engine)
 
         present = [spec for spec in specs if spec.state != "absent"]
+        cpu_problems = workload_spec.refuse_cpus_over_host(
+            present, (info.get("machine") or {}).get("logical_processors"), host
+        )
+        if cpu_problems:
+            raise WorkloadsFailure(
+                "; ".join(str(p) for p in cpu_problems) + ". Nothing was changed.",
+                rule=cpu_problems[0].rule,
+            )
         # Refusals that do not depend on the image's version come before any pull.
         self._decide_all(present, images, policy_host)
         missing = _missing_images(present, images)
@@ -192,7 +200,7 @@ class ActionModule(ActionBase):
         if missing and not check_mode:
             images += self._pull(missing, args["registry_credentials"], docker_path)
             pulled = sorted(missing)
-        decisions = self._decide_all(present, images, policy_host)
+        decisions = self._decide_all(present, images, policy_host, pulled)
 
         desired = []
         for spec in present:
@@ -237,7 +245,8 @@ class ActionModule(ActionBase):
         )
 
         outcome: dict[str, Any] = {
-            "changed": plan.changed,
+            # A pull changes the host even when no container changes.
+            "changed": plan.changed or bool(pulled),
             "summary": [_summary_line(entry) for entry in plan.workloads],
             "workloads": plan.workloads,
             "steps": [
@@ -255,7 +264,7 @@ class ActionModule(ActionBase):
                 )
 
         if plan.steps and not check_mode:
-            self._apply(plan, args, docker_path, outcome)
+            self._apply(plan, docker_path, outcome)
         elif check_mode:
             outcome["msg"] = f"check mode: {len(plan.steps)} step(s) planned, none carried out"
 
@@ -271,7 +280,9 @@ class ActionModule(ActionBase):
             )
         return outcome
 
-    def _decide_all(self, specs, images, policy_host) -> dict[str, trust_policy.Decision]:
+    def _decide_all(
+        self, specs, images, policy_host, pulled=()
+    ) -> dict[str, trust_policy.Decision]:
         decisions = {}
         problems: list[str] = []
         rule = None
@@ -293,7 +304,15 @@ class ActionModule(ActionBase):
                 continue
             decisions[spec.name] = decision
         if problems:
-            raise WorkloadsFailure("; ".join(problems) + ". Nothing was changed.", rule=rule)
+            if not pulled:
+                raise WorkloadsFailure("; ".join(problems) + ". Nothing was changed.", rule=rule)
+            raise WorkloadsFailure(
+                "; ".join(problems) + f". No container was changed; the image(s) pulled to"
+                f" learn their OS version stay on the host: {', '.join(pulled)}.",
+                rule=rule,
+                changed=True,
+                pulled=list(pulled),
+            )
         return decisions
 
     def _pull(self, refs, credentials, docker_path) -> list[dict[str, Any]]:
@@ -317,13 +336,14 @@ class ActionModule(ActionBase):
                 f" {step.get('image', '?')} failed: {_engine_message(reply)}."
                 " No container was changed.",
                 pull_results=results,
+                changed=any(r.get("changed") for r in results),
             )
         return [r["image"] for r in results if r.get("action") == "pull" and r.get("image")]
 
-    def _apply(self, plan, args, docker_path, outcome) -> None:
+    def _apply(self, plan, docker_path, outcome) -> None:
+        # No pull runs here: registry passwords stay on the controller.
         reply = self._run_module(
-            STEPS_MODULE,
-            self._steps_args(plan.steps, plan.secrets, args["registry_credentials"], docker_path),
+            STEPS_MODULE, self._steps_args(plan.steps, plan.secrets, [], docker_path)
         )
         results = reply.get("results") or []
         by_index = {r.get("index"): r for r in results if not r.get("rollback")}
@@ -339,7 +359,11 @@ class ActionModule(ActionBase):
                 )
         rollback = [r for r in results if r.get("rollback")]
         outcome["rollback"] = rollback
-        outcome["changed"] = bool(reply.get("changed")) or any(r.get("changed") for r in results)
+        outcome["changed"] = (
+            bool(outcome["pulled"])
+            or bool(reply.get("changed"))
+            or any(r.get("changed") for r in results)
+        )
         if reply.get("failed"):
             failed = reply.get("failed_step")
             step = (
@@ -362,6 +386,16 @@ class ActionModule(ActionBase):
             for entry in outcome["workloads"]:
                 if entry["name"] == workload:
                     entry["failed"] = True
+
+
+def _check_start_timeout(value: int, host: str | None) -> None:
+    if not 1 <= value <= workload_spec.MAX_TIMEOUT_SECONDS:
+        raise WorkloadsFailure(
+            f"host {host!r}: refused by rule '{workload_spec.RULE_BAD_VALUE}': start_timeout"
+            f" must be a whole number of seconds from 1 to {workload_spec.MAX_TIMEOUT_SECONDS}"
+            f" (container_workloads_start_timeout), got {value}. Nothing was changed.",
+            rule=workload_spec.RULE_BAD_VALUE,
+        )
 
 
 def _docker_path(engine: dict[str, Any]) -> str:

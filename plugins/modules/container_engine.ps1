@@ -3,6 +3,8 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
 #AnsibleRequires -CSharpUtil Ansible.Basic
+#Requires -Module Ansible.ModuleUtils.ArgvParser
+#Requires -Module Ansible.ModuleUtils.CommandUtil
 
 # Carries out the steps the container_engine action plugin planned on the
 # controller (which validated the pin and the daemon.json). It decides
@@ -29,6 +31,9 @@ $spec = @{
     supports_check_mode = $true
 }
 $module = [Ansible.Basic.AnsibleModule]::Create($args, $spec)
+# Windows PowerShell 5.1 renders progress for every chunk Invoke-WebRequest and
+# Expand-Archive handle, which slows a download of the engine zip to minutes.
+$ProgressPreference = 'SilentlyContinue'
 
 $version = $module.Params.version
 $url = $module.Params.url
@@ -36,6 +41,7 @@ $checksum = $module.Params.checksum.ToLowerInvariant()
 $steps = @($module.Params._steps)
 $installPath = Join-Path -Path $env:ProgramFiles -ChildPath 'docker'
 $configPath = Join-Path -Path $env:ProgramData -ChildPath 'docker\config\daemon.json'
+$dockerd = Join-Path -Path $installPath -ChildPath 'dockerd.exe'
 $zip = Join-Path -Path $module.Params.cache_dir -ChildPath ('docker-{0}.zip' -f $version)
 
 if (-not $url) {
@@ -53,14 +59,20 @@ Function Get-Sha256([string]$path) {
     (Get-FileHash -LiteralPath $path -Algorithm SHA256).Hash.ToLowerInvariant()
 }
 
+# Run-Command (CreateProcess) rather than "& dockerd.exe": under the module's
+# $ErrorActionPreference = 'Stop', Windows PowerShell 5.1 turns the first line a
+# native command writes to stderr into a terminating error.
+Function Invoke-Dockerd([string[]]$arguments) {
+    Run-Command -command (Argv-ToString -arguments (@($dockerd) + $arguments))
+}
+
 Function Get-EngineState {
     $service = Get-Service -Name docker -ErrorAction SilentlyContinue
     $state = if ($service) { ([string]$service.Status).ToLowerInvariant() } else { 'absent' }
     $installed = $null
-    $dockerd = Join-Path -Path $installPath -ChildPath 'dockerd.exe'
     if (Test-Path -LiteralPath $dockerd) {
-        $text = [string](& $dockerd --version 2>$null)
-        if ($text -match 'version ([^,\s]+)') { $installed = $Matches[1] }
+        $run = Invoke-Dockerd @('--version')
+        if ($run.rc -eq 0 -and $run.stdout -match 'version ([^,\s]+)') { $installed = $Matches[1] }
     }
     @{ version = $installed; service_state = $state }
 }
@@ -94,12 +106,14 @@ Function Stop-Engine {
 }
 
 Function Start-Engine {
+    $since = Get-Date
     try {
         Start-Service -Name docker -ErrorAction Stop
     }
     catch {
-        # dockerd logs why it stopped to the Application event log.
-        $why = Get-WinEvent -FilterHashtable @{ LogName = 'Application'; ProviderName = 'docker'; Level = 2 } -MaxEvents 1 -ErrorAction SilentlyContinue
+        # dockerd logs why it stopped to the Application event log; older errors are not this one.
+        $filter = @{ LogName = 'Application'; ProviderName = 'docker'; Level = 2; StartTime = $since }
+        $why = Get-WinEvent -FilterHashtable $filter -MaxEvents 1 -ErrorAction SilentlyContinue
         $detail = if ($why) { $why.Message } else { $_.Exception.Message }
         $module.FailJson("The docker service failed to start: $detail", $_)
     }
@@ -114,18 +128,22 @@ Function Install-Engine {
     New-Item -Path $installPath -ItemType Directory -Force | Out-Null
     Copy-Item -Path (Join-Path -Path $staging -ChildPath 'docker\*') -Destination $installPath -Recurse -Force
     Remove-Item -LiteralPath $staging -Recurse -Force
-    $machinePath = [Environment]::GetEnvironmentVariable('Path', 'Machine')
-    if (($machinePath -split ';') -notcontains $installPath) {
-        [Environment]::SetEnvironmentVariable('Path', "$machinePath;$installPath", 'Machine')
+    # The raw REG_EXPAND_SZ value: [Environment]::SetEnvironmentVariable would store the
+    # expanded text as REG_SZ, freezing entries such as %SystemRoot%\system32.
+    $environmentKey = 'HKLM:\SYSTEM\CurrentControlSet\Control\Session Manager\Environment'
+    $machinePath = (Get-Item -LiteralPath $environmentKey).GetValue('Path', '', 'DoNotExpandEnvironmentNames')
+    if (($machinePath -split ';' | ForEach-Object { $_.TrimEnd('\') }) -notcontains $installPath) {
+        $newPath = '{0};{1}' -f $machinePath.TrimEnd(';'), $installPath
+        Set-ItemProperty -LiteralPath $environmentKey -Name Path -Value $newPath -Type ExpandString
     }
 }
 
 if (-not $module.CheckMode) {
     if ('install' -in $steps) { Install-Engine }
     if ('register_service' -in $steps) {
-        $output = & (Join-Path -Path $installPath -ChildPath 'dockerd.exe') --register-service 2>&1
-        if ($LASTEXITCODE -ne 0) {
-            $module.FailJson("dockerd --register-service failed (rc $LASTEXITCODE): $output")
+        $run = Invoke-Dockerd @('--register-service')
+        if ($run.rc -ne 0) {
+            $module.FailJson(('dockerd --register-service failed (rc {0}): {1}' -f $run.rc, ($run.stderr + $run.stdout).Trim()))
         }
     }
     if ('write_config' -in $steps) {

@@ -3,6 +3,8 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
 #AnsibleRequires -CSharpUtil Ansible.Basic
+#Requires -Module Ansible.ModuleUtils.ArgvParser
+#Requires -Module Ansible.ModuleUtils.CommandUtil
 
 # Read-only: collects the facts later decisions need, in the shape of
 # docs/architecture.md ("container_host_info return contract"). Every decision
@@ -20,8 +22,22 @@ $docker = Join-Path -Path $installPath -ChildPath 'docker.exe'
 $dockerd = Join-Path -Path $installPath -ChildPath 'dockerd.exe'
 
 Function ConvertTo-List($value) {
-    if ($null -eq $value) { return , @() }
-    return , @($value)
+    return , @($value | Where-Object { $null -ne $_ })
+}
+
+# Run-Command (CreateProcess) rather than "& docker.exe": under the module's
+# $ErrorActionPreference = 'Stop', Windows PowerShell 5.1 turns the first line a
+# native command writes to stderr into a terminating error.
+Function Invoke-Native([string]$path, [string[]]$arguments) {
+    Run-Command -command (Argv-ToString -arguments (@($path) + $arguments))
+}
+
+Function Invoke-Docker([string[]]$arguments) {
+    $run = Invoke-Native $docker $arguments
+    if ($run.rc -ne 0) {
+        $module.FailJson(('docker {0} failed (rc {1}) although the docker service runs: {2}' -f ($arguments[0..1] -join ' '), $run.rc, $run.stderr.Trim()))
+    }
+    $run.stdout
 }
 
 Function Get-OsFact {
@@ -40,7 +56,8 @@ Function Get-OsFact {
 
 Function Get-MachineFact {
     $cs = Get-CimInstance -ClassName Win32_ComputerSystem
-    $cpu = @(Get-CimInstance -ClassName Win32_Processor)[0]
+    # One instance per socket: a capability counts only when every socket has it.
+    $cpus = @(Get-CimInstance -ClassName Win32_Processor)
     # Hypervisor vendors' model strings; a physical machine reports its own model.
     $virtual = "$($cs.Model) $($cs.Manufacturer)" -match 'Virtual Machine|VMware|VirtualBox|KVM|QEMU|Xen|HVM domU|Google Compute Engine|Amazon EC2'
     @{
@@ -48,19 +65,21 @@ Function Get-MachineFact {
         model = [string]$cs.Model
         manufacturer = [string]$cs.Manufacturer
         hypervisor_present = [bool]$cs.HypervisorPresent
-        virtualization_firmware_enabled = [bool]$cpu.VirtualizationFirmwareEnabled
-        vm_monitor_mode_extensions = [bool]$cpu.VMMonitorModeExtensions
-        second_level_address_translation = [bool]$cpu.SecondLevelAddressTranslationExtensions
+        virtualization_firmware_enabled = @($cpus | Where-Object { -not $_.VirtualizationFirmwareEnabled }).Count -eq 0
+        vm_monitor_mode_extensions = @($cpus | Where-Object { -not $_.VMMonitorModeExtensions }).Count -eq 0
+        second_level_address_translation = @($cpus | Where-Object { -not $_.SecondLevelAddressTranslationExtensions }).Count -eq 0
         memory_mb = [int64]([int64]$cs.TotalPhysicalMemory / 1MB)
         logical_processors = [int]$cs.NumberOfLogicalProcessors
     }
 }
 
 Function Get-FeatureFact {
-    $features = @{}
-    foreach ($name in @('Containers', 'Hyper-V')) {
-        $feature = Get-WindowsFeature -Name $name
-        $features[$name] = if ($feature) { [string]$feature.InstallState } else { 'Unknown' }
+    $features = @{ Containers = 'Unknown'; 'Hyper-V' = 'Unknown' }
+    # Get-WindowsFeature (ServerManager module) exists on Windows Server only, Core included.
+    if (Get-Command -Name Get-WindowsFeature -ErrorAction SilentlyContinue) {
+        foreach ($feature in @(Get-WindowsFeature -Name @($features.Keys))) {
+            $features[$feature.Name] = [string]$feature.InstallState
+        }
     }
     $features
 }
@@ -85,33 +104,47 @@ Function Get-EngineFact {
     if ((Test-Path -LiteralPath $docker) -and (Test-Path -LiteralPath $dockerd)) {
         $engine.kind = 'docker'
         $engine.installed = $true
-        # "Docker version 27.3.1, build ce12230"
-        $text = [string](& $dockerd --version 2>$null)
-        if ($text -match 'version ([^,\s]+)') { $engine.version = $Matches[1] }
+        # "Docker version 27.3.1, build 41ca978": the binary's version, daemon running or not.
+        $run = Invoke-Native $dockerd @('--version')
+        if ($run.rc -eq 0 -and $run.stdout -match 'version ([^,\s]+)') { $engine.version = $Matches[1] }
     }
     $service = Get-Service -Name docker -ErrorAction SilentlyContinue
     if ($service) { $engine.service_state = ([string]$service.Status).ToLowerInvariant() }
     if (Test-Path -LiteralPath $configPath) {
-        try {
-            $engine.daemon_config = [Ansible.Basic.AnsibleModule]::FromJson((Get-Content -LiteralPath $configPath -Raw))
-        }
-        catch {
-            $engine.daemon_config = $null  # unreadable: the controller rewrites it
+        # Read as UTF-8 like dockerd (Get-Content reads the ANSI code page). A byte order
+        # mark, which dockerd 20.10 rejects, counts as unparsable: the controller rewrites it.
+        $bytes = [IO.File]::ReadAllBytes($configPath)
+        $engine.daemon_config = $null
+        if (-not ($bytes.Length -ge 3 -and $bytes[0] -eq 0xEF -and $bytes[1] -eq 0xBB -and $bytes[2] -eq 0xBF)) {
+            try {
+                $engine.daemon_config = [Ansible.Basic.AnsibleModule]::FromJson([Text.Encoding]::UTF8.GetString($bytes))
+            }
+            catch {
+                $engine.daemon_config = $null
+            }
         }
     }
     $engine
 }
 
-Function Invoke-DockerJson([string[]]$arguments) {
-    $text = & $docker @arguments 2>$null
-    if ($LASTEXITCODE -ne 0 -or -not $text) { return , @() }
-    return , @([Ansible.Basic.AnsibleModule]::FromJson(($text -join "`n")))
+Function Get-DockerObject([string]$kind, [string[]]$ids) {
+    # Batches keep the command line under CreateProcess's 32767 characters. "inspect" prints
+    # what still exists and fails for what was removed since the listing: that one is gone.
+    $objects = [System.Collections.Generic.List[Object]]@()
+    for ($i = 0; $i -lt $ids.Count; $i += 100) {
+        $batch = $ids[$i..([Math]::Min($i + 100, $ids.Count) - 1)]
+        $run = Invoke-Native $docker (@($kind, 'inspect') + $batch)
+        if (-not $run.stdout.Trim()) {
+            $module.FailJson(('docker {0} inspect failed (rc {1}): {2}' -f $kind, $run.rc, $run.stderr.Trim()))
+        }
+        foreach ($object in @([Ansible.Basic.AnsibleModule]::FromJson($run.stdout))) { $objects.Add($object) }
+    }
+    , $objects
 }
 
 Function Get-ImageFact {
-    $ids = @(& $docker image ls --quiet --no-trunc 2>$null | Select-Object -Unique)
-    if ($ids.Count -eq 0) { return , @() }
-    $images = foreach ($i in Invoke-DockerJson (@('image', 'inspect') + $ids)) {
+    $ids = @((Invoke-Docker @('image', 'ls', '--quiet', '--no-trunc')) -split '\r?\n' | Where-Object { $_ } | Select-Object -Unique)
+    $images = foreach ($i in Get-DockerObject 'image' $ids) {
         @{
             id = $i.Id
             repo_tags = ConvertTo-List $i.RepoTags
@@ -123,17 +156,25 @@ Function Get-ImageFact {
     return , @($images)
 }
 
-Function Get-ContainerFact([string]$defaultIsolation) {
-    $ids = @(& $docker container ls --all --quiet --no-trunc 2>$null)
-    if ($ids.Count -eq 0) { return , @() }
-    $containers = foreach ($c in Invoke-DockerJson (@('container', 'inspect') + $ids)) {
+Function Get-ContainerFact {
+    $defaultIsolation = $null
+    $ids = @((Invoke-Docker @('container', 'ls', '--all', '--quiet', '--no-trunc')) -split '\r?\n' | Where-Object { $_ })
+    $containers = foreach ($c in Get-DockerObject 'container' $ids) {
+        # The engine records its default in HostConfig.Isolation at create time; an empty
+        # value or "default" can only remain from older engines and means today's default.
         $isolation = [string]$c.HostConfig.Isolation
-        if ($isolation -in @('', 'default')) { $isolation = $defaultIsolation }
+        if ($isolation -in @('', 'default')) {
+            if ($null -eq $defaultIsolation) {
+                $defaultIsolation = ([string](Invoke-Docker @('info', '--format', '{{.Isolation}}'))).Trim()
+            }
+            $isolation = $defaultIsolation
+        }
         $bindings = $c.HostConfig.PortBindings
         $ports = foreach ($containerPort in @(if ($bindings) { $bindings.Keys })) {
             foreach ($hostPort in @($bindings[$containerPort])) {
                 $prefix = if ($hostPort.HostIp) { "$($hostPort.HostIp):" } else { '' }
-                '{0}{1}:{2}' -f $prefix, $hostPort.HostPort, $containerPort
+                # No HostPort: published on a port the engine picks.
+                if ($hostPort.HostPort) { '{0}{1}:{2}' -f $prefix, $hostPort.HostPort, $containerPort } else { $containerPort }
             }
         }
         $mounts = foreach ($m in @($c.Mounts)) {
@@ -181,10 +222,8 @@ $module.Result.engine = $engine
 $module.Result.images = @()
 $module.Result.containers = @()
 if ($engine.installed -and $engine.service_state -eq 'running') {
-    $defaultIsolation = [string](& $docker info --format '{{.Isolation}}' 2>$null)
-    if (-not $defaultIsolation) { $defaultIsolation = 'process' }
     $module.Result.images = Get-ImageFact
-    $module.Result.containers = Get-ContainerFact -defaultIsolation $defaultIsolation
+    $module.Result.containers = Get-ContainerFact
 }
 
 $module.ExitJson()

@@ -25,7 +25,8 @@ notes:
     C(%ProgramData%\docker\config\daemon.json), where
     M(trustbound.wincontainers.container_engine) puts them.
   - Images and containers are listed only while the C(docker) service runs; otherwise both lists are
-    empty.
+    empty. When the service runs but the docker CLI cannot list them, the module fails rather than
+    report empty lists.
   - The C(Containers) and C(Hyper-V) states come from C(Get-WindowsFeature), so the host must be a
     Windows Server.
 seealso:
@@ -125,7 +126,9 @@ machine:
       type: int
       sample: 4
 features:
-  description: C(Get-WindowsFeature) InstallState of C(Containers) and C(Hyper-V).
+  description:
+    - C(Get-WindowsFeature) InstallState of C(Containers) and C(Hyper-V).
+    - C(Unknown) when C(Get-WindowsFeature) is not available (the host is not a Windows Server).
   returned: always
   type: dict
   sample: {"Containers": "Installed", "Hyper-V": "Available"}
@@ -209,7 +212,9 @@ containers:
     isolation:
       description:
         - C(process) or C(hyperv).
-        - C(HostConfig.Isolation), with C(default) resolved to the engine's default.
+        - C(HostConfig.Isolation). The engine records its default there when the container is
+          created; an empty value or C(default) (left by older engines) is reported as the
+          engine's current default, C(docker info)'s C(Isolation).
       type: str
     user:
       description: C(Config.User).
@@ -236,7 +241,9 @@ containers:
       type: list
       elements: str
     ports:
-      description: Port bindings as C([host_ip:]host_port:container_port/proto).
+      description:
+        - Port bindings as C([host_ip:]host_port:container_port/proto), or C(container_port/proto)
+          when the engine picks the host port.
       type: list
       elements: str
       sample: ["8080:80/tcp"]

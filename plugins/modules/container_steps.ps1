@@ -74,7 +74,16 @@ $spec = @{
                 }
             }
         }
-        secrets = @{ type = 'dict'; no_log = $true; default = @{} }
+        secrets = @{
+            type = 'list'
+            elements = 'dict'
+            no_log = $true
+            default = @()
+            options = @{
+                key = @{ type = 'str'; required = $true }
+                value = @{ type = 'str'; required = $true; no_log = $true }
+            }
+        }
         registry_credentials = @{
             type = 'list'
             elements = 'dict'
@@ -93,7 +102,12 @@ $spec = @{
 $module = [Ansible.Basic.AnsibleModule]::Create($args, $spec)
 
 $steps = $module.Params.steps
-$secrets = $module.Params.secrets
+# A list of key/value entries, not a dict: Ansible.Basic masks the values of
+# no_log suboptions, but only the type name of a no_log dict.
+$secrets = @{}
+foreach ($entry in $module.Params.secrets) {
+    $secrets[$entry.key] = $entry.value
+}
 $credentials = $module.Params.registry_credentials
 $docker = $module.Params.docker_path
 
@@ -188,35 +202,46 @@ Function Get-ImageSummary {
     if ($inspect.rc -ne 0) {
         return $null
     }
-    $data = $inspect.stdout | ConvertFrom-Json
+    # Not ConvertFrom-Json: on Windows PowerShell 5.1 it refuses keys that differ only in case,
+    # which image labels may have.
+    $data = [Ansible.Basic.AnsibleModule]::FromJson($inspect.stdout)
     @{
         id = $data.Id
-        repo_tags = @($data.RepoTags)
-        repo_digests = @($data.RepoDigests)
-        os_version = $data.OsVersion
-        user = $data.Config.User
+        repo_tags = @($data.RepoTags | Where-Object { $null -ne $_ })
+        repo_digests = @($data.RepoDigests | Where-Object { $null -ne $_ })
+        os_version = [string]$data.OsVersion
+        user = [string]$data.Config.User
     }
 }
 
 Function Invoke-Pull {
     param ($Step)
-    $credential = $null
-    if ($Step.registry) {
+    if (-not $Step.registry) {
+        $pull = Invoke-Docker -Arguments @('pull', $Step.image)
+    }
+    else {
         $credential = $credentials | Where-Object { $_.registry -eq $Step.registry } | Select-Object -First 1
         if ($null -eq $credential) {
             return @{ rc = 1; stderr = "no registry credentials for '$($Step.registry)'" }
         }
-        $login = Invoke-Docker -Arguments @('login', $Step.registry, '--username', $credential.username, '--password-stdin') -Stdin $credential.password
-        if ($login.rc -ne 0) {
-            return @{ rc = $login.rc; stderr = $login.stderr }
+        # A client config directory of this run's own (in the user's temp directory, closed
+        # to other users): the login never touches the profile's config.json, concurrent
+        # runs cannot log each other out, and nothing of it stays on disk.
+        $config = Join-Path -Path ([IO.Path]::GetTempPath()) -ChildPath ('wincontainers-' + [Guid]::NewGuid())
+        $null = New-Item -Path $config -ItemType Directory
+        try {
+            # The password goes through stdin; Run-Command ends it with CRLF, which
+            # "docker login --password-stdin" strips.
+            $loginArguments = @('--config', $config, 'login', $Step.registry, '--username', $credential.username, '--password-stdin')
+            $login = Invoke-Docker -Arguments $loginArguments -Stdin $credential.password
+            if ($login.rc -ne 0) {
+                return @{ rc = $login.rc; stderr = $login.stderr }
+            }
+            $pull = Invoke-Docker -Arguments @('--config', $config, 'pull', $Step.image)
         }
-    }
-    try {
-        $pull = Invoke-Docker -Arguments @('pull', $Step.image)
-    }
-    finally {
-        if ($null -ne $credential) {
-            $null = Invoke-Docker -Arguments @('logout', $Step.registry)
+        finally {
+            $null = Invoke-Docker -Arguments @('--config', $config, 'logout', $Step.registry)
+            Remove-Item -LiteralPath $config -Recurse -Force -ErrorAction SilentlyContinue
         }
     }
     $outcome = @{ rc = $pull.rc; stderr = $pull.stderr }
@@ -227,25 +252,30 @@ Function Invoke-Pull {
 }
 
 Function Invoke-WaitRunning {
-    # Succeeds once the container is seen running on two polls a second apart;
-    # fails as soon as it has exited, with its exit code and last log lines.
+    # Succeeds once the container is seen running on two polls in a row, a second
+    # apart; fails as soon as it has exited, with its exit code and last log lines.
+    # State.Running is also true while a restart policy restarts a crashing
+    # container, so only State.Status "running" counts.
     param ($Step)
-    $timeout = if ($Step.timeout) { $Step.timeout } else { 10 }
+    $timeout = if ($null -ne $Step.timeout) { $Step.timeout } else { 10 }
     $deadline = [DateTime]::UtcNow.AddSeconds($timeout)
     $seenRunning = 0
     while ($true) {
-        $inspect = Invoke-Docker -Arguments @('inspect', '--format', '{{json .State}}', $Step.name)
+        $inspect = Invoke-Docker -Arguments @('container', 'inspect', '--format', '{{json .State}}', $Step.name)
         if ($inspect.rc -ne 0) {
             return @{ rc = $inspect.rc; stderr = $inspect.stderr }
         }
-        $state = $inspect.stdout | ConvertFrom-Json
-        if ($state.Running) {
+        $state = [Ansible.Basic.AnsibleModule]::FromJson($inspect.stdout)
+        if ($state.Status -eq 'running') {
             $seenRunning++
             if ($seenRunning -ge 2) {
                 return @{ rc = 0; stderr = '' }
             }
         }
-        elseif ($state.Status -in @('exited', 'dead')) {
+        else {
+            $seenRunning = 0
+        }
+        if ($state.Status -in @('exited', 'dead')) {
             $logs = Invoke-Docker -Arguments @('logs', '--tail', '20', $Step.name)
             $lastLines = (($logs.stdout + $logs.stderr).Trim())
             return @{
@@ -287,6 +317,9 @@ Function Invoke-Step {
             foreach ($network in @($Step.networks | Where-Object { $_ } | Select-Object -Skip 1)) {
                 $connected = Invoke-Docker -Arguments @('network', 'connect', $network, $Step.name)
                 if ($connected.rc -ne 0) {
+                    # This step created the container: do not leave it half made, or the
+                    # next run would take it for the finished one.
+                    $null = Invoke-Docker -Arguments @('rm', '--force', $Step.name)
                     return $connected
                 }
             }
@@ -299,8 +332,9 @@ Function Invoke-Step {
             return Invoke-WaitRunning -Step $Step
         }
         'stop' {
-            $timeout = if ($Step.timeout) { $Step.timeout } else { 10 }
-            return Invoke-Docker -Arguments @('stop', '--time', [string]$timeout, $Step.name)
+            $timeout = if ($null -ne $Step.timeout) { $Step.timeout } else { 10 }
+            # -t: "--time" is deprecated from docker 28 on, "--timeout" unknown before it.
+            return Invoke-Docker -Arguments @('stop', '-t', [string]$timeout, $Step.name)
         }
         'remove' {
             $argv = @('rm')

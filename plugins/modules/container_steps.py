@@ -29,13 +29,16 @@ options:
       action:
         description:
           - V(pull) pulls O(steps[].image), after C(docker login --password-stdin) when
-            O(steps[].registry) is set, and logs out again.
+            O(steps[].registry) is set, and logs out again. The login goes to a client
+            configuration directory of the run's own, deleted afterwards, never to the user's
+            C(config.json).
           - V(create) creates a container with an explicit C(--isolation) and C(--user) and all its
             settings. Networks after the first are connected with C(docker network connect).
           - V(start), V(stop), V(remove) and V(rename) act on container O(steps[].name).
-          - V(wait_running) polls C(docker inspect) until the container has been seen running on two
-            polls a second apart, and fails as soon as it has exited, with its exit code and its
-            last log lines.
+          - V(wait_running) polls C(docker container inspect) until the container's status has been
+            C(running) on two polls in a row a second apart (a container its restart policy keeps
+            restarting does not count), and fails as soon as it has exited, with its exit code and
+            its last log lines.
         type: str
         required: true
         choices: [pull, create, start, wait_running, stop, remove, rename]
@@ -184,8 +187,21 @@ options:
   secrets:
     description:
       - "Secret values, referenced from the steps as C({\"secret\": \"<key>\"}). Never logged."
-    type: dict
-    default: {}
+      - A list of O(secrets[].key)/O(secrets[].value) entries rather than a dictionary,
+        because Ansible.Basic masks the values of C(no_log) suboptions but not those inside
+        a C(no_log) dictionary.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      key:
+        description: The name the steps refer to.
+        type: str
+        required: true
+      value:
+        description: The secret value.
+        type: str
+        required: true
   registry_credentials:
     description:
       - Credentials for V(pull) steps that name a O(steps[].registry).
@@ -237,7 +253,8 @@ EXAMPLES = r"""
 - name: Replace a container that publishes no host port (normally planned by container_workloads)
   trustbound.wincontainers.container_steps:
     secrets:
-      s0: "{{ vault_api_token }}"
+      - key: s0
+        value: "{{ vault_api_token }}"
     steps:
       - action: create
         name: api-tbwc-new

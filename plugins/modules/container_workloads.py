@@ -173,7 +173,9 @@ options:
     type: str
     default: trustbound.wincontainers
   start_timeout:
-    description: Seconds a new container has to be seen running before it counts as failed.
+    description:
+      - Seconds a new container has to be seen running before it counts as failed.
+      - From 1 to 2147483647; anything else is refused before any change.
     type: int
     default: 10
   registry_credentials:
@@ -231,7 +233,8 @@ attributes:
 notes:
   - The hash in the C(trustbound.wincontainers.config_hash) label covers secret values so that a
     changed secret replaces the container. It reveals nothing that C(docker inspect) does not
-    already show to whoever can read labels (see C(docs/container_workloads.md)).
+    already show to whoever can read labels (see C(docs/container_workloads.md)); task output
+    (steps, diffs) shows it masked, since job logs reach people without engine access.
 seealso:
   - module: trustbound.wincontainers.container_host_info
   - module: trustbound.wincontainers.container_steps
@@ -300,7 +303,10 @@ workloads:
       type: str
       sample: web
     action:
-      description: V(create), V(replace), V(start), V(stop), V(remove), V(purge) V(report), V(none).
+      description:
+        - V(create), V(replace), V(start), V(stop), V(remove), V(purge), V(report), V(none).
+        - V(recover) when the container was found under its temporary name, left by a replacement
+          whose last step (the rename) did not happen; it is renamed back first.
       type: str
       sample: replace
     changes:

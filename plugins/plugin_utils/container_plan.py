@@ -24,6 +24,7 @@ from typing import Any
 from ansible_collections.trustbound.wincontainers.plugins.plugin_utils import trust_policy
 from ansible_collections.trustbound.wincontainers.plugins.plugin_utils.redaction import MASK
 from ansible_collections.trustbound.wincontainers.plugins.plugin_utils.workload_spec import (
+    RESERVED_NAME_SUFFIX,
     WorkloadSpec,
 )
 
@@ -35,7 +36,7 @@ LABEL_TRUST_BOUNDARY = LABEL_PREFIX + "trust_boundary"
 LABEL_TRUST_LEVEL = LABEL_PREFIX + "trust_level"
 LABEL_ISOLATION = LABEL_PREFIX + "isolation"
 LABEL_CONFIG_HASH = LABEL_PREFIX + "config_hash"
-TEMP_SUFFIX = "-tbwc-new"
+TEMP_SUFFIX = RESERVED_NAME_SUFFIX
 
 ENFORCE = "enforce"
 REPORT = "report"
@@ -46,6 +47,7 @@ REPLACE = "replace"
 START = "start"
 STOP = "stop"
 REMOVE = "remove"
+RECOVER = "recover"
 PURGE = "purge"
 REPORTED = "report"
 NONE = "none"
@@ -78,8 +80,10 @@ class Desired:
             "entrypoint": spec.entrypoint,
             "env": spec.env,
             "secret_env": spec.secret_env,
-            "ports": [port.render() for port in spec.ports],
-            "mounts": [mount.render() for mount in spec.mounts],
+            # Sorted: their order means nothing to docker, so reordering them in the inventory
+            # is no change. The networks' order is (the first is given at create).
+            "ports": sorted(port.render() for port in spec.ports),
+            "mounts": sorted(mount.render() for mount in spec.mounts),
             "networks": spec.networks,
             "restart_policy": spec.restart_policy,
             "memory_bytes": spec.memory_bytes,
@@ -211,17 +215,20 @@ def _replacement_steps(
     stop_timeout = desired.spec.stop_timeout
     old_running = _running(container)
     discard = [_step("remove", temp, name, force=True)]
+    # Starting a running container succeeds without effect, so a failed stop (which may have
+    # stopped it all the same: a Windows HCS timeout) restarts the old one either way.
+    restore = [*discard, _step("start", name, name)]
+    stop_old = _step("stop", name, name, timeout=stop_timeout, on_failure=restore)
     steps = [_create_step(desired, temp, owner)]
 
     if desired.spec.state != "started":
         if old_running:
-            steps.append(_step("stop", name, name, timeout=stop_timeout, on_failure=discard))
+            steps.append(stop_old)
     elif old_running and desired.spec.holds_host_ports:
         # The new container cannot bind the host ports the old one holds: stop the old one
         # first, and start it again when the new one does not come up.
-        restore = [*discard, _step("start", name, name)]
         steps += [
-            _step("stop", name, name, timeout=stop_timeout, on_failure=discard),
+            stop_old,
             _step("start", temp, name, on_failure=restore),
             _step("wait_running", temp, name, timeout=start_timeout, on_failure=restore),
         ]
@@ -231,9 +238,9 @@ def _replacement_steps(
             _step("wait_running", temp, name, timeout=start_timeout, on_failure=discard),
         ]
         if old_running:
-            steps.append(_step("stop", name, name, timeout=stop_timeout, on_failure=discard))
+            steps.append(stop_old)
 
-    restore_old = [*discard, _step("start", name, name)] if old_running else discard
+    restore_old = restore if old_running else discard
     steps += [
         _step("remove", name, name, on_failure=restore_old),
         _step("rename", temp, name, new_name=name),
@@ -241,13 +248,25 @@ def _replacement_steps(
     return steps
 
 
-def _removal_steps(container: Mapping[str, Any], workload: str) -> list[dict[str, Any]]:
+def _removal_steps(
+    container: Mapping[str, Any], workload: str, stop_timeout: int = 10
+) -> list[dict[str, Any]]:
     name = container["name"]
     steps = []
     if _running(container):
-        steps.append(_step("stop", name, workload, timeout=10))
+        steps.append(_step("stop", name, workload, timeout=stop_timeout))
     steps.append(_step("remove", name, workload, force=True))
     return steps
+
+
+def _shown_labels(labels: Mapping[str, Any]) -> dict[str, Any]:
+    """Labels for display: the config hash covers secret values, so it is masked. A fast
+    hash of a weak secret can be brute-forced by whoever reads a job log, engine access
+    or not; the host keeps the real value."""
+    shown = dict(sorted(labels.items()))
+    if LABEL_CONFIG_HASH in shown:
+        shown[LABEL_CONFIG_HASH] = MASK
+    return shown
 
 
 def _summary_of_container(container: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -268,7 +287,7 @@ def _summary_of_container(container: Mapping[str, Any] | None) -> dict[str, Any]
         "restart_policy": container.get("restart_policy"),
         "memory_bytes": container.get("memory_bytes") or 0,
         "cpus": container.get("cpus") or 0,
-        "labels": dict(sorted((container.get("labels") or {}).items())),
+        "labels": _shown_labels(container.get("labels") or {}),
     }
 
 
@@ -292,7 +311,7 @@ def _summary_of_desired(desired: Desired, owner: str) -> dict[str, Any]:
         "restart_policy": spec.restart_policy,
         "memory_bytes": spec.memory_bytes,
         "cpus": spec.cpus,
-        "labels": dict(sorted(desired.labels(owner).items())),
+        "labels": _shown_labels(desired.labels(owner)),
     }
 
 
@@ -312,6 +331,19 @@ def _noncompliant_entry(container: Mapping[str, Any], reason: str) -> dict[str, 
         "managed": is_managed(container),
         "reason": reason,
     }
+
+
+_RECOVERED = "left under its temporary name by an interrupted replacement"
+
+
+def _is_leftover(container: Mapping[str, Any], workload: str, owner: str) -> bool:
+    """This owner's temporary container of ``workload`` (its labels say so), nobody else's."""
+    labels = container.get("labels") or {}
+    return (
+        is_managed(container)
+        and labels.get(LABEL_OWNER) == owner
+        and labels.get(LABEL_WORKLOAD) == workload
+    )
 
 
 def plan(
@@ -374,13 +406,21 @@ def plan(
         temp = containers.get(spec.name + TEMP_SUFFIX)
         entry: dict[str, Any] = {"name": spec.name, "decision": item.decision}
         steps: list[dict[str, Any]] = []
-        if temp is not None and is_managed(temp):
-            # A leftover from an interrupted replacement.
-            steps.append(_step("remove", temp["name"], spec.name, force=True))
+        recovered = False
+        if temp is not None and _is_leftover(temp, spec.name, owner):
+            if container is None and spec.state != "absent":
+                # The last replacement removed the old container, then its rename failed
+                # (or the run was cut): the new one may be all that runs. Take it back under
+                # the workload's name and compare it like any container.
+                steps.append(_step("rename", temp["name"], spec.name, new_name=spec.name))
+                container = dict(temp, name=spec.name)
+                recovered = True
+            else:
+                steps.append(_step("remove", temp["name"], spec.name, force=True))
 
         if spec.state == "absent":
             if container is not None:
-                steps += _removal_steps(container, spec.name)
+                steps += _removal_steps(container, spec.name, spec.stop_timeout)
                 entry.update(action=REMOVE, changes=["state absent"])
             else:
                 entry.update(action=NONE, changes=[])
@@ -413,11 +453,17 @@ def plan(
             elif spec.state == "stopped" and _running(container):
                 steps.append(_step("stop", spec.name, spec.name, timeout=spec.stop_timeout))
                 entry.update(action=STOP, changes=["state running"])
+            elif recovered:
+                entry.update(action=RECOVER, changes=[_RECOVERED])
             else:
                 entry.update(action=NONE, changes=[])
+        if recovered and entry["action"] not in (RECOVER, NONE):
+            entry["changes"] = [_RECOVERED, *entry["changes"]]
 
-        for variable, value in spec.secret_env.items():
-            result.secrets[secret_key(spec.name, variable)] = value
+        if any(step["action"] == "create" for step in steps):
+            # Only the secrets a step refers to travel to the host.
+            for variable, value in spec.secret_env.items():
+                result.secrets[secret_key(spec.name, variable)] = value
         if steps:
             before = _summary_of_container(container)
             after = _summary_of_desired(item, owner)
@@ -439,6 +485,8 @@ def masked_steps(steps: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
                 key: MASK if isinstance(value, Mapping) else value
                 for key, value in shown["env"].items()
             }
+        if isinstance(shown.get("labels"), Mapping):
+            shown["labels"] = _shown_labels(shown["labels"])
         if shown.get("on_failure"):
             shown["on_failure"] = [mask(undo) for undo in shown["on_failure"]]
         return shown
@@ -446,25 +494,25 @@ def masked_steps(steps: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
     return [mask(step) for step in steps]
 
 
-def _familiar(ref: str) -> str:
-    """Docker's short form: ``docker.io/library/x`` -> ``x``; a missing tag becomes ``latest``."""
+def _normalised(ref: str) -> str:
+    """One spelling per image: ``domain/path:tag``, or ``domain/path@digest`` when a digest is
+    given (docker pulls ``name:tag@digest`` by the digest, and stores no tag for it); a
+    missing tag is ``latest``. ``nginx``, ``library/nginx`` and ``docker.io/library/nginx``
+    are one image."""
     name, at, digest = ref.partition("@")
-    last = name.rsplit("/", 1)[-1]
-    if not at and ":" not in last:
-        name += ":latest"
-    for prefix in ("docker.io/library/", "index.docker.io/library/", "docker.io/"):
-        if name.startswith(prefix):
-            name = name[len(prefix) :]
-            break
-    return f"{name}{at}{digest}"
+    domain, remote = trust_policy.split_docker_domain(name)
+    path, colon, tag = remote.rpartition(":") if ":" in remote else (remote, "", "")
+    if at:
+        return f"{domain}/{path if colon else remote}@{digest}"
+    return f"{domain}/{path}:{tag}" if colon else f"{domain}/{remote}:latest"
 
 
 def find_image(images: Iterable[Mapping[str, Any]], ref: str) -> Mapping[str, Any] | None:
     """The local image a reference (tag or digest) names, from container_host_info's images."""
-    wanted = _familiar(ref)
+    wanted = _normalised(ref)
     for image in images:
         names = [*(image.get("repo_tags") or []), *(image.get("repo_digests") or [])]
-        if any(_familiar(name) == wanted for name in names) or image.get("id") == ref:
+        if any(_normalised(name) == wanted for name in names) or image.get("id") == ref:
             return image
     return None
 

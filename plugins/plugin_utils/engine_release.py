@@ -135,6 +135,15 @@ def validate_pin(
         )
 
     parsed = urlparse(str(url))
+    if "@" in parsed.netloc:
+        hidden = parsed._replace(netloc="********@" + parsed.netloc.rpartition("@")[2]).geturl()
+        raise _fail(
+            host,
+            "url_credentials",
+            "url",
+            f"{hidden!r} carries credentials; they would travel in module arguments and show in"
+            " results and download errors. Use a URL the host can reach without them",
+        )
     if parsed.scheme != "https" or not parsed.netloc:
         raise _fail(
             host,

@@ -61,7 +61,10 @@ def redact(value: Any, secrets: Iterable[str]) -> Any:
                     item = item.replace(secret, MASK)
             return item
         if isinstance(item, Mapping):
-            return {key: scrub(val) for key, val in item.items()}
+            return {
+                (scrub(key) if isinstance(key, str) else key): scrub(val)
+                for key, val in item.items()
+            }
         if isinstance(item, (list, tuple)):
             return [scrub(val) for val in item]
         return item

@@ -212,7 +212,7 @@ def validate_image_reference(ref: object) -> None:
         raise ValueError(
             f"invalid repository name ({ref}), cannot specify 64-byte hexadecimal strings"
         )
-    domain, remainder = _split_docker_domain(ref)
+    domain, remainder = split_docker_domain(ref)
     remote = remainder.split(":", 1)[0]
     if remote.lower() != remote:
         raise ValueError(f"invalid reference format: repository name ({remote}) must be lowercase")
@@ -237,18 +237,22 @@ def validate_image_reference(ref: object) -> None:
             raise ValueError("invalid checksum digest format")
 
 
-def _split_docker_domain(name: str) -> tuple[str, str]:
+def split_docker_domain(name: str) -> tuple[str, str]:
+    """``(domain, remote)`` as docker reads a reference: ``nginx`` -> ``docker.io``,
+    ``library/nginx`` (distribution/reference ``splitDockerDomain``)."""
     maybe_domain, sep, maybe_remote = name.partition("/")
     if not sep:
         return "docker.io", f"library/{name}"
-    if maybe_domain == "localhost" or any(c in maybe_domain for c in ".:"):
-        domain, remote = maybe_domain, maybe_remote
-    elif maybe_domain == "index.docker.io":
-        domain, remote = "docker.io", maybe_remote
-    elif maybe_domain.lower() != maybe_domain:
+    if (
+        maybe_domain == "localhost"
+        or any(c in maybe_domain for c in ".:")
+        or maybe_domain.lower() != maybe_domain
+    ):
         domain, remote = maybe_domain, maybe_remote
     else:
         domain, remote = "docker.io", name
+    if domain == "index.docker.io":  # legacyDefaultDomain
+        domain = "docker.io"
     if domain == "docker.io" and "/" not in remote:
         remote = f"library/{remote}"
     return domain, remote

@@ -11,6 +11,7 @@ policy, which owns their meaning.
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import re
 from collections.abc import Mapping
@@ -22,6 +23,14 @@ from ansible_collections.trustbound.wincontainers.plugins.plugin_utils import tr
 STATES = ("started", "stopped", "absent")
 RESERVED_LABEL_PREFIX = "trustbound.wincontainers."
 ENGINE_PIPE_NAMES = ("docker_engine",)
+# container_plan creates a replacement as "<name>-tbwc-new": no workload may be called that.
+RESERVED_NAME_SUFFIX = "-tbwc-new"
+# Ansible.Basic's int is an Int32: a larger timeout fails the module's own argument check.
+MAX_TIMEOUT_SECONDS = 2**31 - 1
+# HostConfig.Memory is an int64.
+_MAX_MEMORY_BYTES = 2**63 - 1
+# docker turns --cpus into NanoCPUs, Windows into a CPU percentage: 0.01 is the finest step.
+_MIN_CPUS = 0.01
 
 # Rule ids (WorkloadSpecError.rule).
 RULE_NOT_A_LIST = "workloads-not-a-list"
@@ -40,6 +49,9 @@ RULE_HOST_NETWORK = "host-network"
 RULE_CONTAINER_NETWORK_HYPERV = "container-network-under-hyperv"
 RULE_RESERVED_LABEL = "reserved-label"
 RULE_SECRET_ENV_CLASH = "secret-env-clash"
+RULE_RESERVED_NAME = "reserved-name"
+RULE_HOST_PORT_CONFLICT = "host-port-conflict"
+RULE_CPUS_OVER_HOST = "cpus-over-host"
 
 KNOWN_KEYS = frozenset(
     {
@@ -207,8 +219,13 @@ def _short(value: object) -> str:
 
 def _label(entry: object, index: int) -> str:
     if isinstance(entry, Mapping) and isinstance(entry.get("name"), str) and entry["name"]:
-        return repr(entry["name"])
+        return repr(container_name(entry["name"]))
     return f"#{index + 1} (unnamed)"
+
+
+def container_name(name: str) -> str:
+    """The name docker stores: one leading ``/`` is dropped (moby daemon/names.go)."""
+    return name[1:] if name.startswith("/") else name
 
 
 def _text(value: object) -> str | None:
@@ -309,6 +326,12 @@ def _port(check: _Checker, item: object) -> Port | None:
     if ip and host is None:
         check.bad("ports", f"entry {_short(item)} names an address but no host port")
         return None
+    if ip:
+        try:
+            ipaddress.ip_address(ip.strip("[]"))
+        except ValueError:
+            check.bad("ports", f"entry {_short(item)} has an invalid host address {ip!r}")
+            return None
     return Port(container=container, protocol=match["proto"] or "tcp", host=host, host_ip=ip)
 
 
@@ -394,6 +417,9 @@ def _memory(check: _Checker, value: object) -> int:
     if 0 < number < _MIN_MEMORY_BYTES:
         check.bad("memory", f"is {number} bytes; the minimum is 6 MB")
         return 0
+    if number > _MAX_MEMORY_BYTES:
+        check.bad("memory", f"is {number} bytes, more than docker can hold (2^63 - 1)")
+        return 0
     return number
 
 
@@ -410,6 +436,12 @@ def _cpus(check: _Checker, value: object) -> float:
         return 0.0
     if math.isnan(number) or number < 0:
         check.bad("cpus", f"must be positive, got {_short(value)}")
+        return 0.0
+    if math.isinf(number):
+        check.bad("cpus", f"must be a finite number of CPUs, got {_short(value)}")
+        return 0.0
+    if 0 < number < _MIN_CPUS:
+        check.bad("cpus", f"is {number}; docker's smallest CPU limit is {_MIN_CPUS} (0 for none)")
         return 0.0
     return number
 
@@ -497,6 +529,15 @@ def _normalise_entry(
             trust_policy.validate_container_name(name)
         except ValueError as exc:
             check.refuse(RULE_BAD_NAME, "name", str(exc))
+        else:
+            name = container_name(name)
+            if name.casefold().endswith(RESERVED_NAME_SUFFIX):
+                check.refuse(
+                    RULE_RESERVED_NAME,
+                    "name",
+                    f"names ending in {RESERVED_NAME_SUFFIX!r} are reserved for the temporary"
+                    " container of a replacement; choose another name",
+                )
     image = entry.get("image")
     if image is None:
         check.refuse(RULE_REQUIRED, "image", "field 'image' (tag or digest) is required")
@@ -542,8 +583,16 @@ def _normalise_entry(
         restart = "no"
 
     stop_timeout = entry.get("stop_timeout", 10)
-    if isinstance(stop_timeout, bool) or not isinstance(stop_timeout, int) or stop_timeout < 0:
-        check.bad("stop_timeout", f"must be a whole number of seconds, got {_short(stop_timeout)}")
+    if (
+        isinstance(stop_timeout, bool)
+        or not isinstance(stop_timeout, int)
+        or not 0 <= stop_timeout <= MAX_TIMEOUT_SECONDS
+    ):
+        check.bad(
+            "stop_timeout",
+            f"must be a whole number of seconds from 0 to {MAX_TIMEOUT_SECONDS},"
+            f" got {_short(stop_timeout)}",
+        )
         stop_timeout = 10
 
     spec = WorkloadSpec(
@@ -603,6 +652,7 @@ def normalise_workloads(
         problems.extend(entry_problems)
         name = entry.get("name") if isinstance(entry, Mapping) else None
         if isinstance(name, str) and name:
+            name = container_name(name)
             # Docker names are case-sensitive, but Windows paths and humans are not.
             key = name.casefold()
             if key in seen:
@@ -619,9 +669,52 @@ def normalise_workloads(
                 seen[key] = index
         if spec is not None:
             specs.append(spec)
+    problems.extend(_host_port_conflicts(specs, host))
     if problems:
         raise WorkloadSpecError(problems)
     return specs
+
+
+def _host_port_conflicts(specs: list[WorkloadSpec], host: str | None) -> list[SpecProblem]:
+    """A host port can be bound once per protocol and address: the second container to start
+    fails, after the containers before it were changed. An address-less binding takes every
+    address (0.0.0.0 and ::)."""
+    bound: list[tuple[Port, str]] = []
+    problems: list[SpecProblem] = []
+    for spec in specs:
+        if spec.state == "absent":
+            continue
+        for port in spec.ports:
+            if port.host is None:
+                continue
+            other = next((name for held, name in bound if _collide(held, port)), None)
+            if other is not None:
+                owner = "this workload" if other == spec.name else f"workload {other!r}"
+                problems.append(
+                    SpecProblem(
+                        host,
+                        repr(spec.name),
+                        RULE_HOST_PORT_CONFLICT,
+                        "ports",
+                        f"host port {port.host}/{port.protocol} ({port.render()}) is already"
+                        f" published by {owner}; a host port can be bound by one container only",
+                    )
+                )
+            bound.append((port, spec.name))
+    return problems
+
+
+_ANY_ADDRESS = {None, "0.0.0.0", "[::]"}
+
+
+def _collide(first: Port, second: Port) -> bool:
+    if first.host != second.host or first.protocol != second.protocol:
+        return False
+    return (
+        first.host_ip in _ANY_ADDRESS
+        or second.host_ip in _ANY_ADDRESS
+        or (first.host_ip == second.host_ip)
+    )
 
 
 def engine_pipe_names(daemon_config: Mapping[str, Any] | None) -> tuple[str, ...]:
@@ -634,6 +727,30 @@ def engine_pipe_names(daemon_config: Mapping[str, Any] | None) -> tuple[str, ...
             if pipe and pipe not in names:
                 names.append(pipe)
     return tuple(names)
+
+
+def refuse_cpus_over_host(
+    specs: list[WorkloadSpec], logical_processors: object, host: str | None
+) -> list[SpecProblem]:
+    """docker on Windows refuses ``--cpus`` above the host's processor count ("range of CPUs is
+    from 0.01 to N.00"), at create time; here it is refused before any change. An unknown
+    count refuses nothing."""
+    if isinstance(logical_processors, bool) or not isinstance(logical_processors, int):
+        return []
+    if logical_processors < 1:
+        return []
+    return [
+        SpecProblem(
+            host,
+            repr(spec.name),
+            RULE_CPUS_OVER_HOST,
+            "cpus",
+            f"cpus {spec.cpus:g} is more than the {logical_processors} logical processor(s) the"
+            f" host has; docker accepts 0.01 to {logical_processors}",
+        )
+        for spec in specs
+        if spec.cpus > logical_processors
+    ]
 
 
 def refuse_network_under_hyperv(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import textwrap
 from pathlib import Path
 
@@ -78,8 +79,10 @@ def test_options_match_the_ps1_doc_sidecar():
     modelled = shape(model_module.ContainerSteps.options)
     for spec in (modelled["steps"], modelled["steps"]["options"]["on_failure"]):
         spec["suboptions"] = spec.pop("options")
-    modelled["registry_credentials"]["suboptions"] = modelled["registry_credentials"].pop("options")
+    for name in ("registry_credentials", "secrets"):
+        modelled[name]["suboptions"] = modelled[name].pop("options")
     modelled["secrets"].pop("no_log")
+    modelled["secrets"]["suboptions"]["value"].pop("no_log")
     modelled["registry_credentials"]["suboptions"]["password"].pop("no_log")
     assert shape(documented) == modelled
 
@@ -92,7 +95,9 @@ def test_create_start_wait_rename_with_secret_env(sim):
         {"action": "wait_running", "name": "api", "timeout": 5},
         {"action": "rename", "name": "api", "new_name": "api2"},
     ]  # fmt: skip
-    rc, result = sim.module("h1", STEPS, {"steps": steps, "secrets": {"api/TOKEN": "t0ken-value"}})
+    rc, result = sim.module(
+        "h1", STEPS, {"steps": steps, "secrets": [{"key": "api/TOKEN", "value": "t0ken-value"}]}
+    )
     assert rc == 0, result
     assert result["changed"] is True
     assert [r["action"] for r in result["results"]] == ["create", "start", "wait_running", "rename"]
@@ -101,6 +106,21 @@ def test_create_start_wait_rename_with_secret_env(sim):
     assert api.running and api.isolation == "hyperv" and api.user == "ContainerUser"
     assert "TOKEN=t0ken-value" in api.env
     assert "t0ken-value" not in str(result)
+
+
+def test_secret_values_are_masked_in_the_invocation(sim):
+    steps = [create("api", env={"TOKEN": {"secret": "api/TOKEN"}})]
+    secrets = [{"key": "api/TOKEN", "value": "t0ken-value"}]
+    rc, result = sim.module(
+        "h1",
+        STEPS,
+        {"steps": steps, "secrets": secrets},
+        internal={"_ansible_inject_invocation": True},
+    )
+    assert rc == 0, result
+    assert "invocation" in result
+    assert "t0ken-value" not in json.dumps(result)
+    assert result["invocation"]["module_args"]["secrets"][0]["key"] == "api/TOKEN"
 
 
 def test_first_failure_stops_and_runs_its_on_failure_steps(sim):

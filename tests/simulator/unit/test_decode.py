@@ -11,7 +11,7 @@ import base64
 import json
 from pathlib import Path
 
-import ansible_collections.ansible.windows.plugins.modules as windows_modules
+import ansible
 import pytest
 from ansible._internal._powershell import _script
 from ansible.executor.powershell import module_manifest
@@ -21,7 +21,16 @@ from hypothesis import strategies as st
 from wcsim.decode import UnrecognisedCommand, decode, decode_command_line, module_fqcn
 from wcsim.interface import ModuleRun, RawCommand
 
-WINDOWS_MODULES = Path(windows_modules.__file__).parent
+# Found by path, not imported: importing ansible_collections.* here clashes with the
+# collection loader when other test directories run in the same session.
+WINDOWS_MODULES = (
+    Path(ansible.__file__).parent.parent
+    / "ansible_collections"
+    / "ansible"
+    / "windows"
+    / "plugins"
+    / "modules"
+)
 
 
 def bootstrap_command_line() -> str:

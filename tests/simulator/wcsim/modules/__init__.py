@@ -9,7 +9,7 @@ Writing a model (e.g. for ``trustbound.wincontainers.container_steps``)::
         name = "trustbound.wincontainers.container_steps"   # FQCN, as the manifest names it
         options = {                                          # shape of the .ps1's $spec options
             "steps": {"type": "list", "elements": "dict", "required": True},
-            "secrets": {"type": "dict", "no_log": True},
+            "registry_password": {"type": "str", "no_log": True},
         }
         returns = frozenset({"results", "failed_step"})      # top-level keys it may return
         supports_check_mode = True

@@ -69,7 +69,16 @@ class ContainerSteps(Model):
             "required": True,
             "options": _step_options(with_on_failure=True),
         },
-        "secrets": {"type": "dict", "no_log": True, "default": {}},
+        "secrets": {
+            "type": "list",
+            "elements": "dict",
+            "no_log": True,
+            "default": [],
+            "options": {
+                "key": {"type": "str", "required": True},
+                "value": {"type": "str", "required": True, "no_log": True},
+            },
+        },
         "registry_credentials": {
             "type": "list",
             "elements": "dict",
@@ -89,7 +98,7 @@ class ContainerSteps(Model):
     ) -> dict[str, Any]:
         del diff
         steps = params.get("steps") or []
-        secrets = params.get("secrets") or {}
+        secrets = {entry["key"]: entry["value"] for entry in params.get("secrets") or []}
         credentials = params.get("registry_credentials") or []
         results: list[dict[str, Any]] = []
         if check_mode:
@@ -193,7 +202,9 @@ class ContainerSteps(Model):
             elif action == "wait_running":
                 return self._wait_running(engine, step)
             elif action == "stop":
-                engine.stop(step["name"], timeout=step.get("timeout") or 10)
+                engine.stop(
+                    step["name"], timeout=10 if step.get("timeout") is None else step["timeout"]
+                )
             elif action == "remove":
                 engine.remove(step["name"], force=bool(step.get("force")))
             elif action == "rename":
@@ -257,7 +268,7 @@ class ContainerSteps(Model):
                 f" start; last log lines: {data.get('error') or '(no output)'}",
                 exit_code=data["exit_code"],
             )
-        timeout = step.get("timeout") or 10
+        timeout = 10 if step.get("timeout") is None else step["timeout"]
         raise StepFailed(
             f"container '{step['name']}' is not running after {timeout} seconds"
             f" (status {data['state']})"

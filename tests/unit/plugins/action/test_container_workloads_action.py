@@ -141,7 +141,7 @@ class FakeHost:
             env_names = sorted(step.get("env") or {})
             for value in (step.get("env") or {}).values():
                 if isinstance(value, dict):
-                    assert value["secret"] in args["secrets"]
+                    assert value["secret"] in {entry["key"] for entry in args["secrets"]}
             image = next(i for i in self.info["images"] if step["image"] in i["repo_tags"])
             self.info["containers"].append(
                 {
@@ -374,7 +374,7 @@ def test_secret_env_values_go_only_to_the_no_log_option_and_never_come_back():
     host = FakeHost(host_info(), fail_action=("wait_running", "web"))
     result = run(host, [{"name": "web", "image": NANO, "secret_env": {"TOKEN": secret}}], diff=True)
     (apply_run,) = host.step_runs
-    assert apply_run["secrets"] == {"web/TOKEN": secret}
+    assert apply_run["secrets"] == [{"key": "web/TOKEN", "value": secret}]
     assert secret not in json.dumps(apply_run["steps"])
     assert secret not in json.dumps(result)
 
