@@ -3,6 +3,11 @@
 The repository root is the collection. Python (and ansible) find it through a
 symlink ``.venv/collections/ansible_collections/trustbound/wincontainers``
 that ``make venv`` creates; this creates it too when pytest runs first.
+
+Ansible's collection loader is installed before any test module is imported,
+as ansible-test does for unit tests: a collection first imported as a plain
+package would lack the metadata that ansible's own code (the PowerShell
+module manifest, the plugin loaders) later asks the loader for.
 """
 
 from __future__ import annotations
@@ -20,3 +25,7 @@ if not _LINK.exists():
 
 if str(COLLECTIONS_ROOT) not in sys.path:
     sys.path.insert(0, str(COLLECTIONS_ROOT))
+
+from ansible.plugins.loader import init_plugin_loader  # noqa: E402
+
+init_plugin_loader([str(COLLECTIONS_ROOT)])

@@ -34,8 +34,11 @@ COLLECTIONS_PATH = Path(__file__).resolve().parents[3] / ".venv" / "collections"
 @cache
 def _init_loader() -> None:
     from ansible.plugins.loader import init_plugin_loader
+    from ansible.utils.collection_loader import AnsibleCollectionConfig
 
-    init_plugin_loader([str(COLLECTIONS_PATH)] if COLLECTIONS_PATH.is_dir() else [])
+    # tests/conftest.py installs the loader first when pytest runs the checker.
+    if AnsibleCollectionConfig.collection_finder is None:
+        init_plugin_loader([str(COLLECTIONS_PATH)] if COLLECTIONS_PATH.is_dir() else [])
 
 
 def plain(value: Any) -> Any:
