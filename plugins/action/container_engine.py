@@ -138,10 +138,12 @@ class ActionModule(ActionBase):
                 failed=True,
                 changed=False,
                 msg=(
-                    f"host {host!r}: the Containers feature is {containers_state}; the engine "
-                    "cannot start until it is installed and the host restarted "
-                    "(the container_host role does both). Nothing was changed."
+                    f"host {host!r}: engine start refused (rule containers_installed): the"
+                    f" Containers feature is {containers_state}; the engine cannot start until it"
+                    " is installed and the host restarted (the container_host role does both)."
+                    " Nothing was changed."
                 ),
+                rule="containers_installed",
             )
 
         for warning in release.warnings:

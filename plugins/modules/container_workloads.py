@@ -355,6 +355,13 @@ rollback:
   returned: when container_steps ran
   type: list
   elements: dict
+pull_results:
+  description:
+    - The results of the pull run (as M(trustbound.wincontainers.container_steps) returns them)
+      when pulling an image failed; no container was changed.
+  returned: when a pull failed
+  type: list
+  elements: dict
 noncompliant:
   description: Running containers that use an administrator account the host does not allow.
   returned: when the workloads were valid

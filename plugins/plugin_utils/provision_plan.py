@@ -46,7 +46,8 @@ def _hyperv_mode(value: Any, host: str) -> str:
     text = aliases.get(text, text)
     if text not in HYPERV_MODES:
         raise ProvisionError(
-            f"host {host!r}: container_host_hyperv must be true, false or auto, got {value!r}",
+            f"host {host!r}: refused by rule 'bad-field': container_host_hyperv must be true,"
+            f" false or auto, got {value!r}",
             host=host,
             rule="bad-field",
             field="container_host_hyperv",
@@ -121,7 +122,9 @@ def plan(
         policy_host = host_facts.policy_host(info, hostvars, name)
         build = host_facts.os_build(info)
     except host_facts.HostFactsError as exc:
-        raise ProvisionError(f"host {name!r}: {exc}", host=name, rule="host-facts") from None
+        raise ProvisionError(
+            f"host {name!r}: {exc} (rule 'host-facts')", host=name, rule="host-facts"
+        ) from None
     warnings: list[str] = []
     mode = _hyperv_mode(settings.get("hyperv", "auto"), name)
 
@@ -153,7 +156,7 @@ def plan(
     if wanted and not installable:
         raise ProvisionError(
             f"host {name!r}: Hyper-V is needed ({'; '.join(hyperv_reasons)}) but cannot be "
-            f"installed: {why}. Nothing was changed on the host.",
+            f"installed (rule 'hyperv-installable'): {why}. Nothing was changed on the host.",
             host=name,
             rule="hyperv-installable",
         )

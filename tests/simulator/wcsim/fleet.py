@@ -222,15 +222,8 @@ class Fleet:
         return list(self._entries)
 
     def host(self, name: str) -> Host:
-        """The simulated host (for tests and tools: take ``locked(name)`` while changing it)."""
+        """The simulated host, for tests and tools."""
         return self._entry(name).host
-
-    def locked(self, name: str) -> threading.Lock:
-        return self._entry(name).lock
-
-    def save(self, name: str) -> None:
-        with self._entry(name).lock:
-            self._save(name)
 
     def _entry(self, name: str) -> _Entry:
         try:

@@ -169,6 +169,8 @@ def test_containers_feature_missing_refused_before_any_change():
     result, host = run(info)
     assert result["failed"] is True
     assert "Containers feature is InstallPending" in result["msg"]
+    assert result["rule"] == "containers_installed"
+    assert result["msg"].startswith("host 'ws1': ")
     assert host.engine_calls == []
 
 

@@ -127,6 +127,7 @@ def test_vm_without_extensions_needing_hyperv_refused_with_fix_and_host():
     message = str(err.value)
     assert err.value.rule == "hyperv-installable"
     assert "'ws2019'" in message
+    assert "rule 'hyperv-installable'" in message
     assert "Set-VMProcessor -VMName <vm> -ExposeVirtualizationExtensions $true" in message
     assert "scan" in message
     assert "Nothing was changed" in message
@@ -150,6 +151,7 @@ def test_bad_hyperv_mode_refused():
     with pytest.raises(ProvisionError) as err:
         plan(make_info(), HOSTVARS, "ws2022", [], dict(make_settings(), hyperv="maybe"))
     assert err.value.field == "container_host_hyperv"
+    assert "host 'ws2022': refused by rule 'bad-field'" in str(err.value)
 
 
 def test_engine_23_pin_on_2016_refused_before_any_change():
@@ -176,6 +178,7 @@ def test_missing_facts_refused():
     with pytest.raises(ProvisionError) as err:
         plan({}, HOSTVARS, "ws2022", [], make_settings())
     assert err.value.rule == "host-facts"
+    assert "host 'ws2022'" in str(err.value) and "rule 'host-facts'" in str(err.value)
 
 
 def test_reboot_when_feature_install_requires_it():
