@@ -34,6 +34,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from ansible_collections.trustbound.wincontainers.plugins.plugin_utils.refusal import Refusal
+
 DAEMON_CONFIG_PATH = r"C:\ProgramData\docker\config\daemon.json"
 NAMED_PIPE = "npipe://"
 
@@ -106,14 +108,8 @@ ISOLATIONS = ("process", "hyperv")
 _SIZE = re.compile(r"^[1-9][0-9]*[kmg]$")
 
 
-class DaemonConfigError(ValueError):
+class DaemonConfigError(Refusal):
     """A daemon.json that must not reach the host."""
-
-    def __init__(self, message: str, *, host: str | None, rule: str, field: str):
-        super().__init__(message)
-        self.host = host
-        self.rule = rule
-        self.field = field
 
 
 def _fail(host: str | None, rule: str, fieldname: str, text: str) -> DaemonConfigError:

@@ -21,6 +21,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlparse
 
+from ansible_collections.trustbound.wincontainers.plugins.plugin_utils.refusal import Refusal
+
 # The runtimes the role and the container_engine module know. containerd
 # (with nerdctl) is the next entry: the module and the action are keyed by it.
 RUNTIMES = ("docker",)
@@ -40,14 +42,8 @@ _SHA256 = re.compile(r"^[0-9a-fA-F]{64}$")
 _ZIP_NAME = re.compile(r"docker-(\d+\.\d+\.\d+)\.zip$")
 
 
-class EngineReleaseError(ValueError):
+class EngineReleaseError(Refusal):
     """An engine pin that must not reach the host."""
-
-    def __init__(self, message: str, *, host: str | None, rule: str, field: str):
-        super().__init__(message)
-        self.host = host
-        self.rule = rule
-        self.field = field
 
 
 @dataclass(frozen=True)

@@ -22,20 +22,15 @@ from ansible_collections.trustbound.wincontainers.plugins.plugin_utils import (
     host_facts,
     trust_policy,
 )
+from ansible_collections.trustbound.wincontainers.plugins.plugin_utils.refusal import Refusal
 
 CONTAINERS = "Containers"
 HYPERV_FEATURE = "Hyper-V"
 HYPERV_MODES = ("auto", "true", "false")
 
 
-class ProvisionError(ValueError):
+class ProvisionError(Refusal):
     """The role must stop on this host before changing anything."""
-
-    def __init__(self, message: str, *, host: str | None, rule: str, field: str | None = None):
-        super().__init__(message)
-        self.host = host
-        self.rule = rule
-        self.field = field
 
 
 def _hyperv_mode(value: Any, host: str) -> str:
