@@ -46,27 +46,9 @@ $spec = @{
                     type = 'list'
                     elements = 'dict'
                     options = @{
-                        action = @{
-                            type = 'str'
-                            required = $true
-                            choices = @('pull', 'create', 'start', 'wait_running', 'stop', 'remove', 'rename')
-                        }
-                        name = @{ type = 'str' }
+                        action = @{ type = 'str'; required = $true; choices = @('start', 'stop', 'remove', 'rename') }
+                        name = @{ type = 'str'; required = $true }
                         workload = @{ type = 'str' }
-                        image = @{ type = 'str' }
-                        registry = @{ type = 'str' }
-                        isolation = @{ type = 'str'; choices = @('process', 'hyperv') }
-                        user = @{ type = 'str' }
-                        command = @{ type = 'list'; elements = 'str' }
-                        entrypoint = @{ type = 'str' }
-                        env = @{ type = 'dict' }
-                        ports = @{ type = 'list'; elements = 'str' }
-                        mounts = @{ type = 'list'; elements = 'str' }
-                        networks = @{ type = 'list'; elements = 'str' }
-                        restart_policy = @{ type = 'str' }
-                        memory_bytes = @{ type = 'str' }
-                        cpus = @{ type = 'float' }
-                        labels = @{ type = 'dict' }
                         timeout = @{ type = 'int' }
                         force = @{ type = 'bool'; default = $false }
                         new_name = @{ type = 'str' }

@@ -111,8 +111,9 @@ options:
         type: str
       on_failure:
         description:
-          - Steps run when this step fails, in order; each takes the same fields as a step
-            (without O(steps[].on_failure)). Their failures are reported, not acted upon.
+          - Rollback steps run when this step fails, in order. Their failures are reported, not
+            acted upon.
+          - Only the actions a rollback needs, with the fields they take.
         type: list
         elements: dict
         suboptions:
@@ -120,60 +121,14 @@ options:
             description: As O(steps[].action).
             type: str
             required: true
-            choices: [pull, create, start, wait_running, stop, remove, rename]
+            choices: [start, stop, remove, rename]
           name:
             description: As O(steps[].name).
             type: str
+            required: true
           workload:
             description: As O(steps[].workload).
             type: str
-          image:
-            description: As O(steps[].image).
-            type: str
-          registry:
-            description: As O(steps[].registry).
-            type: str
-          isolation:
-            description: As O(steps[].isolation).
-            type: str
-            choices: [process, hyperv]
-          user:
-            description: As O(steps[].user).
-            type: str
-          command:
-            description: As O(steps[].command).
-            type: list
-            elements: str
-          entrypoint:
-            description: As O(steps[].entrypoint).
-            type: str
-          env:
-            description: As O(steps[].env).
-            type: dict
-          ports:
-            description: As O(steps[].ports).
-            type: list
-            elements: str
-          mounts:
-            description: As O(steps[].mounts).
-            type: list
-            elements: str
-          networks:
-            description: As O(steps[].networks).
-            type: list
-            elements: str
-          restart_policy:
-            description: As O(steps[].restart_policy).
-            type: str
-          memory_bytes:
-            description: As O(steps[].memory_bytes).
-            type: str
-          cpus:
-            description: As O(steps[].cpus).
-            type: float
-          labels:
-            description: As O(steps[].labels).
-            type: dict
           timeout:
             description: As O(steps[].timeout).
             type: int

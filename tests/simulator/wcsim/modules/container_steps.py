@@ -16,7 +16,7 @@ from . import Model, ModuleFailure, register
 ACTIONS = ["pull", "create", "start", "wait_running", "stop", "remove", "rename"]
 
 
-def _step_options(with_on_failure: bool) -> dict[str, dict[str, Any]]:
+def _step_options() -> dict[str, dict[str, Any]]:
     options: dict[str, dict[str, Any]] = {
         "action": {"type": "str", "required": True, "choices": list(ACTIONS)},
         "name": {"type": "str"},
@@ -39,13 +39,19 @@ def _step_options(with_on_failure: bool) -> dict[str, dict[str, Any]]:
         "force": {"type": "bool", "default": False},
         "new_name": {"type": "str"},
     }
-    if with_on_failure:
-        options["on_failure"] = {
-            "type": "list",
-            "elements": "dict",
-            "options": _step_options(with_on_failure=False),
-        }
+    options["on_failure"] = {"type": "list", "elements": "dict", "options": ROLLBACK_OPTIONS}
     return options
+
+
+# A rollback step: only the actions and fields the planner's rollbacks use.
+ROLLBACK_OPTIONS: dict[str, dict[str, Any]] = {
+    "action": {"type": "str", "required": True, "choices": ["start", "stop", "remove", "rename"]},
+    "name": {"type": "str", "required": True},
+    "workload": {"type": "str"},
+    "timeout": {"type": "int"},
+    "force": {"type": "bool", "default": False},
+    "new_name": {"type": "str"},
+}
 
 
 class StepFailed(Exception):
@@ -67,7 +73,7 @@ class ContainerSteps(Model):
             "type": "list",
             "elements": "dict",
             "required": True,
-            "options": _step_options(with_on_failure=True),
+            "options": _step_options(),
         },
         "secrets": {
             "type": "list",
