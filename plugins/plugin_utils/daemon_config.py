@@ -113,13 +113,7 @@ class DaemonConfigError(Refusal):
 
 
 def _fail(host: str | None, rule: str, fieldname: str, text: str) -> DaemonConfigError:
-    who = f"host {host!r}" if host else "this host"
-    return DaemonConfigError(
-        f"{who}: daemon.json refused (rule {rule}, {fieldname}): {text}",
-        host=host,
-        rule=rule,
-        field=fieldname,
-    )
+    return DaemonConfigError.of(host, rule, fieldname, "daemon.json", text)
 
 
 def canonical(config: Mapping[str, Any] | None) -> str:

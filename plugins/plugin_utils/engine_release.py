@@ -80,13 +80,7 @@ def default_url(version: str) -> str:
 
 
 def _fail(host: str | None, rule: str, fieldname: str, text: str) -> EngineReleaseError:
-    who = f"host {host!r}" if host else "this host"
-    return EngineReleaseError(
-        f"{who}: engine pin refused (rule {rule}, {fieldname}): {text}",
-        host=host,
-        rule=rule,
-        field=fieldname,
-    )
+    return EngineReleaseError.of(host, rule, fieldname, "engine pin", text)
 
 
 def validate_pin(

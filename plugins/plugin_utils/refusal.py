@@ -14,3 +14,14 @@ class Refusal(ValueError):
         self.host = host
         self.rule = rule
         self.field = field
+
+    @classmethod
+    def of(cls, host: str | None, rule: str, field: str, subject: str, text: str):
+        """``<host>: <subject> refused (rule <rule>, <field>): <text>``."""
+        who = f"host {host!r}" if host else "this host"
+        return cls(
+            f"{who}: {subject} refused (rule {rule}, {field}): {text}",
+            host=host,
+            rule=rule,
+            field=field,
+        )

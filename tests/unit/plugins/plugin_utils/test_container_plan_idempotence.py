@@ -5,45 +5,12 @@ from __future__ import annotations
 import json
 
 import pytest
+from plan_builders import NANO, OWNER, deployed, desired
 
 from ansible_collections.trustbound.wincontainers.plugins.plugin_utils import container_plan as cp
-from ansible_collections.trustbound.wincontainers.plugins.plugin_utils import workload_spec as ws
 from ansible_collections.trustbound.wincontainers.plugins.plugin_utils.redaction import MASK
 
-NANO = "mcr.microsoft.com/windows/nanoserver:ltsc2022"
-NANO_ID = "sha256:" + "a" * 64
-OWNER = "inv"
 DIGEST = "sha256:" + "d" * 64
-
-
-def desired(**entry) -> cp.Desired:
-    entry.setdefault("name", "web")
-    entry.setdefault("image", NANO)
-    spec = ws.normalise_workloads([entry], host="h1")[0]
-    return cp.Desired(
-        spec=spec,
-        isolation="process",
-        user="ContainerUser",
-        trust_boundary="acme",
-        trust_level="trusted",
-        image_id=NANO_ID,
-        decision={},
-    )
-
-
-def deployed(d: cp.Desired, **changes) -> dict:
-    container = {
-        "name": d.name,
-        "image": d.spec.image,
-        "image_id": d.image_id,
-        "isolation": d.isolation,
-        "user": d.user,
-        "state": "running",
-        "running": True,
-        "labels": d.labels(OWNER),
-    }
-    container.update(changes)
-    return container
 
 
 @pytest.mark.parametrize(

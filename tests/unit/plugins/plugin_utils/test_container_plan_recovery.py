@@ -3,46 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from plan_builders import OWNER, deployed, desired
 
 from ansible_collections.trustbound.wincontainers.plugins.plugin_utils import container_plan as cp
-from ansible_collections.trustbound.wincontainers.plugins.plugin_utils import workload_spec as ws
 
-NANO = "mcr.microsoft.com/windows/nanoserver:ltsc2022"
-NANO_ID = "sha256:" + "a" * 64
 OLD_ID = "sha256:" + "b" * 64
-OWNER = "inv"
 TEMP = "web" + cp.TEMP_SUFFIX
-
-
-def desired(**entry) -> cp.Desired:
-    entry.setdefault("name", "web")
-    entry.setdefault("image", NANO)
-    spec = ws.normalise_workloads([entry], host="h1")[0]
-    return cp.Desired(
-        spec=spec,
-        isolation="process",
-        user="ContainerUser",
-        trust_boundary="acme",
-        trust_level="trusted",
-        image_id=NANO_ID,
-        decision={"isolation": "process", "user": "ContainerUser", "reasons": [], "rules": []},
-    )
-
-
-def deployed(d: cp.Desired, **changes) -> dict:
-    container = {
-        "id": "c" * 64,
-        "name": d.name,
-        "image": d.spec.image,
-        "image_id": d.image_id,
-        "isolation": d.isolation,
-        "user": d.user,
-        "state": "running",
-        "running": True,
-        "labels": d.labels(OWNER),
-    }
-    container.update(changes)
-    return container
 
 
 def plan(desired_list, actual, **kwargs):
