@@ -34,6 +34,7 @@ ARGUMENT_SPEC = {
     "cache_dir": {"type": "str", "default": DEFAULT_CACHE_DIR},
     "daemon_config": {"type": "dict"},
     "require_hyperv_isolation": {"type": "bool", "default": False},
+    "host_info": {"type": "dict"},
 }
 
 
@@ -98,7 +99,16 @@ class ActionModule(ActionBase):
         _validation, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
         host = task_vars.get("inventory_hostname")
 
-        info = self._execute_module(module_name=INFO_MODULE, module_args={}, task_vars=task_vars)
+        reused = args["host_info"] is not None
+        if reused:
+            info = args["host_info"]
+            problem = host_facts.read_problem(info)
+            if problem:
+                return dict(result, failed=True, changed=False, msg=f"host {host!r}: {problem}")
+        else:
+            info = self._execute_module(
+                module_name=INFO_MODULE, module_args={}, task_vars=task_vars
+            )
         if info.get("failed"):
             return dict(
                 result,

@@ -13,7 +13,7 @@ description:
     C(trustbound.wincontainers.container_host) role carries out on that host - the Windows features
     to install, whether Hyper-V is wanted and why, the validated engine pin and the hardened
     C(daemon.json).
-  - Hyper-V is wanted when O(settings.hyperv) is V(true), or V(auto) and the trust policy sends a
+  - Hyper-V is wanted when C(settings.hyperv) is V(true), or V(auto) and the trust policy sends a
     workload of O(workloads) to Hyper-V isolation (asked as if Hyper-V were available), or the
     engine defaults to Hyper-V isolation because the host runs other tenants' workloads.
   - When the host must not be provisioned as configured (Hyper-V wanted on a machine that cannot
@@ -72,12 +72,24 @@ _value:
       description: Why this host must not be provisioned as configured, or V(null).
       type: str
     rule:
-      description: The rule behind O(_value.error), or V(null).
+      description: The rule behind RV(_value.error), or V(null).
       type: str
     features:
       description: Windows features to install, V(Containers) always, V(Hyper-V) when wanted.
       type: list
       elements: str
+    missing_features:
+      description:
+        - The features of RV(_value.features) the host has neither C(Installed) nor
+          C(InstallPending); the role runs M(ansible.windows.win_feature) only for these, and not
+          at all when this is empty.
+      type: list
+      elements: str
+    restart_pending:
+      description:
+        - Whether a feature of RV(_value.features) is C(InstallPending), installed by an earlier
+          run and waiting for the restart that finishes it.
+      type: bool
     hyperv:
       description: C(wanted), C(mode), C(reasons), C(installable), C(installable_reason).
       type: dict

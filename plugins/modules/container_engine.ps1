@@ -20,6 +20,8 @@ $spec = @{
         # Validated and turned into _steps/_daemon_config_text by the action plugin.
         daemon_config = @{ type = 'dict' }
         require_hyperv_isolation = @{ type = 'bool'; default = $false }
+        # The action plugin uses it instead of reading the host again; never sent here.
+        host_info = @{ type = 'dict' }
         _steps = @{
             type = 'list'
             elements = 'str'

@@ -65,6 +65,16 @@ options:
         gets a Hyper-V boundary.
     type: bool
     default: false
+  host_info:
+    description:
+      - The registered result of M(trustbound.wincontainers.container_host_info), taken since the
+        last change to the host (feature install, restart, engine change). When given, the action
+        decides on it instead of reading the host again, which saves one module run.
+      - Pass it only when nothing changed the host since that read; a stale read makes a wrong
+        plan. The C(trustbound.wincontainers.container_host) role passes it only when its feature
+        task changed nothing and no restart happened.
+      - A failed or skipped result, or anything that is not such a read, is refused.
+    type: dict
   _steps:
     description:
       - Internal use only. The action plugin plans the steps; setting it on a task is refused.

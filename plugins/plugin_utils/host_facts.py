@@ -47,6 +47,31 @@ def _section(info: Mapping[str, Any], key: str) -> Mapping[str, Any]:
     return value
 
 
+def read_problem(info: Any) -> str | None:
+    """Why ``info`` cannot stand for a fresh ``container_host_info`` read, or None.
+
+    A read handed from an earlier task must be a successful read: a skipped
+    or failed task's result, or anything else, is refused rather than taken
+    for a host with nothing on it.
+    """
+    if not isinstance(info, Mapping):
+        return "host_info must be the registered result of container_host_info"
+    if info.get("failed") or info.get("skipped"):
+        return (
+            "host_info is a failed or skipped container_host_info result; pass a successful"
+            " read, or omit host_info so the host is read again"
+        )
+    missing = [
+        key for key in ("os", "features", "engine") if not isinstance(info.get(key), Mapping)
+    ]
+    if missing:
+        return (
+            f"host_info has no {', '.join(missing)} section: it must be the registered result"
+            " of trustbound.wincontainers.container_host_info"
+        )
+    return None
+
+
 def os_version(info: Mapping[str, Any]) -> str:
     version = _section(info, "os").get("version")
     if not isinstance(version, str) or not version:

@@ -169,6 +169,10 @@ def plan(
         "host": policy_host,
         "os_build": build,
         "features": features,
+        "missing_features": missing_features(info, features),
+        "restart_pending": any(
+            host_facts.feature_state(info, name) == host_facts.INSTALL_PENDING for name in features
+        ),
         "hyperv": {
             "wanted": wanted,
             "mode": mode,
@@ -182,6 +186,12 @@ def plan(
         "daemon_config": config,
         "warnings": warnings,
     }
+
+
+def missing_features(info: Mapping[str, Any], features: Sequence[str]) -> list[str]:
+    """The features of ``features`` the host has neither installed nor pending a restart."""
+    done = (host_facts.INSTALLED, host_facts.INSTALL_PENDING)
+    return [name for name in features if host_facts.feature_state(info, name) not in done]
 
 
 def reboot(

@@ -82,6 +82,7 @@ class ContainerEngine(Model):
         "cache_dir": {"type": "path", "default": DEFAULT_CACHE_DIR},
         "daemon_config": {"type": "dict"},
         "require_hyperv_isolation": {"type": "bool", "default": False},
+        "host_info": {"type": "dict"},
         "_steps": {"type": "list", "elements": "str", "choices": STEPS, "default": []},
         "_daemon_config_text": {"type": "str"},
     }

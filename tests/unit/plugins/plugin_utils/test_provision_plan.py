@@ -210,3 +210,39 @@ def test_skipped_feature_results_are_ignored():
         reboot([{"skipped": True, "reboot_required": True}], info, ["Containers"])["required"]
         is False
     )
+
+
+@pytest.mark.parametrize(
+    "containers, hyperv, workloads, missing, pending",
+    [
+        ("Available", "Available", [], ["Containers"], False),
+        ("Installed", "Available", [], [], False),
+        ("InstallPending", "Available", [], [], True),
+        (
+            "Installed",
+            "Available",
+            [{"name": "u", "image": NANO, "trust_level": "untrusted"}],
+            ["Hyper-V"],
+            False,
+        ),
+        (
+            "Installed",
+            "InstallPending",
+            [{"name": "u", "image": NANO, "trust_level": "untrusted"}],
+            [],
+            True,
+        ),
+        (
+            "Installed",
+            "Installed",
+            [{"name": "u", "image": NANO, "trust_level": "untrusted"}],
+            [],
+            False,
+        ),
+    ],
+)
+def test_missing_features_and_restart_pending(containers, hyperv, workloads, missing, pending):
+    info = make_info(containers=containers, hyperv=hyperv)
+    result = plan(info, HOSTVARS, "ws2022", workloads, make_settings())
+    assert result["missing_features"] == missing
+    assert result["restart_pending"] is pending

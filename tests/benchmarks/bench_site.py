@@ -1,0 +1,219 @@
+"""Benchmark: the whole site playbook over a simulated fleet, next to win_ping.
+
+A command, not a test::
+
+    .venv/bin/python tests/benchmarks/bench_site.py [--sizes 30x50,100x50] [--forks 30]
+
+For each size N hosts x M workloads it starts a fresh simulated fleet of N bare
+Windows Server 2022 hosts, then, in the same run:
+
+* ``win_ping``: ``ansible -m ansible.windows.win_ping`` over the whole fleet
+  (the floor: one module run per host and ansible's own start-up);
+* ``site first``: ``playbooks/site.yml`` on the bare fleet (features, restart,
+  engine, then every workload created);
+* ``site no change``: the same playbook again, nothing to change;
+* ``win_ping`` once more, so that a drift of the machine's load shows.
+
+Module runs, WinRM commands and bytes in per host come from the simulator's
+counters (``wcsim counters``); the ratio is each run's wall time over the mean
+of the two win_ping runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+NANO = "mcr.microsoft.com/windows/nanoserver:ltsc2022"
+OS_VERSION = "10.0.20348.2849"
+ENGINE = "27.3.1"
+ENGINE_URL = f"https://download.docker.com/win/static/stable/x86_64/docker-{ENGINE}.zip"
+ENGINE_ZIP = "docker 27.3.1 static binaries (simulated)"
+
+
+def fleet_file(hosts: int) -> dict:
+    return {
+        "registry": {"images": {NANO: {"os_version": OS_VERSION}}},
+        "downloads": {ENGINE_URL: {"version": ENGINE, "content": ENGINE_ZIP}},
+        "hosts": {
+            f"site{i:03d}": {
+                "port": 0,
+                "os_version": OS_VERSION,
+                "machine": "physical",
+                "virtualization_extensions": True,
+            }
+            for i in range(hosts)
+        },
+    }
+
+
+def group_vars(workloads: int, checksum: str) -> dict:
+    entries = []
+    for j in range(workloads):
+        entry = {"name": f"app{j:03d}", "image": NANO, "command": ["ping", "-t", "localhost"]}
+        if j % 3 == 1:
+            entry["trust_boundary"] = "tenant-b"
+        elif j % 3 == 2:
+            entry["trust_level"] = "untrusted"
+        entries.append(entry)
+    return {
+        "all": {
+            "children": {
+                "windows": {
+                    "vars": {
+                        "wincontainers_trust_boundary": "acme",
+                        "wincontainers_workloads": entries,
+                        "container_host_engine_checksums": {ENGINE: checksum},
+                    }
+                }
+            }
+        }
+    }
+
+
+class SiteFleet:
+    def __init__(self, work: Path, hosts: int, workloads: int) -> None:
+        self.work = work
+        self.hosts = hosts
+        self.workloads = workloads
+        self.state = work / "state"
+        self.fleet = work / "fleet.yml"
+        self.vars = work / "vars.yml"
+        self.inventory = self.state / "inventory.yml"
+        self.fleet.write_text(yaml.safe_dump(fleet_file(hosts)), encoding="utf-8")
+
+    def wcsim(self, *args: str) -> str:
+        done = subprocess.run(
+            [str(BIN / "wcsim"), *args], check=True, capture_output=True, text=True
+        )
+        return done.stdout
+
+    def __enter__(self) -> SiteFleet:
+        self.wcsim("start", "--fleet", str(self.fleet), "--state-dir", str(self.state))
+        self.wcsim("inventory", "--state-dir", str(self.state), "--output", str(self.inventory))
+        checksum = hashlib.sha256(ENGINE_ZIP.encode()).hexdigest()  # the fleet file's content
+        self.vars.write_text(yaml.safe_dump(group_vars(self.workloads, checksum)), encoding="utf-8")
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.wcsim("stop", "--state-dir", str(self.state))
+
+    def measure(self, command: list[str]) -> dict:
+        self.wcsim("counters", "--state-dir", str(self.state), "--reset")
+        env = dict(
+            os.environ,
+            ANSIBLE_COLLECTIONS_PATH=str(REPO / ".venv" / "collections"),
+            ANSIBLE_NOCOLOR="1",
+            ANSIBLE_RETRY_FILES_ENABLED="0",
+            ANSIBLE_HOST_KEY_CHECKING="0",
+        )
+        started = time.perf_counter()
+        done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+        wall = time.perf_counter() - started
+        if done.returncode != 0:
+            sys.exit(f"{command[0]} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
+        per_host = list(json.loads(self.wcsim("counters", "--state-dir", str(self.state))).values())
+        return {
+            "wall": wall,
+            "module_runs": _spread([c["module_runs"] for c in per_host]),
+            "winrm_commands": _spread([c["winrm_commands"] for c in per_host]),
+            "bytes_in": _spread([c["bytes_in"] for c in per_host]),
+            "by_module": per_host[0].get("module_runs_by_module", {}),
+        }
+
+    def ping(self, forks: int) -> dict:
+        return self.measure(
+            [
+                str(BIN / "ansible"),
+                "-i",
+                str(self.inventory),
+                "--forks",
+                str(forks),
+                "-m",
+                "ansible.windows.win_ping",
+                "windows",
+            ]
+        )
+
+    def site(self, forks: int) -> dict:
+        return self.measure(
+            [
+                str(BIN / "ansible-playbook"),
+                "-i",
+                str(self.inventory),
+                "-i",
+                str(self.vars),
+                "--forks",
+                str(forks),
+                str(REPO / "playbooks" / "site.yml"),
+            ]
+        )
+
+
+def _spread(values: list[int]) -> str:
+    low, high = min(values), max(values)
+    return str(low) if low == high else f"{low}-{high}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default="30x50", help="NxM list, e.g. 5x10,30x50,100x50")
+    parser.add_argument("--forks", type=int, default=30)
+    parser.add_argument("--verbose", action="store_true", help="module runs by module too")
+    args = parser.parse_args()
+
+    print(
+        f"# {time.strftime('%Y-%m-%d')}, {platform.platform()}, {os.cpu_count()} CPUs, "
+        f"Python {platform.python_version()}, forks {args.forks}"
+    )
+    header = (
+        "hosts x workloads",
+        "run",
+        "module runs/host",
+        "WinRM commands/host",
+        "bytes in/host",
+        "wall time (s)",
+        "x win_ping",
+    )
+    print("| " + " | ".join(header) + " |")
+    print("|" + "---|" * len(header))
+    with tempfile.TemporaryDirectory(prefix="bench-site-") as tmp:
+        for size in args.sizes.split(","):
+            hosts, workloads = (int(x) for x in size.lower().split("x"))
+            work = Path(tmp) / size
+            work.mkdir()
+            with SiteFleet(work, hosts, workloads) as fleet:
+                rows = [("win_ping", fleet.ping(args.forks))]
+                rows.append(("site first", fleet.site(args.forks)))
+                rows.append(("site no change", fleet.site(args.forks)))
+                rows.append(("win_ping again", fleet.ping(args.forks)))
+                floor = (rows[0][1]["wall"] + rows[-1][1]["wall"]) / 2
+                for run, figures in rows:
+                    cells = (
+                        f"{hosts} x {workloads}",
+                        run,
+                        figures["module_runs"],
+                        figures["winrm_commands"],
+                        figures["bytes_in"],
+                        f"{figures['wall']:.1f}",
+                        f"{figures['wall'] / floor:.2f}",
+                    )
+                    print("| " + " | ".join(cells) + " |", flush=True)
+                    if args.verbose:
+                        print(f"|   | modules: {json.dumps(figures['by_module'])} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
