@@ -12,19 +12,18 @@ export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/$(VENV)/collections
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 # pytest, with "no tests collected" (exit 5) reported loudly instead of failing.
 PYTEST := scripts/run-pytest -q -p no:cacheprovider
-# ansible-lint crashes on a missing directory: lint the ones that exist.
-LINT_DIRS := $(wildcard roles playbooks)
 
-.PHONY: demo test venv lint unit sanity integration molecule pscheck changelog clean
+.PHONY: demo test venv lint unit sanity integration molecule pscheck changelog publish ee matrix clean
 
 demo: $(STAMP)
 	scripts/demo
 
-test: lint unit pscheck sanity integration molecule changelog
+test: lint unit pscheck sanity integration molecule changelog publish ee matrix
 
 venv: $(STAMP)
 
-$(STAMP): requirements.txt requirements-test.txt scripts/find-python tests/simulator/pyproject.toml
+$(STAMP): requirements.txt requirements-test.txt scripts/find-python scripts/ensure-system-packages tests/simulator/pyproject.toml
+	scripts/ensure-system-packages
 	@python=$$(scripts/find-python) || exit 1; \
 	  [ -x $(BIN)/python ] || $$python -m venv $(VENV); \
 	  $(BIN)/python -m pip install --quiet --upgrade pip; \
@@ -38,7 +37,8 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/yamllint --strict .
-	$(if $(LINT_DIRS),$(BIN)/ansible-lint --profile production --offline $(LINT_DIRS),@echo "ansible-lint: no roles/ or playbooks/ yet")
+	$(BIN)/ansible-lint --profile production --offline
+	$(BIN)/antsibull-docs lint-collection-docs --plugin-docs .
 
 unit: $(STAMP)
 	$(PYTEST) tests/unit tests/simulator/unit
@@ -58,5 +58,18 @@ molecule: $(STAMP)
 changelog: $(STAMP)
 	$(BIN)/antsibull-changelog lint
 
+# The built tarball through galaxy-importer, as Galaxy / Automation Hub import it.
+publish: $(STAMP)
+	scripts/run-galaxy-importer
+
+# ansible-builder create on the example execution environment (no image build:
+# no container engine here), and the generated context checked.
+ee: $(STAMP)
+	$(PYTEST) tests/ee
+
+# The older ansible-core versions meta/runtime.yml claims: sanity and the site playbook.
+matrix: $(STAMP)
+	scripts/run-core-matrix
+
 clean:
-	rm -rf $(VENV) .tmp tests/output
+	rm -rf $(VENV) .venv-core .tmp tests/output

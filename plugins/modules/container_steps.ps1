@@ -62,7 +62,8 @@ $spec = @{
             no_log = $true
             default = @()
             options = @{
-                key = @{ type = 'str'; required = $true }
+                # The secret's name, not a secret: no_log false says so to validate-modules.
+                key = @{ type = 'str'; required = $true; no_log = $false }
                 value = @{ type = 'str'; required = $true; no_log = $true }
             }
         }

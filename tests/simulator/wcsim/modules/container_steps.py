@@ -81,7 +81,7 @@ class ContainerSteps(Model):
             "no_log": True,
             "default": [],
             "options": {
-                "key": {"type": "str", "required": True},
+                "key": {"type": "str", "required": True, "no_log": False},
                 "value": {"type": "str", "required": True, "no_log": True},
             },
         },
