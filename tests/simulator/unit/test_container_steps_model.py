@@ -83,6 +83,7 @@ def test_options_match_the_ps1_doc_sidecar():
         modelled[name]["suboptions"] = modelled[name].pop("options")
     modelled["secrets"].pop("no_log")
     modelled["secrets"]["suboptions"]["value"].pop("no_log")
+    modelled["secrets"]["suboptions"]["key"].pop("no_log")  # no_log false: a name, not a secret
     modelled["registry_credentials"]["suboptions"]["password"].pop("no_log")
     assert shape(documented) == modelled
 
