@@ -1,0 +1,103 @@
+"""One read per host for the whole site run, and never a stale one.
+
+The demo fleet's four bare hosts go through playbooks/site.yml: features are
+installed and the hosts restart, the engine is installed, workloads deployed.
+Provisioning re-reads the host after those changes and the deployment decides
+on that read; had it used the read taken before the restart, it would have
+seen no engine and failed (or, in the other direction, recreated containers).
+A second run with nothing to change makes exactly one module run per host.
+Counts come from the simulator's counters; the hosts are simulated (wcsim).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+REPO = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+FLEET = REPO / "tests" / "simulator" / "fleets" / "demo.yml"
+INFO = "trustbound.wincontainers.container_host_info"
+RECAP = re.compile(r"^(\S+)\s+: ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.M)
+
+
+def wcsim(*args: str) -> str:
+    env = dict(os.environ, PYTHONPATH=str(REPO / "tests" / "simulator"))
+    done = subprocess.run(
+        [sys.executable, "-m", "wcsim", *args], env=env, check=True, timeout=60,
+        capture_output=True, text=True,
+    )  # fmt: skip
+    return done.stdout
+
+
+def site(inventory: Path, tmp: Path) -> dict[str, tuple[int, ...]]:
+    env = dict(
+        os.environ,
+        ANSIBLE_COLLECTIONS_PATH=str(REPO / ".venv" / "collections"),
+        ANSIBLE_NOCOLOR="1",
+        ANSIBLE_RETRY_FILES_ENABLED="0",
+        ANSIBLE_CONFIG=str(tmp / "none.cfg"),
+    )
+    simulated = REPO / "inventories" / "simulated"
+    playbook = REPO / "playbooks" / "site.yml"
+    command = [
+        str(BIN / "ansible-playbook"),
+        "-i",
+        str(inventory),
+        "-i",
+        str(simulated),
+        str(playbook),
+    ]
+    done = subprocess.run(
+        command, env=env, capture_output=True, text=True, timeout=600, check=False
+    )
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
+    recap = {m[0]: tuple(int(x) for x in m[1:]) for m in RECAP.findall(done.stdout)}
+    assert recap.pop("localhost")[2:] == (0, 0)  # the summary play: unreachable, failed
+    return recap
+
+
+def counters(state: Path) -> dict[str, dict]:
+    return json.loads(wcsim("counters", "--state-dir", str(state)))
+
+
+def test_site_reads_each_host_once_and_never_decides_on_a_stale_read(tmp_path):
+    state = tmp_path / "state"
+    inventory = tmp_path / "connection.yml"
+    wcsim("start", "--fleet", str(FLEET), "--state-dir", str(state), "--reset")
+    try:
+        wcsim(
+            "inventory", "--state-dir", str(state), "--group", "windows", "--output", str(inventory)
+        )
+
+        first = site(inventory, tmp_path)
+        for host, runs in counters(state).items():
+            by_module = runs["module_runs_by_module"]
+            # before the changes, after the restart (the engine action), after the
+            # changes (verify): the deployment took the last one and read nothing
+            assert by_module[INFO] == 3, (host, by_module)
+            assert by_module["ansible.windows.win_feature"] == 1, (host, by_module)
+            assert by_module["trustbound.wincontainers.container_steps"] >= 1, (host, by_module)
+            host_state = json.loads((state / "hosts" / f"{host}.json").read_text())
+            running = [c for c in host_state["containers"] if c.get("state") == "running"]
+            assert running, f"{host}: the deployment created nothing"
+        assert all(changed > 0 and failed == 0 for _o, changed, _u, failed in first.values()), first
+
+        wcsim("counters", "--state-dir", str(state), "--reset")
+        second = site(inventory, tmp_path)
+        assert all(changed == 0 and failed == 0 for _o, changed, _u, failed in second.values()), (
+            second
+        )
+        for host, runs in counters(state).items():
+            assert runs["module_runs"] == 1, (host, runs["module_runs_by_module"])
+            assert runs["module_runs_by_module"] == {INFO: 1}, host
+    finally:
+        wcsim("stop", "--state-dir", str(state))
