@@ -77,7 +77,8 @@ class Audit:
         self.findings.append(Finding(rule_id, self.host, evidence, **kwargs))
 
     def skip(self, rule_id: str, reason: str) -> None:
-        self.not_evaluated.append({"id": rule_id, "reason": reason})
+        if all(entry["id"] != rule_id for entry in self.not_evaluated):
+            self.not_evaluated.append({"id": rule_id, "reason": reason})
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -749,7 +750,9 @@ def pending_updates(result: Any) -> list[str]:
         if not isinstance(update, Mapping) or update.get("installed") or update.get("is_installed"):
             continue
         kbs = update.get("kb") or []
-        kb = ", ".join(kbs) if isinstance(kbs, list) else str(kbs)
+        kbs = kbs if isinstance(kbs, list) else [kbs]
+        # win_updates returns the KB numbers without their "KB" prefix.
+        kb = ", ".join(f"KB{k}" if str(k).isdigit() else str(k) for k in kbs)
         found.append(f"{kb} {update.get('title', '')}".strip())
     return sorted(found)
 
