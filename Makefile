@@ -50,6 +50,7 @@ sanity: $(STAMP)
 	scripts/run-sanity
 
 integration: $(STAMP)
+	scripts/ensure-chromium
 	$(PYTEST) tests/integration
 
 molecule: $(STAMP)

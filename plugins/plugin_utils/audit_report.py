@@ -250,7 +250,12 @@ font-size:12px;white-space:nowrap}
 table{border-collapse:collapse;width:100%}
 th,td{border:1px solid #d8dde3;padding:6px 8px;text-align:left;vertical-align:top}
 th{background:#eef1f4;font-weight:600}
+.scroll{overflow-x:auto;max-width:100%}
+.matrix th[scope=row]{position:sticky;left:0;z-index:1;min-width:150px}
 .matrix td.cell{min-width:150px;font-size:12px}
+#findings td:nth-child(2){min-width:190px}
+#findings td.fix{min-width:260px}
+#nomatch td{color:#4a5663;font-style:italic}
 .matrix td.cell .badge{margin-bottom:3px}
 .matrix td.empty{color:#8a96a3;text-align:center}
 .facts{font-size:12px;color:#4a5663}
@@ -267,6 +272,9 @@ header{background:#fff;color:#000;border-bottom:2px solid #000}
 header p{color:#000}
 .filters{display:none}
 tr.finding{display:table-row!important}
+tr[data-host]{display:table-row!important}
+#nomatch{display:none!important}
+.scroll{overflow:visible}
 section{break-inside:avoid;border-color:#999}
 .count,.badge{-webkit-print-color-adjust:exact;print-color-adjust:exact}
 }
@@ -275,6 +283,7 @@ section{break-inside:avoid;border-color:#999}
 _JS = """
 (function(){
   var host=document.getElementById('f-host'), sev=document.getElementById('f-sev');
+  var nomatch=document.getElementById('nomatch');
   var order={critical:0,high:1,medium:2,low:3};
   function apply(){
     var rows=document.querySelectorAll('tr.finding'), shown=0;
@@ -285,6 +294,11 @@ _JS = """
       r.style.display=ok?'':'none';
       if(ok){shown++;}
     }
+    var hosts=document.querySelectorAll('#matrix tbody tr[data-host]');
+    for(var j=0;j<hosts.length;j++){
+      hosts[j].style.display=(host.value===''||hosts[j].getAttribute('data-host')===host.value)?'':'none';
+    }
+    if(nomatch){nomatch.style.display=(shown===0&&rows.length>0)?'':'none';}
     document.getElementById('shown').textContent=shown+' of '+rows.length+' finding(s) shown';
   }
   host.addEventListener('change',apply); sev.addEventListener('change',apply); apply();
@@ -332,7 +346,7 @@ def _matrix(fleet: Mapping[str, Any]) -> str:
         facts = host["facts"]
         label = (
             f'<b>{_e(host["name"])}</b><br><span class="facts">{_e(facts.get("os_version"))}'
-            f"<br>boundary: {_e(facts.get('trust_boundary'))}"
+            f"<br>boundary: {_e(facts.get('trust_boundary') or 'not set')}"
             f"{'<br>multi-tenant' if facts.get('multi_tenant') else ''}</span>"
         )
         if host["error"]:
@@ -343,8 +357,8 @@ def _matrix(fleet: Mapping[str, Any]) -> str:
         )
         rows.append(f'<tr data-host="{_e(host["name"])}"><th scope="row">{label}</th>{cells}</tr>')
     return (
-        '<table class="matrix" id="matrix"><thead><tr><th>host \\ workload</th>'
-        f"{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+        '<div class="scroll"><table class="matrix" id="matrix"><thead><tr>'
+        f"<th>host \\ workload</th>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table></div>"
     )
 
 
@@ -366,6 +380,11 @@ def _findings_table(fleet: Mapping[str, Any]) -> str:
         )
     if not rows:
         rows.append('<tr><td colspan="6">No findings.</td></tr>')
+    else:
+        rows.append(
+            '<tr id="nomatch" style="display:none"><td colspan="6">No finding matches the'
+            " filters.</td></tr>"
+        )
     return (
         '<table id="findings"><thead><tr><th>severity</th><th>rule</th><th>host</th>'
         "<th>container</th><th>what was found (evidence)</th><th>fix</th></tr></thead>"
@@ -391,10 +410,13 @@ def to_html(fleet: Mapping[str, Any]) -> str:
     errors = "".join(
         f"<li>{_e(h['name'])}: {_e(h['error'])}</li>" for h in fleet["hosts"] if h["error"]
     )
+    grouped: dict[tuple[str, str], list[str]] = {}
+    for h in fleet["hosts"]:
+        for n in h["not_evaluated"]:
+            grouped.setdefault((n["id"], n["reason"]), []).append(h["name"])
     not_evaluated = "".join(
-        f"<li>{_e(h['name'])}: <code>{_e(n['id'])}</code> {_e(n['reason'])}</li>"
-        for h in fleet["hosts"]
-        for n in h["not_evaluated"]
+        f"<li><code>{_e(rule_id)}</code> on {_e(', '.join(names))}: {_e(reason)}</li>"
+        for (rule_id, reason), names in sorted(grouped.items())
     )
     scope_text = ", ".join(f"{_e(k)}: {_e(v)}" for k, v in sorted(scope.items()))
     return f"""<!DOCTYPE html>
