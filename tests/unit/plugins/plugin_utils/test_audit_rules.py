@@ -452,3 +452,11 @@ def test_parse_mount_handles_drive_letters_and_pipes():
     assert audit_rules.parse_mount("vol:C:\\data")["source"] == "vol"
     assert audit_rules.pipe_name("//./pipe/docker_engine") == "docker_engine"
     assert audit_rules.pipe_name("C:\\pipe\\docker_engine") is None
+
+
+def test_docs_list_every_rule_with_its_severity():
+    from pathlib import Path
+
+    docs = (Path(__file__).resolve().parents[4] / "docs" / "audit.md").read_text(encoding="utf-8")
+    for rule in audit_findings.RULES.values():
+        assert f"| `{rule.id}` | {rule.severity} |" in docs, rule.id
