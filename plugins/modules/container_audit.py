@@ -65,11 +65,14 @@ options:
 attributes:
   check_mode:
     support: full
-    details: The action never changes the host; check mode gives the same findings.
+    description: The action never changes the host; check mode gives the same findings.
   diff_mode:
     support: none
+    description: Changes nothing, so there is nothing to diff.
   platform:
+    support: full
     platforms: windows
+    description: Windows Server 2016 and later.
 notes:
   - Takes the data root from C(daemon.json) C(data-root) (default C(C:\ProgramData\docker)).
   - The data root's ACL is checked only when C(container_host_info) reports
@@ -78,7 +81,7 @@ seealso:
   - module: trustbound.wincontainers.container_host_info
   - module: trustbound.wincontainers.container_workloads
 author:
-  - trustbound.wincontainers maintainers
+  - trustbound.wincontainers maintainers (@trustbound)
 """
 
 EXAMPLES = r"""
