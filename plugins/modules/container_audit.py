@@ -75,8 +75,8 @@ attributes:
     description: Windows Server 2016 and later.
 notes:
   - Takes the data root from C(daemon.json) C(data-root) (default C(C:\ProgramData\docker)).
-  - The data root's ACL is checked only when C(container_host_info) reports
-    C(engine.data_root_acl); otherwise the rule is listed under RV(not_evaluated).
+  - The data root's ACL is checked only when C(container_host_info) reports it
+    (C(engine.data_root_sddl)); otherwise the rule is listed under RV(not_evaluated).
 seealso:
   - module: trustbound.wincontainers.container_host_info
   - module: trustbound.wincontainers.container_workloads

@@ -62,6 +62,11 @@ _ADMIN_IDENTITIES = frozenset(
         "s-1-3-0",
     }
 )
+# SDDL trustees that may hold the data root: BUILTIN\Administrators, SYSTEM, CREATOR OWNER.
+_ADMIN_SDDL_SIDS = frozenset({"BA", "SY", "CO", "S-1-5-32-544", "S-1-5-18", "S-1-3-0"})
+_ACE_RE = re.compile(
+    r"\((?P<type>[A-Z]+);(?P<flags>[A-Z]*);(?P<rights>[^;]*);[^;]*;[^;]*;(?P<sid>[^;)]+)\)"
+)
 _WRITE_RIGHTS = ("fullcontrol", "modify", "write", "createfiles", "appenddata", "takeownership")
 
 
@@ -193,7 +198,9 @@ class _HostAudit:
         self.config = engine.get("daemon_config")
         self.config_dict = self.config if isinstance(self.config, Mapping) else {}
         self.pipes = workload_spec.engine_pipe_names(self.config_dict)
-        self.data_root = str(self.config_dict.get("data-root") or DEFAULT_DATA_ROOT)
+        self.data_root = str(
+            engine.get("data_root") or self.config_dict.get("data-root") or DEFAULT_DATA_ROOT
+        )
         self.images = list(info.get("images") or [])
         self.by_image_id = {i.get("id"): i for i in self.images}
         self.containers = container_plan.with_effective_users(
@@ -635,14 +642,18 @@ class _HostAudit:
                 " that runs other tenants' code",
             )
         self._engine_version(str(engine.get("version") or ""))
+        sddl = engine.get("data_root_sddl")
         acl = engine.get("data_root_acl")
-        if acl is None:
+        if isinstance(sddl, str) and sddl:
+            self._data_root_sddl(sddl)
+        elif acl is not None:
+            self._data_root_acl(acl)
+        else:
             self.audit.skip(
                 "WC-ENG-DATA-ROOT-ACL",
-                "container_host_info does not report engine.data_root_acl on this host",
+                "container_host_info does not report the data root's ACL"
+                " (engine.data_root_sddl) on this host",
             )
-        else:
-            self._data_root_acl(acl)
 
     def _engine_version(self, version: str) -> None:
         try:
@@ -671,6 +682,28 @@ class _HostAudit:
             detail=f"Docker {version} is end of life",
             fix=fix,
         )
+
+    def _data_root_sddl(self, sddl: str) -> None:
+        """dockerd's own ACL is D:P(A;OICI;GA;;;BA)(A;OICI;GA;;;SY): protected, admins only."""
+        dacl = sddl[sddl.find("D:") :] if "D:" in sddl else sddl
+        flags = re.match(r"D:([A-Z]*)", dacl)
+        loose = []
+        if flags is None or "P" not in flags.group(1):
+            loose.append("not protected: inherits its parent folder's access rules")
+        for ace in _ACE_RE.finditer(dacl):
+            if ace["type"] in ("A", "OA") and ace["sid"].upper() not in _ADMIN_SDDL_SIDS:
+                loose.append(f"({ace.group(0)[1:-1]}): {ace['sid']} is allowed {ace['rights']}")
+        if loose:
+            self.audit.add(
+                "WC-ENG-DATA-ROOT-ACL",
+                {
+                    "data_root": self.engine.get("data_root") or self.data_root,
+                    "sddl": sddl,
+                    "entries": loose,
+                },
+                detail="the data root (container configurations, environment values included)"
+                " is open to more than Administrators and SYSTEM",
+            )
 
     def _data_root_acl(self, acl: Any) -> None:
         entries = acl.get("access") if isinstance(acl, Mapping) else acl

@@ -460,3 +460,13 @@ def test_docs_list_every_rule_with_its_severity():
     docs = (Path(__file__).resolve().parents[4] / "docs" / "audit.md").read_text(encoding="utf-8")
     for rule in audit_findings.RULES.values():
         assert f"| `{rule.id}` | {rule.severity} |" in docs, rule.id
+
+
+def test_data_root_sddl_as_dockerd_sets_it_is_quiet_and_an_inherited_one_fires():
+    own = dict(info()["engine"], data_root_sddl="D:P(A;OICI;GA;;;BA)(A;OICI;GA;;;SY)")
+    assert findings(run(info(engine=own), workloads=[]), "WC-ENG-DATA-ROOT-ACL") == []
+    inherited = "D:AI(A;OICIID;FA;;;BA)(A;OICIID;FA;;;SY)(A;OICIID;0x1200a9;;;BU)"
+    engine = dict(info()["engine"], data_root_sddl=inherited, data_root="C:\\ProgramData\\docker")
+    finding = one(run(info(engine=engine), workloads=[]), "WC-ENG-DATA-ROOT-ACL")
+    assert finding["evidence"]["entries"][0].startswith("not protected")
+    assert any("BU is allowed 0x1200a9" in e for e in finding["evidence"]["entries"])
