@@ -205,6 +205,11 @@ Function Get-ContainerFact {
             ports = ConvertTo-List $ports
             mounts = ConvertTo-List $mounts
             networks = ConvertTo-List @(if ($c.NetworkSettings.Networks) { $c.NetworkSettings.Networks.Keys })
+            # "container:<id>" shares another container's namespace (NetworkSettings.Networks is empty then).
+            network_mode = [string]$c.HostConfig.NetworkMode
+            # --device class/<GUID>: host devices assigned to a process-isolated container.
+            devices = ConvertTo-List @(foreach ($d in @($c.HostConfig.Devices)) { if ($d) { [string]$d.PathOnHost } })
+            security_opt = ConvertTo-List $c.HostConfig.SecurityOpt
             restart_policy = if ($restart) { $restart } else { 'no' }
             memory_bytes = [int64]$c.HostConfig.Memory
             cpus = [double]$c.HostConfig.NanoCpus / 1e9

@@ -255,6 +255,19 @@ containers:
       description: Names of the networks the container is attached to.
       type: list
       elements: str
+    network_mode:
+      description:
+        - C(HostConfig.NetworkMode) as the engine records it, for example C(nat), C(default) or
+          C(container:<id>) when the container shares another container's network namespace.
+      type: str
+    devices:
+      description: C(HostConfig.Devices[].PathOnHost), for example C(class/<interface class GUID>).
+      type: list
+      elements: str
+    security_opt:
+      description: C(HostConfig.SecurityOpt), for example C(credentialspec=file://app.json).
+      type: list
+      elements: str
     restart_policy:
       description: C(HostConfig.RestartPolicy), for example C(no), C(always), C(on-failure:3).
       type: str

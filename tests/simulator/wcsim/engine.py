@@ -535,6 +535,7 @@ class Engine:
         memory_bytes: int = 0,
         cpus: float = 0,
         labels: dict[str, str] | None = None,
+        devices: list[str] | None = None,
         privileged: bool = False,
         read_only: bool = False,
     ) -> ContainerState:
@@ -605,6 +606,7 @@ class Engine:
             ports=ports,
             mounts=list(mounts or []),
             networks=nets,
+            devices=[str(d) for d in devices or []],
             restart_policy=str(restart_policy or "no"),
             memory_bytes=int(memory_bytes or 0),
             cpus=float(cpus or 0),
@@ -701,6 +703,12 @@ class Engine:
                 "Windows system call: The virtual machine or container exited unexpectedly. "
                 "(0xc0370106)"
             )
+        if container.devices:
+            # moby daemon/oci_windows.go createSpecWindowsFields (device assignment)
+            if container.isolation == "hyperv":
+                raise EngineError("device assignment is not supported for HyperV containers")
+            if host_os.build < 17763:
+                raise EngineError("device assignment requires Windows builds RS5 (17763+) or later")
         run_as = container.user or image.user or image.default_user
         if run_as.lower() not in BUILTIN_USERS:
             cmd = (

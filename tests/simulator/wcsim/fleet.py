@@ -309,10 +309,16 @@ def _initial_state(name: str, config: dict[str, Any], now: float) -> HostState:
             "revision",
             "hidden",
             "optional",
+            "status",
         }
         if unknown or "kb" not in update:
             raise ValueError(
                 f"pending_updates entry {update}: needs kb; unknown keys {sorted(unknown)}"
+            )
+        status = str(update.get("status", "available"))
+        if status not in ("available", "pending_reboot"):
+            raise ValueError(
+                f"pending_updates entry {update}: status {status!r}: available or pending_reboot"
             )
         kb = str(update["kb"])
         kb = kb if kb.upper().startswith("KB") else f"KB{kb}"
@@ -326,6 +332,7 @@ def _initial_state(name: str, config: dict[str, Any], now: float) -> HostState:
                 revision=int(update["revision"]) if update.get("revision") is not None else None,
                 is_hidden=bool(update.get("hidden", False)),
                 browse_only=bool(update.get("optional", False)),
+                status=status,
             )
         )
     state = HostState(
@@ -399,7 +406,7 @@ def _seed_engine(host: Host, config: dict[str, Any]) -> None:
 def _seed_container(engine: Engine, spec: dict[str, Any]) -> None:
     allowed = {
         "name", "image", "isolation", "user", "state", "command", "entrypoint", "env", "ports",
-        "mounts", "networks", "restart_policy", "memory_bytes", "cpus", "labels",
+        "mounts", "networks", "restart_policy", "memory_bytes", "cpus", "labels", "devices",
     }  # fmt: skip
     unknown = set(spec) - allowed
     if unknown or "name" not in spec or "image" not in spec:
@@ -423,6 +430,7 @@ def _seed_container(engine: Engine, spec: dict[str, Any]) -> None:
         memory_bytes=int(spec.get("memory_bytes", 0)),
         cpus=float(spec.get("cpus", 0)),
         labels=spec.get("labels"),
+        devices=spec.get("devices"),
     )
     if state in ("running", "exited"):
         engine.start(container.name, apply_faults=False)

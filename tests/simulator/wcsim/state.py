@@ -120,6 +120,7 @@ class ContainerState:
     ports: list[str] = field(default_factory=list)  # "8080:80/tcp"
     mounts: list[str] = field(default_factory=list)  # "C:\\data:C:\\app\\data:ro"
     networks: list[str] = field(default_factory=lambda: ["nat"])
+    devices: list[str] = field(default_factory=list)  # --device class/<GUID> (PathOnHost)
     restart_policy: str = "no"
     memory_bytes: int = 0
     cpus: float = 0

@@ -110,6 +110,11 @@ def container_facts(host: Any) -> list[dict[str, Any]]:
             "ports": list(c.ports),
             "mounts": list(c.mounts),
             "networks": list(c.networks),
+            # HostConfig.NetworkMode: the network given at create ("container:<x>" included).
+            "network_mode": c.networks[0] if c.networks else "default",
+            "devices": list(c.devices),
+            # The engine model accepts no --security-opt (gMSA credential specs are not modelled).
+            "security_opt": [],
             "restart_policy": c.restart_policy,
             "memory_bytes": c.memory_bytes,
             "cpus": c.cpus,

@@ -1,0 +1,121 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2025, trustbound.wincontainers maintainers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Controller side of container_audit: one read-only module run, the audit rules here.
+
+Module runs per host: one ``container_host_info``, or none when ``host_info``
+carries its registered result. Nothing on the host changes, in or out of check
+mode: the only module this action runs is the read-only reader.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from ansible.plugins.action import ActionBase
+
+from ansible_collections.trustbound.wincontainers.plugins.plugin_utils import (
+    audit_findings,
+    audit_rules,
+    host_facts,
+    redaction,
+    trust_policy,
+)
+
+INFO_MODULE = "trustbound.wincontainers.container_host_info"
+TRUST_OPTIONS = {
+    option: trust_policy.INVENTORY_VARIABLES[option]
+    for option in (
+        "trust_boundary",
+        "isolation_preference",
+        "allow_isolation_downgrade",
+        "allow_container_admin",
+    )
+}
+
+ARGUMENT_SPEC: dict[str, Any] = {
+    "host_info": {"type": "dict"},
+    "workloads": {"type": "list", "elements": "raw", "default": []},
+    "trust_boundary": {"type": "str"},
+    "isolation_preference": {"type": "str", "choices": ["process", "hyperv"]},
+    "allow_isolation_downgrade": {"type": "bool"},
+    "allow_container_admin": {"type": "bool"},
+    "owner": {"type": "str", "default": audit_rules.DEFAULT_OWNER},
+    "updates": {"type": "dict"},
+}
+
+
+def workload_secrets(workloads: Any) -> list[str]:
+    """Every secret_env value of the raw inventory entries, valid or not."""
+    values = []
+    for entry in workloads if isinstance(workloads, list) else []:
+        if isinstance(entry, Mapping) and isinstance(entry.get("secret_env"), Mapping):
+            values.append(dict(entry["secret_env"]))
+    return redaction.secret_values(values)
+
+
+def summary(host: str, audit: audit_rules.Audit) -> dict[str, Any]:
+    findings = [f.to_dict() for f in audit.findings]
+    return {
+        "host": host,
+        "findings": len(findings),
+        "by_severity": audit_findings.counts(findings),
+        "containers": len(audit.containers),
+        "not_evaluated": [n["id"] for n in audit.not_evaluated],
+    }
+
+
+class ActionModule(ActionBase):
+    TRANSFERS_FILES = False
+    _requires_connection = True
+
+    def run(self, tmp=None, task_vars=None):
+        self._supports_check_mode = True
+        self._supports_async = False
+        task_vars = task_vars or {}
+        result = super().run(tmp, task_vars)
+        _validation, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
+        host = task_vars.get("inventory_hostname")
+        secrets = workload_secrets(args["workloads"])
+        module_runs = 0
+        info = args["host_info"]
+        if info is None:
+            module_runs += 1
+            info = self._execute_module(
+                module_name=INFO_MODULE, module_args={}, task_vars=task_vars
+            )
+        outcome: dict[str, Any]
+        if info.get("failed"):
+            outcome = {
+                "failed": True,
+                "msg": f"host {host!r}: container_host_info failed: {info.get('msg')}",
+            }
+        else:
+            hostvars = {
+                var: args[opt] for opt, var in TRUST_OPTIONS.items() if args.get(opt) is not None
+            }
+            try:
+                audit = audit_rules.audit_host(
+                    info,
+                    hostvars,
+                    host,
+                    workloads=args["workloads"],
+                    owner=args["owner"],
+                    updates=args["updates"],
+                )
+            except host_facts.HostFactsError as exc:
+                outcome = {"failed": True, "msg": f"host {host!r}: {exc}"}
+            else:
+                report = audit.to_dict()
+                outcome = {
+                    "findings": audit_findings.sorted_findings(report["findings"]),
+                    "containers": report["containers"],
+                    "not_evaluated": report["not_evaluated"],
+                    "facts": report["facts"],
+                    "summary": summary(host, audit),
+                }
+        outcome["changed"] = False
+        outcome["module_runs"] = module_runs
+        result.update(redaction.redact(outcome, secrets))
+        return result
