@@ -120,8 +120,12 @@ class ActionModule(ActionBase):
             multi_tenant = args["require_hyperv_isolation"]
             desired = args["daemon_config"]
             if desired is None:
-                desired = daemon_config.build({}, host=host, multi_tenant=multi_tenant)
-            daemon_config.validate(desired, host=host, multi_tenant=multi_tenant)
+                desired = daemon_config.build(
+                    {}, host=host, multi_tenant=multi_tenant, engine_version=release.version
+                )
+            daemon_config.validate(
+                desired, host=host, multi_tenant=multi_tenant, engine_version=release.version
+            )
         except (engine_release.EngineReleaseError, daemon_config.DaemonConfigError) as exc:
             return dict(result, failed=True, changed=False, msg=str(exc), rule=exc.rule)
 

@@ -130,9 +130,22 @@ def plan(
     else:
         hyperv_reasons, tenant_reasons = [], []
 
+    try:
+        release = engine_release.pin_from_settings(
+            settings.get("engine") or {}, host=name, os_build=build
+        )
+    except engine_release.EngineReleaseError as exc:
+        raise ProvisionError(str(exc), host=name, rule=exc.rule, field=exc.field) from None
+    warnings.extend(release.warnings)
+
     daemon_settings = dict(settings.get("daemon") or {})
     try:
-        config = daemon_config.build(daemon_settings, host=name, multi_tenant=bool(tenant_reasons))
+        config = daemon_config.build(
+            daemon_settings,
+            host=name,
+            multi_tenant=bool(tenant_reasons),
+            engine_version=release.version,
+        )
     except daemon_config.DaemonConfigError as exc:
         raise ProvisionError(str(exc), host=name, rule=exc.rule, field=exc.field) from None
     if daemon_config.default_isolation(config) == "hyperv":
@@ -155,14 +168,6 @@ def plan(
             host=name,
             rule="hyperv-installable",
         )
-
-    try:
-        release = engine_release.pin_from_settings(
-            settings.get("engine") or {}, host=name, os_build=build
-        )
-    except engine_release.EngineReleaseError as exc:
-        raise ProvisionError(str(exc), host=name, rule=exc.rule, field=exc.field) from None
-    warnings.extend(release.warnings)
 
     features = [CONTAINERS] + ([HYPERV_FEATURE] if wanted else [])
     return {

@@ -16,6 +16,7 @@ import re
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
+from .daemon_flags import unknown_directives
 from .host import normalize_image_ref, split_image_ref
 from .state import INSTALLED, ContainerState, EngineState, ImageState
 from .versions import Version, hyperv_isolation_supported, process_isolation_supported
@@ -40,58 +41,6 @@ BUILTIN_USERS = frozenset(
         "NT AUTHORITY\\NETWORK SERVICE",
         "NT AUTHORITY\\LOCAL SERVICE",
     )
-)
-
-# daemon.json keys dockerd accepts (moby daemon/config/config.go,
-# config_windows.go and the registry options: their json tags).
-DAEMON_CONFIG_KEYS = frozenset(
-    [
-        "authorization-plugins",
-        "bridge",
-        "builder",
-        "containerd",
-        "containerd-namespace",
-        "containerd-plugin-namespace",
-        "data-root",
-        "debug",
-        "default-address-pools",
-        "default-network-opts",
-        "default-runtime",
-        "dns",
-        "dns-opts",
-        "dns-search",
-        "exec-opts",
-        "exec-root",
-        "experimental",
-        "features",
-        "fixed-cidr",
-        "group",
-        "hosts",
-        "insecure-registries",
-        "labels",
-        "log-driver",
-        "log-format",
-        "log-level",
-        "log-opts",
-        "max-concurrent-downloads",
-        "max-concurrent-uploads",
-        "max-download-attempts",
-        "metrics-addr",
-        "mtu",
-        "pidfile",
-        "proxies",
-        "raw-logs",
-        "registry-mirrors",
-        "shutdown-timeout",
-        "storage-driver",
-        "storage-opts",
-        "tls",
-        "tlscacert",
-        "tlscert",
-        "tlskey",
-        "tlsverify",
-        "allow-nondistributable-artifacts",
-    ]
 )
 
 _NAME_RE = re.compile(r"^/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$")
@@ -320,10 +269,10 @@ class Engine:
 
     def _check_daemon_config(self, record: EngineState) -> None:
         config = record.daemon_config or {}
-        unknown = [k for k in config if k not in DAEMON_CONFIG_KEYS]
+        unknown = unknown_directives(config, engine_major(record.version))
         if unknown:
-            # moby daemon/config/config.go findConfigurationConflicts (wrapped by
-            # getConflictFreeConfiguration).
+            # moby daemon/config/config.go findConfigurationConflicts, per version
+            # (wcsim/daemon_flags.py); cmd/dockerd/daemon.go loadDaemonCliConfig wraps it.
             raise EngineError(
                 f"unable to configure the Docker daemon with file {record.daemon_config_path}: "
                 "the following directives don't match any configuration option: "

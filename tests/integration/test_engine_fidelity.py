@@ -1,0 +1,58 @@
+"""Real-host fidelity of the engine steps (issue 8), end to end against a simulated fleet.
+
+Uses the container_host fleet and helpers of test_container_host.py: each test
+starts its own wcsim fleet, runs playbooks/provision.yml and reads the hosts'
+state files.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from test_container_host import FLEET_FILE, SimulatedFleet
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def fleet(tmp_path: Path) -> Iterator[SimulatedFleet]:
+    simulated = SimulatedFleet(tmp_path / "state", FLEET_FILE)
+    simulated.start(reset=True)
+    try:
+        yield simulated
+    finally:
+        simulated.stop()
+
+
+def test_key_an_older_engine_does_not_read_is_refused_before_any_change(fleet):
+    before = fleet.state("ws2016")  # pinned to 20.10.24 (log-format is 25.0+)
+    extra = json.dumps({"container_host_daemon_extra_config": {"log-format": "json"}})
+    play = fleet.play("-e", extra, limit="ws2016")
+    assert play.rc != 0
+    assert play.recap["ws2016"]["changed"] == 0, play
+    assert "host 'ws2016': daemon.json refused (rule unknown_key, log-format)" in play.output
+    assert "not read by dockerd 20.10.24 on Windows (moby v20.10.24 daemon/config)" in play.output
+    assert fleet.state("ws2016") == before
+
+
+def test_nested_proxies_reach_a_27_engine_and_it_runs(fleet):
+    proxies = {"http-proxy": "http://proxy.acme.example:3128", "no-proxy": "localhost"}
+    extra = json.dumps({"container_host_daemon_extra_config": {"proxies": proxies}})
+    play = fleet.play("-e", extra, limit="ws2025")
+    assert play.rc == 0, play
+    engine = fleet.state("ws2025")["engine"]
+    assert engine["daemon_config"]["proxies"] == proxies
+    assert engine["service_state"] == "running"
+
+
+def test_top_level_proxy_key_is_refused_with_the_nested_form(fleet):
+    before = fleet.state("ws2025")
+    extra = json.dumps({"container_host_daemon_extra_config": {"http-proxy": "http://p:3128"}})
+    play = fleet.play("-e", extra, limit="ws2025")
+    assert play.rc != 0
+    assert "rule unknown_key, http-proxy" in play.output
+    assert "proxies: {http-proxy: ...}" in play.output
+    assert fleet.state("ws2025") == before
