@@ -18,6 +18,7 @@ from ansible.plugins.action import ActionBase
 from ansible_collections.trustbound.wincontainers.plugins.plugin_utils import (
     daemon_config,
     engine_release,
+    engine_restart,
     host_facts,
 )
 
@@ -34,7 +35,10 @@ ARGUMENT_SPEC = {
     "cache_dir": {"type": "str", "default": DEFAULT_CACHE_DIR},
     "daemon_config": {"type": "dict"},
     "require_hyperv_isolation": {"type": "bool", "default": False},
+    "start_timeout": {"type": "int", "default": 120},
 }
+# A module run must survive the wait (WinRM's default operation timeout is minutes).
+MAX_START_TIMEOUT = 900
 
 
 def plan_steps(engine: dict[str, Any], version: str, desired_config: dict[str, Any]) -> list[str]:
@@ -92,7 +96,7 @@ class ActionModule(ActionBase):
         self._supports_check_mode = True
         task_vars = task_vars or {}
         result = super().run(tmp, task_vars)
-        for internal in ("_steps", "_daemon_config_text"):
+        for internal in ("_steps", "_daemon_config_text", "_restore_containers"):
             if internal in self._task.args:
                 return dict(result, failed=True, msg=f"{internal} is internal to container_engine")
         _validation, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
@@ -150,7 +154,26 @@ class ActionModule(ActionBase):
                 rule="containers_installed",
             )
 
-        for warning in release.warnings:
+        if not 1 <= args["start_timeout"] <= MAX_START_TIMEOUT:
+            return dict(
+                result,
+                failed=True,
+                changed=False,
+                msg=f"host {host!r}: start_timeout {args['start_timeout']} refused (rule"
+                f" start_timeout): between 1 and {MAX_START_TIMEOUT} seconds. Nothing was changed.",
+                rule="start_timeout",
+            )
+        running = (
+            engine_restart.running_containers(info)
+            if engine_restart.stops_engine(steps, engine)
+            else []
+        )
+        warnings = list(release.warnings)
+        if self._task.check_mode and engine_restart.stops_engine(steps, engine):
+            restart_warning = engine_restart.check_mode_warning(host, running)
+            warnings.append(restart_warning)
+            result.setdefault("warnings", []).append(restart_warning)
+        for warning in warnings:
             self._display.warning(warning)
         if self._task.diff and steps:
             result["diff"] = engine_diff(engine, release.as_dict(), desired)
@@ -174,7 +197,9 @@ class ActionModule(ActionBase):
             "url": release.url,
             "checksum": release.checksum,
             "cache_dir": args["cache_dir"],
+            "start_timeout": args["start_timeout"],
             "_steps": steps,
+            "_restore_containers": [c["id"] for c in running],
         }
         if "write_config" in steps:
             module_args["_daemon_config_text"] = daemon_config.canonical(desired)
@@ -184,4 +209,7 @@ class ActionModule(ActionBase):
             task_vars=task_vars,
         )
         result.update(module_result)
+        for warning in engine_restart.not_restarted_warnings(host, running, module_result):
+            self._display.warning(warning)
+            result.setdefault("warnings", []).append(warning)
         return result

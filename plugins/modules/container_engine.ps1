@@ -20,6 +20,7 @@ $spec = @{
         # Validated and turned into _steps/_daemon_config_text by the action plugin.
         daemon_config = @{ type = 'dict' }
         require_hyperv_isolation = @{ type = 'bool'; default = $false }
+        start_timeout = @{ type = 'int'; default = 120 }
         _steps = @{
             type = 'list'
             elements = 'str'
@@ -27,6 +28,7 @@ $spec = @{
             default = @()
         }
         _daemon_config_text = @{ type = 'str' }
+        _restore_containers = @{ type = 'list'; elements = 'str'; default = @() }
     }
     supports_check_mode = $true
 }
@@ -42,6 +44,11 @@ $steps = @($module.Params._steps)
 $installPath = Join-Path -Path $env:ProgramFiles -ChildPath 'docker'
 $configPath = Join-Path -Path $env:ProgramData -ChildPath 'docker\config\daemon.json'
 $dockerd = Join-Path -Path $installPath -ChildPath 'dockerd.exe'
+$docker = Join-Path -Path $installPath -ChildPath 'docker.exe'
+# The binaries and daemon.json the switch replaces, kept until the new engine answers.
+$backupPath = '{0}.previous' -f $installPath
+$configBackup = '{0}.previous' -f $configPath
+$configStaged = '{0}.new' -f $configPath
 $zip = Join-Path -Path $module.Params.cache_dir -ChildPath ('docker-{0}.zip' -f $version)
 
 if (-not $url) {
@@ -54,6 +61,8 @@ if ('write_config' -in $steps -and $null -eq $module.Params._daemon_config_text)
 $module.Result.steps = $steps
 $module.Result.download = @{ path = $zip; url = $url; checksum = $checksum; reused = $false }
 $module.Result.changed = $steps.Count -gt 0
+$module.Result.rolled_back = $false
+$module.Result.containers = @{ restored = @(); not_restarted = @() }
 
 Function Get-Sha256([string]$path) {
     (Get-FileHash -LiteralPath $path -Algorithm SHA256).Hash.ToLowerInvariant()
@@ -105,29 +114,78 @@ Function Stop-Engine {
     if ($service -and $service.Status -ne 'Stopped') { Stop-Service -Name docker -Force }
 }
 
+Function Get-StartError([datetime]$since) {
+    # dockerd logs why it stopped to the Application event log (source docker).
+    $filter = @{ LogName = 'Application'; ProviderName = 'docker'; Level = 2; StartTime = $since }
+    $why = Get-WinEvent -FilterHashtable $filter -MaxEvents 1 -ErrorAction SilentlyContinue
+    if ($why) { return $why.Message }
+    return $null
+}
+
+# Start-Service returning does not mean dockerd started: it reports the service
+# running before NewDaemon (moby cmd/dockerd/daemon.go preNotifyReady), so the
+# API is the only proof. Returns $null, or why the engine is not answering.
 Function Start-Engine {
     $since = Get-Date
     try {
         Start-Service -Name docker -ErrorAction Stop
     }
     catch {
-        # dockerd logs why it stopped to the Application event log; older errors are not this one.
-        $filter = @{ LogName = 'Application'; ProviderName = 'docker'; Level = 2; StartTime = $since }
-        $why = Get-WinEvent -FilterHashtable $filter -MaxEvents 1 -ErrorAction SilentlyContinue
-        $detail = if ($why) { $why.Message } else { $_.Exception.Message }
-        $module.FailJson("The docker service failed to start: $detail", $_)
+        $detail = Get-StartError $since
+        if (-not $detail) { $detail = $_.Exception.Message }
+        return "The docker service failed to start: $detail"
+    }
+    $deadline = $since.AddSeconds($module.Params.start_timeout)
+    $last = ''
+    while ($true) {
+        $run = Run-Command -command (Argv-ToString -arguments @($docker, 'version', '--format', '{{.Server.Version}}'))
+        if ($run.rc -eq 0 -and $run.stdout.Trim()) { return $null }
+        $last = ($run.stderr + $run.stdout).Trim()
+        if ((Get-Service -Name docker).Status -eq 'Stopped') {
+            $detail = Get-StartError $since
+            if (-not $detail) { $detail = $last }
+            return "The docker service started but dockerd exited during start-up: $detail"
+        }
+        if ((Get-Date) -gt $deadline) {
+            return ('dockerd did not answer within {0} s: {1}' -f $module.Params.start_timeout, $last)
+        }
+        Start-Sleep -Seconds 1
     }
 }
 
-Function Install-Engine {
+# Prepare: the zip verified and unpacked into the module's temporary directory.
+# Nothing on the host has changed when this returns.
+Function Expand-Engine {
     Get-EngineZip
-    $staging = Join-Path -Path $module.Params.cache_dir -ChildPath ('docker-{0}' -f $version)
-    Remove-Item -LiteralPath $staging -Recurse -Force -ErrorAction SilentlyContinue
+    $staging = Join-Path -Path $module.Tmpdir -ChildPath ('docker-{0}' -f $version)
     Expand-Archive -LiteralPath $zip -DestinationPath $staging -Force
+    Join-Path -Path $staging -ChildPath 'docker'
+}
+
+Function Backup-Engine([bool]$hadBinaries, [bool]$hadConfig) {
+    if ($hadBinaries) {
+        Remove-Item -LiteralPath $backupPath -Recurse -Force -ErrorAction SilentlyContinue
+        Copy-Item -LiteralPath $installPath -Destination $backupPath -Recurse -Force
+    }
+    if ($hadConfig) { Copy-Item -LiteralPath $configPath -Destination $configBackup -Force }
+}
+
+Function Restore-Engine([bool]$hadBinaries, [bool]$hadConfig) {
     Stop-Engine
-    New-Item -Path $installPath -ItemType Directory -Force | Out-Null
-    Copy-Item -Path (Join-Path -Path $staging -ChildPath 'docker\*') -Destination $installPath -Recurse -Force
-    Remove-Item -LiteralPath $staging -Recurse -Force
+    if ($hadBinaries) {
+        Copy-Item -Path (Join-Path -Path $backupPath -ChildPath '*') -Destination $installPath -Recurse -Force
+    }
+    if ($hadConfig) { Copy-Item -LiteralPath $configBackup -Destination $configPath -Force }
+    elseif (Test-Path -LiteralPath $configPath) { Remove-Item -LiteralPath $configPath -Force }
+}
+
+Function Remove-Backup {
+    Remove-Item -LiteralPath $backupPath -Recurse -Force -ErrorAction SilentlyContinue
+    Remove-Item -LiteralPath $configBackup -Force -ErrorAction SilentlyContinue
+    Remove-Item -LiteralPath $configStaged -Force -ErrorAction SilentlyContinue
+}
+
+Function Add-InstallPathToMachinePath {
     # The raw REG_EXPAND_SZ value: [Environment]::SetEnvironmentVariable would store the
     # expanded text as REG_SZ, freezing entries such as %SystemRoot%\system32.
     $environmentKey = 'HKLM:\SYSTEM\CurrentControlSet\Control\Session Manager\Environment'
@@ -138,21 +196,79 @@ Function Install-Engine {
     }
 }
 
-if (-not $module.CheckMode) {
-    if ('install' -in $steps) { Install-Engine }
-    if ('register_service' -in $steps) {
-        $run = Invoke-Dockerd @('--register-service')
-        if ($run.rc -ne 0) {
-            $module.FailJson(('dockerd --register-service failed (rc {0}): {1}' -f $run.rc, ($run.stderr + $run.stdout).Trim()))
-        }
+# The containers the controller listed (those that ran before the engine
+# stopped): start each one again that is not running, report those that fail.
+Function Restore-Container {
+    $report = @{ restored = [Collections.Generic.List[string]]@(); not_restarted = [Collections.Generic.List[object]]@() }
+    foreach ($id in @($module.Params._restore_containers)) {
+        $state = Run-Command -command (Argv-ToString -arguments @($docker, 'inspect', '--format', '{{.State.Running}}', $id))
+        if ($state.rc -eq 0 -and $state.stdout.Trim() -eq 'true') { $report.restored.Add($id); continue }
+        $run = Run-Command -command (Argv-ToString -arguments @($docker, 'start', $id))
+        if ($run.rc -eq 0) { $report.restored.Add($id) }
+        else { $report.not_restarted.Add(@{ id = $id; error = ($run.stderr + $run.stdout).Trim() }) }
     }
+    $module.Result.containers = @{ restored = @($report.restored); not_restarted = @($report.not_restarted) }
+}
+
+if (-not $module.CheckMode) {
+    $service = Get-Service -Name docker -ErrorAction SilentlyContinue
+    $wasRunning = $null -ne $service -and $service.Status -eq 'Running'
+    $before = Get-EngineState
+    # Binaries are only kept when they are about to be replaced.
+    $hadBinaries = ('install' -in $steps) -and (Test-Path -LiteralPath $dockerd)
+    $hadConfig = Test-Path -LiteralPath $configPath
+    $unpacked = $null
+    if ('install' -in $steps) { $unpacked = Expand-Engine }
     if ('write_config' -in $steps) {
         New-Item -Path (Split-Path -Path $configPath -Parent) -ItemType Directory -Force | Out-Null
         # UTF-8 without a byte order mark: the text is the controller's canonical JSON.
-        [IO.File]::WriteAllText($configPath, $module.Params._daemon_config_text, (New-Object -TypeName Text.UTF8Encoding -ArgumentList $false))
+        [IO.File]::WriteAllText($configStaged, $module.Params._daemon_config_text, (New-Object -TypeName Text.UTF8Encoding -ArgumentList $false))
     }
-    if ('restart' -in $steps) { Stop-Engine; Start-Engine }
-    elseif ('start' -in $steps) { Start-Engine }
+    if ($hadBinaries -or $hadConfig) { Backup-Engine -hadBinaries $hadBinaries -hadConfig $hadConfig }
+
+    # Switch: from here on a failure puts the previous engine back.
+    $failure = $null
+    try {
+        if ('install' -in $steps -or 'restart' -in $steps) { Stop-Engine }
+        if ('install' -in $steps) {
+            New-Item -Path $installPath -ItemType Directory -Force | Out-Null
+            foreach ($file in Get-ChildItem -LiteralPath $unpacked -File) {
+                $target = Join-Path -Path $installPath -ChildPath $file.Name
+                try { Copy-Item -LiteralPath $file.FullName -Destination $target -Force -ErrorAction Stop }
+                catch { throw ('Failed to replace {0}: {1}' -f $target, $_.Exception.Message) }
+            }
+            Add-InstallPathToMachinePath
+        }
+        if ('register_service' -in $steps) {
+            $run = Invoke-Dockerd @('--register-service')
+            if ($run.rc -ne 0) {
+                throw ('dockerd --register-service failed (rc {0}): {1}' -f $run.rc, ($run.stderr + $run.stdout).Trim())
+            }
+        }
+        if ('write_config' -in $steps) { Move-Item -LiteralPath $configStaged -Destination $configPath -Force }
+        if ('restart' -in $steps -or 'start' -in $steps) { $failure = Start-Engine }
+    }
+    catch {
+        $failure = $_.Exception.Message
+    }
+
+    # Something was switched on an installed engine: put the previous one back.
+    $canRollBack = $null -ne $before.version -and ($hadBinaries -or 'write_config' -in $steps)
+    if ($failure -and $canRollBack) {
+        Restore-Engine -hadBinaries $hadBinaries -hadConfig $hadConfig
+        $again = if ($wasRunning) { Start-Engine } else { $null }
+        Remove-Backup
+        if ($again) {
+            $module.FailJson(('{0}; rolling back to docker {1} failed too: {2}' -f $failure, $before.version, $again))
+        }
+        $module.Result.rolled_back = $true
+        Restore-Container
+        $running = if ($wasRunning) { ', engine running again' } else { '' }
+        $module.FailJson(('{0}; rolled back to docker {1} and the previous daemon.json{2}' -f $failure, $before.version, $running))
+    }
+    if ($failure) { $module.FailJson($failure) }
+    Remove-Backup
+    if ('restart' -in $steps -or 'start' -in $steps -or $module.Params._restore_containers.Count -gt 0) { Restore-Container }
 }
 
 $module.Result.engine = Get-EngineState

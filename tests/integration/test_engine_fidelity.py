@@ -12,9 +12,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from test_container_host import FLEET_FILE, SimulatedFleet
+from test_container_host import FLEET_FILE, FLEETS, SimulatedFleet
 
 pytestmark = pytest.mark.slow
+
+ENGINE_FLEET = FLEETS / "engine_fidelity.yml"
+ENGINE_VARS = ("-i", str(FLEETS / "engine_fidelity_vars.yml"))
+WORKLOADS = {"web", "partner", "by-hand"}
 
 
 @pytest.fixture
@@ -25,6 +29,20 @@ def fleet(tmp_path: Path) -> Iterator[SimulatedFleet]:
         yield simulated
     finally:
         simulated.stop()
+
+
+@pytest.fixture
+def engines(tmp_path: Path) -> Iterator[SimulatedFleet]:
+    simulated = SimulatedFleet(tmp_path / "engines", ENGINE_FLEET)
+    simulated.start(reset=True)
+    try:
+        yield simulated
+    finally:
+        simulated.stop()
+
+
+def running(state: dict) -> set[str]:
+    return {c["name"] for c in state["containers"] if c["state"] == "running"}
 
 
 def test_key_an_older_engine_does_not_read_is_refused_before_any_change(fleet):
@@ -56,3 +74,48 @@ def test_top_level_proxy_key_is_refused_with_the_nested_form(fleet):
     assert "rule unknown_key, http-proxy" in play.output
     assert "proxies: {http-proxy: ...}" in play.output
     assert fleet.state("ws2025") == before
+
+
+def test_upgrade_brings_back_every_container_of_every_owner(engines):
+    assert running(engines.state("upgrade")) == WORKLOADS
+    play = engines.play(*ENGINE_VARS, limit="upgrade")
+    assert play.rc == 0, play
+    state = engines.state("upgrade")
+    assert state["engine"]["version"] == "27.3.1"
+    assert state["engine"]["service_state"] == "running"
+    assert running(state) == WORKLOADS  # globex's and the hand-started one too
+    again = engines.play(*ENGINE_VARS, limit="upgrade")
+    assert again.rc == 0 and again.recap["upgrade"]["changed"] == 0, again
+
+
+def test_check_mode_warns_that_the_engine_restart_stops_every_container(engines):
+    before = engines.state("upgrade")
+    play = engines.play("--check", *ENGINE_VARS, limit="upgrade")
+    assert play.rc == 0, play
+    assert "the engine restart stops every container (web, partner, by-hand)" in play.output
+    assert engines.state("upgrade") == before
+
+
+def test_failed_start_leaves_the_previous_engine_running_with_its_workloads(engines):
+    play = engines.play(*ENGINE_VARS, limit="startfails")
+    assert play.rc != 0
+    assert play.recap["startfails"]["failed"] == 1, play
+    assert "dockerd exited during start-up: failed to start daemon: Error initializing" in (
+        play.output
+    )
+    assert "rolled back to docker 26.1.4" in play.output
+    state = engines.state("startfails")
+    assert state["engine"]["version"] == "26.1.4"
+    assert state["engine"]["service_state"] == "running"
+    assert running(state) == WORKLOADS
+
+
+def test_locked_docker_exe_leaves_the_previous_engine_running_with_its_workloads(engines):
+    play = engines.play(*ENGINE_VARS, limit="locked")
+    assert play.rc != 0
+    assert "because it is being used by another process" in play.output
+    assert "rolled back to docker 26.1.4" in play.output
+    state = engines.state("locked")
+    assert state["engine"]["version"] == "26.1.4"
+    assert state["engine"]["service_state"] == "running"
+    assert running(state) == WORKLOADS

@@ -187,17 +187,58 @@ class Engine:
         self._require_record().daemon_config = None if config is None else dict(config)
 
     def start_service(self) -> None:
-        """``Start-Service docker``: dockerd's start-up checks, then restarts by policy."""
+        """``Start-Service docker``, as dockerd runs as a service.
+
+        dockerd loads daemon.json before it tells the service manager it runs,
+        so a config error fails ``Start-Service`` itself (raised here). It
+        reports SERVICE_RUNNING before ``NewDaemon`` (moby cmd/dockerd/daemon.go
+        ``preNotifyReady``, daemon_windows.go), so ``checkSystem`` and the
+        network set-up fail after ``Start-Service`` returned: the service then
+        stops, the error goes to the event log (``record.last_exit_error``,
+        "failed to start daemon: ..."), and only the API says so (the pipe is gone).
+        """
         record = self._require_record()
         if record.service_state == "absent":
             # Start-Service on a service that is not registered (PowerShell).
             raise EngineError("Cannot find any service with service name 'docker'.", daemon=False)
         if record.service_state == "running":
             return
-        self._check_system(record)
-        self._check_daemon_config(record)
+        try:
+            self._check_daemon_config(record)
+        except EngineError as err:
+            record.last_exit_error = err.message
+            raise
+        try:
+            self._check_system(record)
+            self._start_failure_fault(record)
+        except EngineError as err:
+            # moby cmd/dockerd/daemon.go: errors.Wrap(err, "failed to start daemon")
+            record.last_exit_error = f"failed to start daemon: {err.message}"
+            record.service_state = "stopped"
+            return
+        record.last_exit_error = ""
         record.service_state = "running"
         self._restart_by_policy()
+
+    def server_version(self) -> str:
+        """``docker version --format '{{.Server.Version}}'``: the API answers, or the pipe error."""
+        self._require_running("version")
+        return self.record.version
+
+    def _start_failure_fault(self, record: EngineState) -> None:
+        """Fault ``engine_start_fails``: dockerd of that version fails in NewDaemon."""
+        rule = self.host.faults.get("engine_start_fails")
+        if not rule or str(rule.get("version", record.version)) != record.version:
+            return
+        # HNS failure as dockerd logs it, e.g. moby/moby#34018, docker/for-win#5328.
+        raise EngineError(
+            rule.get(
+                "message",
+                "Error initializing network controller: Error creating default network: "
+                "HNS failed with error : Unspecified error",
+            ),
+            daemon=False,
+        )
 
     def stop_service(self) -> None:
         """``Stop-Service docker``: running containers stop with the daemon."""

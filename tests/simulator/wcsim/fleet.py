@@ -83,6 +83,8 @@ HOST_FAULT_KEYS = frozenset(
         "pull_failures",
         "container_exit_after_start",
         "module_failures",
+        "engine_start_fails",
+        "locked_engine_files",
     }
 )
 # Read by the wire layer through Fleet.wire_faults(); add its new keys here.
@@ -394,6 +396,8 @@ def _seed_engine(host: Host, config: dict[str, Any]) -> None:
         # A running engine must be able to run: check the rules it would start with.
         record.service_state = "stopped"
         engine.start_service()
+        if not engine.running:
+            raise ValueError(f"the seeded engine cannot start: {record.last_exit_error}")
 
 
 def _seed_container(engine: Engine, spec: dict[str, Any]) -> None:

@@ -146,6 +146,9 @@ class EngineState:
     daemon_config: dict[str, Any] | None = None  # None: no daemon.json on disk
     source_url: str = ""
     logins: dict[str, dict[str, str]] = field(default_factory=dict)  # registry -> creds
+    # dockerd's error when it last exited during start-up, as it logs it to the
+    # Application event log (source "docker"); "" after a clean start.
+    last_exit_error: str = ""
 
 
 @dataclass
