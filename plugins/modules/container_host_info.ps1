@@ -221,7 +221,22 @@ $engine = Get-EngineFact
 $module.Result.engine = $engine
 $module.Result.images = @()
 $module.Result.containers = @()
+$engine.api_reachable = $false
+$engine.api_error = $null
+$engine.server_version = $null
 if ($engine.installed -and $engine.service_state -eq 'running') {
+    # The service can run while the API does not answer on the default pipe (a daemon.json
+    # "hosts" without npipe://, dockerd still starting): a fact, so the controller can repair it.
+    $api = Invoke-Native $docker @('version', '--format', '{{.Server.Version}}')
+    if ($api.rc -eq 0 -and $api.stdout.Trim()) {
+        $engine.api_reachable = $true
+        $engine.server_version = $api.stdout.Trim()
+    }
+    else {
+        $engine.api_error = ($api.stderr + $api.stdout).Trim()
+    }
+}
+if ($engine.api_reachable) {
     $module.Result.images = Get-ImageFact
     $module.Result.containers = Get-ContainerFact
 }

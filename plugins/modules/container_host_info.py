@@ -24,9 +24,9 @@ notes:
   - The engine is looked for in C(%ProgramFiles%\docker) and its configuration in
     C(%ProgramData%\docker\config\daemon.json), where
     M(trustbound.wincontainers.container_engine) puts them.
-  - Images and containers are listed only while the C(docker) service runs; otherwise both lists are
-    empty. When the service runs but the docker CLI cannot list them, the module fails rather than
-    report empty lists.
+  - Images and containers are listed only while the engine API answers (RV(engine.api_reachable));
+    otherwise both lists are empty. When the API answers but the docker CLI cannot list them, the
+    module fails rather than report empty lists.
   - The C(Containers) and C(Hyper-V) states come from C(Get-WindowsFeature), so the host must be a
     Windows Server.
 seealso:
@@ -167,6 +167,20 @@ engine:
     daemon_config:
       description: The parsed C(daemon.json), C({}) when absent, V(null) when it cannot be parsed.
       type: dict
+    api_reachable:
+      description:
+        - Whether the engine API answers C(docker version) on the default pipe
+          C(npipe:////./pipe/docker_engine). V(false) when the service is not running, or runs
+          but does not listen there (a C(daemon.json) C(hosts) without C(npipe://)) or is still
+          starting. Images and containers are listed only when V(true).
+      type: bool
+    api_error:
+      description: The docker CLI's error when the service runs but the API does not answer.
+      type: str
+    server_version:
+      description: The version of the engine that answers C(docker version), or V(null).
+      type: str
+      sample: 27.3.1
 images:
   description: Every image (C(docker image inspect)); empty when the engine does not run.
   returned: always

@@ -13,6 +13,9 @@ Rules (see docs/container_host.md, "Hardening"):
   being installed (``daemon_keys``: one table per major version, read from
   moby at a tag); dockerd refuses to start on a key it does not know, and a
   key it accepts but does not read would silently drop a setting.
+- ``default_pipe``: ``hosts`` keeps the default pipe (``npipe://``): the
+  modules run ``docker.exe`` without ``-H``, so without it no later run could
+  read or repair the host.
 - ``listener``: named pipe (``npipe://``) by default. ``tcp://`` only with
   ``tlsverify: true`` and ``tlscacert``/``tlscert``/``tlskey``: the engine
   API is root on the host, a plain TCP listener is unauthenticated remote
@@ -40,6 +43,8 @@ from ansible_collections.trustbound.wincontainers.plugins.plugin_utils.refusal i
 
 DAEMON_CONFIG_PATH = r"C:\ProgramData\docker\config\daemon.json"
 NAMED_PIPE = "npipe://"
+# moby opts/hosts.go: DefaultNamedPipe; "npipe://" with no address means it.
+DEFAULT_PIPE = "//./pipe/docker_engine"
 
 # Set by the role from its own variables: extra_config may not override them,
 # so each one has exactly one documented variable.
@@ -147,6 +152,11 @@ def build(
     return config
 
 
+def _is_default_pipe(entry: str) -> bool:
+    scheme, sep, address = entry.partition("://")
+    return bool(sep) and scheme.lower() == "npipe" and address.lower() in ("", DEFAULT_PIPE)
+
+
 def _validate_listeners(config: Mapping[str, Any], host: str | None) -> None:
     hosts = config.get("hosts", [NAMED_PIPE])
     if not isinstance(hosts, list) or not all(isinstance(h, str) for h in hosts):
@@ -162,8 +172,21 @@ def _validate_listeners(config: Mapping[str, Any], host: str | None) -> None:
                 f"{entry!r} is not a Windows engine listener; use npipe:// (default) or "
                 "tcp:// with TLS client verification",
             )
-    if not tcp:
-        return
+    if tcp:
+        _validate_tcp(config, host, tcp)
+    if not any(_is_default_pipe(h) for h in hosts):
+        raise _fail(
+            host,
+            "default_pipe",
+            "hosts",
+            f"{hosts!r} does not listen on the default pipe {NAMED_PIPE} "
+            f"(npipe://{DEFAULT_PIPE}): the collection's modules and the docker CLI reach the "
+            "engine only there, so after a restart no later run could read or repair this host. "
+            "Keep npipe:// in container_host_daemon_hosts",
+        )
+
+
+def _validate_tcp(config: Mapping[str, Any], host: str | None, tcp: list[str]) -> None:
     missing = [k for k in ("tlscacert", "tlscert", "tlskey") if not config.get(k)]
     if config.get("tlsverify") is not True or missing:
         why = "tlsverify is not true" if config.get("tlsverify") is not True else ""

@@ -119,3 +119,22 @@ def test_locked_docker_exe_leaves_the_previous_engine_running_with_its_workloads
     assert state["engine"]["version"] == "26.1.4"
     assert state["engine"]["service_state"] == "running"
     assert running(state) == WORKLOADS
+
+
+def test_engine_not_on_the_default_pipe_is_repaired_by_provisioning(engines):
+    play = engines.play(*ENGINE_VARS, limit="otherpipe")
+    assert play.rc == 0, play
+    engine = engines.state("otherpipe")["engine"]
+    assert engine["daemon_config"]["hosts"] == ["npipe://"]
+    assert engine["service_state"] == "running"
+    again = engines.play(*ENGINE_VARS, limit="otherpipe")
+    assert again.rc == 0 and again.recap["otherpipe"]["changed"] == 0, again
+
+
+def test_hosts_without_the_default_pipe_are_refused_before_any_change(engines):
+    before = engines.state("upgrade")
+    extra = json.dumps({"container_host_daemon_hosts": ["npipe:////./pipe/other_engine"]})
+    play = engines.play("-e", extra, *ENGINE_VARS, limit="upgrade")
+    assert play.rc != 0
+    assert "daemon.json refused (rule default_pipe, hosts)" in play.output
+    assert engines.state("upgrade") == before

@@ -330,9 +330,29 @@ class Engine:
                 # moby daemon/daemon_windows.go setDefaultIsolation
                 raise EngineError(f"invalid exec-opt value for 'isolation':'{value}'", daemon=False)
 
+    def listens_on_default_pipe(self) -> bool:
+        """dockerd listens where daemon.json ``hosts`` says; absent means the default pipe.
+
+        moby opts/hosts.go: ``npipe://`` alone is DefaultNamedPipe (//./pipe/docker_engine).
+        """
+        record = self.record
+        hosts = (record.daemon_config or {}).get("hosts") if record else None
+        if not hosts:
+            return True
+        for entry in hosts:
+            scheme, sep, address = str(entry).partition("://")
+            if (
+                sep
+                and scheme.lower() == "npipe"
+                and address.lower() in ("", "//./pipe/docker_engine")
+            ):
+                return True
+        return False
+
     def _require_running(self, what: str) -> EngineState:
+        """The docker CLI without -H reaches only the default pipe."""
         record = self._require_record()
-        if record.service_state != "running":
+        if record.service_state != "running" or not self.listens_on_default_pipe():
             raise EngineError(_PIPE_NOT_FOUND.format(what=what), daemon=False)
         return record
 

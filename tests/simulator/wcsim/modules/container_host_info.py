@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from ..engine import EngineError
 from ..state import INSTALLED
 from . import Model, register
 
@@ -66,8 +67,11 @@ def engine_facts(host: Any) -> dict[str, Any]:
             "install_path": INSTALL_PATH,
             "daemon_config_path": DAEMON_CONFIG_PATH,
             "daemon_config": {},
+            "api_reachable": False,
+            "api_error": None,
+            "server_version": None,
         }
-    return {
+    facts = {
         "kind": record.kind,
         "installed": True,
         "version": record.version,
@@ -75,7 +79,18 @@ def engine_facts(host: Any) -> dict[str, Any]:
         "install_path": record.install_path,
         "daemon_config_path": record.daemon_config_path,
         "daemon_config": dict(record.daemon_config or {}),
+        "api_reachable": False,
+        "api_error": None,
+        "server_version": None,
     }
+    if record.service_state == "running":
+        # docker version --format '{{.Server.Version}}' over the default pipe.
+        try:
+            facts["server_version"] = host.engine.server_version()
+            facts["api_reachable"] = True
+        except EngineError as err:
+            facts["api_error"] = err.stderr
+    return facts
 
 
 def image_facts(host: Any) -> list[dict[str, Any]]:
@@ -121,7 +136,7 @@ def container_facts(host: Any) -> list[dict[str, Any]]:
 def read_host(host: Any) -> dict[str, Any]:
     """Everything container_host_info returns, without ``changed``."""
     engine = engine_facts(host)
-    running = engine["installed"] and engine["service_state"] == "running"
+    running = engine["api_reachable"]
     return {
         "os": os_facts(host),
         "machine": machine_facts(host),

@@ -203,3 +203,27 @@ def test_absent_config_differs_from_the_hardened_default():
     desired = build({}, host="ws1", multi_tenant=False, engine_version=ENGINE)
     assert differs(None, desired)
     assert differs({}, desired)
+
+
+@pytest.mark.parametrize(
+    "hosts",
+    [
+        ["npipe:////./pipe/other_engine"],
+        ["tcp://0.0.0.0:2376"],
+        ["npipe:////./pipe/docker_engine_windows", "tcp://0.0.0.0:2376"],
+    ],
+)
+def test_hosts_without_the_default_pipe_refused(hosts):
+    config = {"hosts": hosts, "log-opts": {"max-size": "10m", "max-file": "3"}}
+    config.update(tlsverify=True, tlscacert="c", tlscert="c", tlskey="k")
+    err = refused(config, "default_pipe")
+    assert "no later run could read or repair this host" in str(err)
+
+
+@pytest.mark.parametrize("pipe", ["npipe://", "NPIPE://", "npipe:////./pipe/docker_engine"])
+def test_every_spelling_of_the_default_pipe_accepted(pipe):
+    validate(
+        {"hosts": [pipe], "log-opts": {"max-size": "10m", "max-file": "3"}},
+        host="ws1",
+        engine_version=ENGINE,
+    )
