@@ -138,3 +138,23 @@ def test_hosts_without_the_default_pipe_are_refused_before_any_change(engines):
     assert play.rc != 0
     assert "daemon.json refused (rule default_pipe, hosts)" in play.output
     assert engines.state("upgrade") == before
+
+
+def test_vm_hyperv_refused_by_windows_gets_the_nested_fix_and_nothing_changed(fleet):
+    before = fleet.state("ws2019")  # a VM whose parent does not expose the extensions
+    play = fleet.play(limit="ws2019")
+    assert play.rc != 0
+    assert "host 'ws2019': Hyper-V is needed (workload scanner" in play.output
+    assert "Windows refused to install it (rule 'hyperv-installable')" in play.output
+    assert "Hyper-V cannot be installed: A hypervisor is already running." in play.output
+    assert "-ExposeVirtualizationExtensions $true" in play.output
+    assert fleet.state("ws2019") == before
+
+
+def test_vm_asserted_not_nested_is_refused_by_the_plan(fleet):
+    before = fleet.state("ws2019")
+    play = fleet.play("-e", "container_host_nested_virtualization=false", limit="ws2019")
+    assert play.rc != 0
+    assert "cannot be installed (rule 'hyperv-installable')" in play.output
+    assert "Windows refused" not in play.output  # refused before the feature install ran
+    assert fleet.state("ws2019") == before

@@ -7,8 +7,8 @@ What the .ps1 reads and where the model takes it from:
   InstallationType) -> ``state.os``;
 - ``Win32_ComputerSystem`` / ``Win32_Processor`` -> ``state.machine``. A VM
   always sees a hypervisor (its parent); on a physical host one runs once
-  Hyper-V is installed. While a hypervisor runs *in this OS* (Hyper-V
-  installed), Win32_Processor reports the virtualization flags as False;
+  Hyper-V is installed. While any hypervisor is present (every VM, a physical
+  host with Hyper-V installed), the virtualization flags are reported False;
 - ``Get-WindowsFeature`` -> ``host.windows.feature_state``;
 - the reboot-pending registry keys -> ``state.reboot_pending``;
 - ``docker.exe``/``dockerd.exe``, ``Get-Service docker``, daemon.json ->
@@ -42,12 +42,17 @@ def os_facts(host: Any) -> dict[str, Any]:
 def machine_facts(host: Any) -> dict[str, Any]:
     machine = host.state.machine
     hyperv_running = host.windows.feature_state("Hyper-V") == INSTALLED
-    flags = machine.virtualization_extensions and not hyperv_running
+    hypervisor_present = machine.is_virtual or hyperv_running
+    # While any hypervisor runs (always in a VM, nested or not), Win32_Processor's
+    # flags are not what the processor can do: reported False (PowerShell/PowerShell
+    # GetComputerInfoCommand.cs GetHyperVisorInfo: "when the HyperV is present, the
+    # requirements values are misleading"). Never kinder than Windows.
+    flags = machine.virtualization_extensions and not hypervisor_present
     return {
         "is_virtual": machine.is_virtual,
         "model": "Virtual Machine" if machine.is_virtual else "PowerEdge R650",
         "manufacturer": "Microsoft Corporation" if machine.is_virtual else "Dell Inc.",
-        "hypervisor_present": machine.is_virtual or hyperv_running,
+        "hypervisor_present": hypervisor_present,
         "virtualization_firmware_enabled": flags,
         "vm_monitor_mode_extensions": flags,
         "second_level_address_translation": flags,
