@@ -17,6 +17,7 @@ from ansible.plugins.action import ActionBase
 
 from ansible_collections.trustbound.wincontainers.plugins.plugin_utils import (
     daemon_config,
+    data_root_acl,
     engine_release,
     engine_restart,
     host_facts,
@@ -50,6 +51,10 @@ def plan_steps(engine: dict[str, Any], version: str, desired_config: dict[str, A
     state = engine.get("service_state") or "absent"
     if state == "absent":
         steps.append("register_service")
+    # dockerd's protected ACL on its data root before daemon.json (under it) is written;
+    # only when container_host_info reported the root's ACL.
+    if "data_root_sddl" in engine and data_root_acl.problems(engine["data_root_sddl"]):
+        steps.append("protect_data_root")
     config_changed = daemon_config.differs(engine.get("daemon_config"), desired_config)
     if config_changed:
         steps.append("write_config")
@@ -96,7 +101,7 @@ class ActionModule(ActionBase):
         self._supports_check_mode = True
         task_vars = task_vars or {}
         result = super().run(tmp, task_vars)
-        for internal in ("_steps", "_daemon_config_text", "_restore_containers"):
+        for internal in ("_steps", "_daemon_config_text", "_restore_containers", "_data_root"):
             if internal in self._task.args:
                 return dict(result, failed=True, msg=f"{internal} is internal to container_engine")
         _validation, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
@@ -200,6 +205,7 @@ class ActionModule(ActionBase):
             "start_timeout": args["start_timeout"],
             "_steps": steps,
             "_restore_containers": [c["id"] for c in running],
+            "_data_root": data_root_acl.data_root(desired),
         }
         if "write_config" in steps:
             module_args["_daemon_config_text"] = daemon_config.canonical(desired)

@@ -24,11 +24,12 @@ $spec = @{
         _steps = @{
             type = 'list'
             elements = 'str'
-            choices = @('install', 'register_service', 'write_config', 'start', 'restart')
+            choices = @('install', 'register_service', 'protect_data_root', 'write_config', 'start', 'restart')
             default = @()
         }
         _daemon_config_text = @{ type = 'str' }
         _restore_containers = @{ type = 'list'; elements = 'str'; default = @() }
+        _data_root = @{ type = 'str' }
     }
     supports_check_mode = $true
 }
@@ -210,7 +211,22 @@ Function Restore-Container {
     $module.Result.containers = @{ restored = @($report.restored); not_restarted = @($report.not_restarted) }
 }
 
+# dockerd applies this ACL to its data root only when it creates the root itself
+# (moby daemon/daemon_windows.go setupDaemonRoot, pkg/system SddlAdministratorsLocalSystem);
+# anything that creates it first (config\daemon.json) leaves ProgramData's inherited ACL.
+Function Protect-DataRoot([string]$path) {
+    if (-not (Test-Path -LiteralPath $path)) { New-Item -Path $path -ItemType Directory -Force | Out-Null }
+    $acl = New-Object -TypeName Security.AccessControl.DirectorySecurity
+    $acl.SetSecurityDescriptorSddlForm('D:P(A;OICI;GA;;;BA)(A;OICI;GA;;;SY)')
+    Set-Acl -LiteralPath $path -AclObject $acl
+}
+
 if (-not $module.CheckMode) {
+    if ('protect_data_root' -in $steps) {
+        $root = $module.Params._data_root
+        if (-not $root) { $root = Join-Path -Path $env:ProgramData -ChildPath 'docker' }
+        Protect-DataRoot $root
+    }
     $service = Get-Service -Name docker -ErrorAction SilentlyContinue
     $wasRunning = $null -ne $service -and $service.Status -eq 'Running'
     $before = Get-EngineState

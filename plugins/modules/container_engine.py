@@ -78,11 +78,16 @@ options:
       - Internal use only. The action plugin plans the steps; setting it on a task is refused.
     type: list
     elements: str
-    choices: [install, register_service, write_config, start, restart]
+    choices: [install, register_service, protect_data_root, write_config, start, restart]
     default: []
   _daemon_config_text:
     description:
       - Internal use only. The canonical JSON the action plugin validated.
+    type: str
+  _data_root:
+    description:
+      - Internal use only. The engine's data root, given dockerd's protected ACL
+        (Administrators and SYSTEM only) before C(daemon.json) is written under it.
     type: str
   _restore_containers:
     description:

@@ -221,6 +221,13 @@ $engine = Get-EngineFact
 $module.Result.engine = $engine
 $module.Result.images = @()
 $module.Result.containers = @()
+# The data root's ACL as SDDL (access part): dockerd protects the root only when it creates it.
+$engine.data_root = Join-Path -Path $env:ProgramData -ChildPath 'docker'
+if ($engine.daemon_config -and $engine.daemon_config['data-root']) { $engine.data_root = [string]$engine.daemon_config['data-root'] }
+$engine.data_root_sddl = $null
+if (Test-Path -LiteralPath $engine.data_root) {
+    $engine.data_root_sddl = (Get-Acl -LiteralPath $engine.data_root).GetSecurityDescriptorSddlForm('Access')
+}
 $engine.api_reachable = $false
 $engine.api_error = $null
 $engine.server_version = $null

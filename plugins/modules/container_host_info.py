@@ -167,6 +167,19 @@ engine:
     daemon_config:
       description: The parsed C(daemon.json), C({}) when absent, V(null) when it cannot be parsed.
       type: dict
+    data_root:
+      description: The data root, C(data-root) of C(daemon.json) or C(%ProgramData%\docker).
+      type: str
+      sample: C:\ProgramData\docker
+    data_root_sddl:
+      description:
+        - The data root's access control list as SDDL (C(Get-Acl), access part), V(null) when the
+          directory does not exist. dockerd's own is C(D:P(A;OICI;GA;;;BA)(A;OICI;GA;;;SY)) -
+          protected, Administrators and SYSTEM only; Windows may store it with the generic rights
+          split into effective and inherit-only entries.
+        - Anything else (an inherited ACL) may let local users read container configurations,
+          environment values included.
+      type: str
     api_reachable:
       description:
         - Whether the engine API answers C(docker version) on the default pipe

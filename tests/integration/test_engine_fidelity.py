@@ -158,3 +158,23 @@ def test_vm_asserted_not_nested_is_refused_by_the_plan(fleet):
     assert "cannot be installed (rule 'hyperv-installable')" in play.output
     assert "Windows refused" not in play.output  # refused before the feature install ran
     assert fleet.state("ws2019") == before
+
+
+PROTECTED = "D:P(A;OICI;GA;;;BA)(A;OICI;GA;;;SY)"
+
+
+def test_bare_host_gets_dockerds_protected_data_root(fleet):
+    play = fleet.play(limit="ws2025")
+    assert play.rc == 0, play
+    assert fleet.state("ws2025")["data_root_sddl"] == PROTECTED
+
+
+def test_inherited_data_root_acl_is_protected_without_stopping_containers(engines):
+    assert engines.state("inheritedacl")["data_root_sddl"].startswith("D:AI(")
+    play = engines.play(*ENGINE_VARS, limit="inheritedacl")
+    assert play.rc == 0, play
+    state = engines.state("inheritedacl")
+    assert state["data_root_sddl"] == PROTECTED
+    assert running(state) == WORKLOADS  # an ACL change needs no engine restart
+    again = engines.play(*ENGINE_VARS, limit="inheritedacl")
+    assert again.rc == 0 and again.recap["inheritedacl"]["changed"] == 0, again

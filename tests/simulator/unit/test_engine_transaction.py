@@ -147,3 +147,33 @@ def test_fresh_failure_without_previous_engine_is_not_rolled_back(tmp_path, step
     assert reply.rc == 1
     assert "rolled back" not in result["msg"]
     assert result["rolled_back"] is False
+
+
+BARE = f"""
+downloads:
+  {URL_27}: {{version: "27.3.1", sha256: "{SHA_27}"}}
+hosts:
+  bare: {{os_version: "10.0.20348.2340", features: [Containers]}}
+"""
+
+
+def bare_install(tmp_path, steps):
+    path = tmp_path / "bare.yml"
+    path.write_text(textwrap.dedent(BARE), encoding="utf-8")
+    fleet = Fleet.load(path, tmp_path / "bare-state")
+    args = {"version": "27.3.1", "url": URL_27, "checksum": SHA_27, "_steps": steps,
+            "_daemon_config_text": json.dumps(OLD_CONFIG)}  # fmt: skip
+    reply = fleet.handle("bare", ModuleRun(module=ENGINE, args=args))
+    assert reply.rc == 0, reply.stdout
+    return fleet.host("bare").state.data_root_sddl
+
+
+def test_daemon_json_written_first_leaves_the_inherited_acl(tmp_path):
+    # dockerd applies its ACL only when it creates the root (setupDaemonRoot).
+    sddl = bare_install(tmp_path, ["install", "register_service", "write_config", "start"])
+    assert sddl.startswith("D:AI(") and ";;;BU)" in sddl
+
+
+def test_protected_data_root_before_daemon_json_keeps_dockerds_acl(tmp_path):
+    steps = ["install", "register_service", "protect_data_root", "write_config", "start"]
+    assert bare_install(tmp_path, steps) == "D:P(A;OICI;GA;;;BA)(A;OICI;GA;;;SY)"

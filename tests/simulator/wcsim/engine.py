@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from .daemon_flags import unknown_directives
 from .host import normalize_image_ref, split_image_ref
-from .state import INSTALLED, ContainerState, EngineState, ImageState
+from .state import INSTALLED, PROTECTED_SDDL, ContainerState, EngineState, ImageState
 from .versions import Version, hyperv_isolation_supported, process_isolation_supported
 from .windows import SHUTDOWN_EXIT_CODE
 
@@ -217,6 +217,9 @@ class Engine:
             record.service_state = "stopped"
             return
         record.last_exit_error = ""
+        if self.state.data_root_sddl is None:
+            # moby daemon/daemon_windows.go setupDaemonRoot: MkdirAllWithACL, only when absent.
+            self.state.data_root_sddl = PROTECTED_SDDL
         record.service_state = "running"
         self._restart_by_policy()
 

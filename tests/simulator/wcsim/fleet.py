@@ -39,7 +39,9 @@ from .interface import HostUnreachable, ModuleRun, RawCommand, Reply
 from .raw_commands import run_raw
 from .runner import run_module
 from .state import (
+    INHERITED_SDDL,
     INSTALLED,
+    PROTECTED_SDDL,
     ContainerState,
     EngineState,
     HostState,
@@ -74,6 +76,7 @@ HOST_KEYS = frozenset(
         "pending_updates",
         "faults",
         "files",
+        "data_root_acl",
     }
 )
 HOST_FAULT_KEYS = frozenset(
@@ -273,6 +276,13 @@ def _build_host(
     state.files = files_from_config(config.get("files"))
     host = Host(host_config, state, registry, downloads, clock)
     _seed_engine(host, config)
+    acl = config.get("data_root_acl")
+    if acl is not None:
+        # protected: created by dockerd; inherited: created first by something else.
+        sddl = {"protected": PROTECTED_SDDL, "inherited": INHERITED_SDDL}.get(str(acl))
+        if sddl is None:
+            raise ValueError(f"data_root_acl {acl!r}: protected or inherited")
+        state.data_root_sddl = sddl
     return host
 
 

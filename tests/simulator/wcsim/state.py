@@ -27,6 +27,15 @@ STATE_FORMAT = 1
 _BOOKKEEPING = ("module_runs", "pull_attempts", "update_tasks", "port", "download_count")
 
 # Get-WindowsFeature InstallState values the model uses.
+# dockerd's ACL for the data root it creates (moby pkg/system/filesys_windows.go).
+PROTECTED_SDDL = "D:P(A;OICI;GA;;;BA)(A;OICI;GA;;;SY)"
+# What a directory created under C:\ProgramData inherits (illustrative: SYSTEM,
+# Administrators, CREATOR OWNER full; Users read and create-folder).
+INHERITED_SDDL = (
+    "D:AI(A;OICIID;FA;;;SY)(A;OICIID;FA;;;BA)(A;OICIIOID;GA;;;CO)"
+    "(A;OICIID;0x1200a9;;;BU)(A;CIID;DCLCRPCR;;;BU)"
+)
+
 INSTALLED = "Installed"
 AVAILABLE = "Available"
 INSTALL_PENDING = "InstallPending"
@@ -193,6 +202,8 @@ class HostState:
     power: PowerState = field(default_factory=PowerState)
     # path (as first written) -> file; look paths up through Host.files (case-insensitive)
     files: dict[str, FileState] = field(default_factory=dict)
+    # The engine data root's DACL as SDDL, None while the directory does not exist.
+    data_root_sddl: str | None = None
     port: int = 0
     # bookkeeping of faults and long-running module tasks
     module_runs: dict[str, int] = field(default_factory=dict)

@@ -46,10 +46,10 @@ from typing import Any, ClassVar
 
 from ..engine import EngineError
 from ..host import DownloadError
-from ..state import FileState
+from ..state import INHERITED_SDDL, PROTECTED_SDDL, FileState
 from . import Model, ModuleFailure, register
 
-STEPS = ["install", "register_service", "write_config", "start", "restart"]
+STEPS = ["install", "register_service", "protect_data_root", "write_config", "start", "restart"]
 DEFAULT_CACHE_DIR = "C:\\ProgramData\\wincontainers\\downloads"
 
 
@@ -158,6 +158,7 @@ class ContainerEngine(Model):
         "_daemon_config_text": {"type": "str"},
         "start_timeout": {"type": "int", "default": 120},
         "_restore_containers": {"type": "list", "elements": "str", "default": []},
+        "_data_root": {"type": "str"},
     }
     returns = frozenset({"steps", "engine", "download", "rolled_back", "containers"})
     supports_check_mode = True
@@ -223,6 +224,9 @@ class ContainerEngine(Model):
         result: dict[str, Any],
     ) -> None:
         engine = host.engine
+        if "protect_data_root" in steps:
+            # Protect-DataRoot: dockerd's ACL, created if absent, before daemon.json.
+            host.state.data_root_sddl = PROTECTED_SDDL
         unpacked_version = version
         if "install" in steps:
             # Prepare: fetch, verify, unpack into the module's temp dir. Nothing changed yet.
@@ -281,6 +285,9 @@ class ContainerEngine(Model):
         if "register_service" in steps:
             engine.register_service()
         if "write_config" in steps:
+            if host.state.data_root_sddl is None:
+                # New-Item ...\docker\config creates the root: ProgramData's inherited ACL.
+                host.state.data_root_sddl = INHERITED_SDDL
             engine.write_daemon_config(json.loads(config_text or "{}"))
         if "restart" in steps or "start" in steps:
             _start_and_wait(engine, timeout)

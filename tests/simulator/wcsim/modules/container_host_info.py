@@ -25,6 +25,7 @@ from . import Model, register
 
 INSTALL_PATH = "C:\\Program Files\\docker"
 DAEMON_CONFIG_PATH = "C:\\ProgramData\\docker\\config\\daemon.json"
+DATA_ROOT = "C:\\ProgramData\\docker"
 
 
 def os_facts(host: Any) -> dict[str, Any]:
@@ -63,8 +64,15 @@ def machine_facts(host: Any) -> dict[str, Any]:
 
 def engine_facts(host: Any) -> dict[str, Any]:
     record = host.engine.record
+    data_root = (record.daemon_config or {}).get("data-root") if record else None
+    acl = {
+        "data_root": str(data_root or DATA_ROOT),
+        # Get-Acl ... GetSecurityDescriptorSddlForm('Access'); None while absent.
+        "data_root_sddl": host.state.data_root_sddl,
+    }
     if record is None:
         return {
+            **acl,
             "kind": "none",
             "installed": False,
             "version": None,
@@ -77,6 +85,7 @@ def engine_facts(host: Any) -> dict[str, Any]:
             "server_version": None,
         }
     facts = {
+        **acl,
         "kind": record.kind,
         "installed": True,
         "version": record.version,
