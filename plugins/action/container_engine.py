@@ -49,7 +49,14 @@ def plan_steps(engine: dict[str, Any], version: str, desired_config: dict[str, A
     if installed != version:
         steps.append("install")
     state = engine.get("service_state") or "absent"
-    if state == "absent":
+    elsewhere = service_runs_another_binary(engine)
+    if elsewhere:
+        # e.g. Microsoft's install-docker-ce.ps1 registered %windir%\System32\dockerd.exe
+        steps.append("unregister_service")
+    if state == "absent" or elsewhere:
+        if engine.get("eventlog_source") and (state == "absent" or elsewhere):
+            # dockerd --register-service fails on a leftover source (x/sys eventlog.Install)
+            steps.append("remove_eventlog_source")
         steps.append("register_service")
     # dockerd's protected ACL on its data root before daemon.json (under it) is written;
     # only when container_host_info reported the root's ACL.
@@ -58,12 +65,21 @@ def plan_steps(engine: dict[str, Any], version: str, desired_config: dict[str, A
     config_changed = daemon_config.differs(engine.get("daemon_config"), desired_config)
     if config_changed:
         steps.append("write_config")
-    if state == "running":
+    if state == "running" and not elsewhere:
         if "install" in steps or config_changed:
             steps.append("restart")
     else:
         steps.append("start")
     return steps
+
+
+def service_runs_another_binary(engine: dict[str, Any]) -> bool:
+    """The registered service starts a dockerd.exe other than the one the collection manages."""
+    binary = engine.get("service_binary")
+    if not binary or (engine.get("service_state") or "absent") == "absent":
+        return False
+    path = engine.get("install_path") or "C:\\Program Files\\docker"
+    return str(binary).rstrip().lower() != f"{path}\\dockerd.exe".lower()
 
 
 def engine_diff(engine: dict[str, Any], release: dict[str, str], desired: dict) -> list[dict]:

@@ -24,7 +24,7 @@ $spec = @{
         _steps = @{
             type = 'list'
             elements = 'str'
-            choices = @('install', 'register_service', 'protect_data_root', 'write_config', 'start', 'restart')
+            choices = @('install', 'unregister_service', 'remove_eventlog_source', 'register_service', 'protect_data_root', 'write_config', 'start', 'restart')
             default = @()
         }
         _daemon_config_text = @{ type = 'str' }
@@ -50,6 +50,8 @@ $docker = Join-Path -Path $installPath -ChildPath 'docker.exe'
 $backupPath = '{0}.previous' -f $installPath
 $configBackup = '{0}.previous' -f $configPath
 $configStaged = '{0}.new' -f $configPath
+$serviceKey = 'HKLM:\SYSTEM\CurrentControlSet\Services\docker'
+$eventLogKey = 'HKLM:\SYSTEM\CurrentControlSet\Services\EventLog\Application\docker'
 $zip = Join-Path -Path $module.Params.cache_dir -ChildPath ('docker-{0}.zip' -f $version)
 
 if (-not $url) {
@@ -230,6 +232,8 @@ if (-not $module.CheckMode) {
     $service = Get-Service -Name docker -ErrorAction SilentlyContinue
     $wasRunning = $null -ne $service -and $service.Status -eq 'Running'
     $before = Get-EngineState
+    $oldImagePath = $null
+    if ($service) { $oldImagePath = [string](Get-ItemProperty -LiteralPath $serviceKey -Name ImagePath -ErrorAction SilentlyContinue).ImagePath }
     # Binaries are only kept when they are about to be replaced.
     $hadBinaries = ('install' -in $steps) -and (Test-Path -LiteralPath $dockerd)
     $hadConfig = Test-Path -LiteralPath $configPath
@@ -255,6 +259,15 @@ if (-not $module.CheckMode) {
             }
             Add-InstallPathToMachinePath
         }
+        if ('unregister_service' -in $steps) {
+            # The service runs another dockerd.exe: remove it so ours is registered.
+            Stop-Engine
+            $run = Run-Command -command (Argv-ToString -arguments @('sc.exe', 'delete', 'docker'))
+            if ($run.rc -ne 0) { throw ('sc.exe delete docker failed (rc {0}): {1}' -f $run.rc, ($run.stderr + $run.stdout).Trim()) }
+        }
+        if ('remove_eventlog_source' -in $steps) {
+            Remove-Item -LiteralPath $eventLogKey -Recurse -Force -ErrorAction SilentlyContinue
+        }
         if ('register_service' -in $steps) {
             $run = Invoke-Dockerd @('--register-service')
             if ($run.rc -ne 0) {
@@ -269,9 +282,15 @@ if (-not $module.CheckMode) {
     }
 
     # Something was switched on an installed engine: put the previous one back.
-    $canRollBack = $null -ne $before.version -and ($hadBinaries -or 'write_config' -in $steps)
+    $reregistered = 'unregister_service' -in $steps -and $oldImagePath
+    $canRollBack = ($null -ne $before.version -and ($hadBinaries -or 'write_config' -in $steps)) -or $reregistered
     if ($failure -and $canRollBack) {
         Restore-Engine -hadBinaries $hadBinaries -hadConfig $hadConfig
+        if ($reregistered) {
+            # Point the service at the binary it ran before (create it again if it is gone).
+            $verb = if (Get-Service -Name docker -ErrorAction SilentlyContinue) { 'config' } else { 'create' }
+            Run-Command -command (Argv-ToString -arguments @('sc.exe', $verb, 'docker', 'binPath=', $oldImagePath, 'start=', 'auto')) | Out-Null
+        }
         $again = if ($wasRunning) { Start-Engine } else { $null }
         Remove-Backup
         if ($again) {

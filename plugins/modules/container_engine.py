@@ -78,7 +78,15 @@ options:
       - Internal use only. The action plugin plans the steps; setting it on a task is refused.
     type: list
     elements: str
-    choices: [install, register_service, protect_data_root, write_config, start, restart]
+    choices:
+      - install
+      - unregister_service
+      - remove_eventlog_source
+      - register_service
+      - protect_data_root
+      - write_config
+      - start
+      - restart
     default: []
   _daemon_config_text:
     description:

@@ -110,6 +110,18 @@ Function Get-EngineFact {
     }
     $service = Get-Service -Name docker -ErrorAction SilentlyContinue
     if ($service) { $engine.service_state = ([string]$service.Status).ToLowerInvariant() }
+    # The binary the service really starts (Microsoft's install-docker-ce.ps1 registers
+    # %windir%\System32\dockerd.exe), and a leftover EventLog source, which makes
+    # "dockerd --register-service" fail (x/sys eventlog.Install: "registry key already exists").
+    $engine.service_binary = $null
+    $serviceKey = 'HKLM:\SYSTEM\CurrentControlSet\Services\docker'
+    if ($service -and (Test-Path -LiteralPath $serviceKey)) {
+        $imagePath = [string](Get-ItemProperty -LiteralPath $serviceKey -Name ImagePath -ErrorAction SilentlyContinue).ImagePath
+        if ($imagePath -match '^\s*"([^"]+)"' -or $imagePath -match '^\s*(\S+)') {
+            $engine.service_binary = [Environment]::ExpandEnvironmentVariables($Matches[1])
+        }
+    }
+    $engine.eventlog_source = Test-Path -LiteralPath 'HKLM:\SYSTEM\CurrentControlSet\Services\EventLog\Application\docker'
     if (Test-Path -LiteralPath $configPath) {
         # Read as UTF-8 like dockerd (Get-Content reads the ANSI code page). A byte order
         # mark, which dockerd 20.10 rejects, counts as unparsable: the controller rewrites it.

@@ -167,6 +167,18 @@ engine:
     daemon_config:
       description: The parsed C(daemon.json), C({}) when absent, V(null) when it cannot be parsed.
       type: dict
+    service_binary:
+      description:
+        - The executable the C(docker) service starts (its C(ImagePath)), V(null) when there is no
+          service. An engine installed by Microsoft's C(install-docker-ce.ps1) runs
+          C(C:\Windows\System32\dockerd.exe), not the one in RV(engine.install_path).
+      type: str
+    eventlog_source:
+      description:
+        - Whether the EventLog source C(docker) is registered
+          (C(HKLM:\SYSTEM\CurrentControlSet\Services\EventLog\Application\docker)). Left over
+          without a service, it makes C(dockerd --register-service) fail.
+      type: bool
     data_root:
       description: The data root, C(data-root) of C(daemon.json) or C(%ProgramData%\docker).
       type: str

@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 # Steps of container_engine after which the engine has been stopped.
-STOPPING_STEPS = frozenset({"install", "restart"})
+STOPPING_STEPS = frozenset({"install", "restart", "unregister_service"})
 
 
 def stops_engine(steps: Sequence[str], engine: Mapping[str, Any]) -> bool:

@@ -178,3 +178,23 @@ def test_inherited_data_root_acl_is_protected_without_stopping_containers(engine
     assert running(state) == WORKLOADS  # an ACL change needs no engine restart
     again = engines.play(*ENGINE_VARS, limit="inheritedacl")
     assert again.rc == 0 and again.recap["inheritedacl"]["changed"] == 0, again
+
+
+def test_engine_installed_by_microsofts_script_is_replaced_by_the_pinned_one(engines):
+    assert running(engines.state("msscript")) == WORKLOADS
+    play = engines.play(*ENGINE_VARS, limit="msscript")
+    assert play.rc == 0, play
+    engine = engines.state("msscript")["engine"]
+    assert engine["service_binary"] == "C:\\Program Files\\docker\\dockerd.exe"
+    assert engine["version"] == "27.3.1" and engine["service_state"] == "running"
+    assert running(engines.state("msscript")) == WORKLOADS
+    again = engines.play(*ENGINE_VARS, limit="msscript")
+    assert again.rc == 0 and again.recap["msscript"]["changed"] == 0, again
+
+
+def test_leftover_eventlog_source_does_not_stop_the_registration(engines):
+    play = engines.play(*ENGINE_VARS, limit="leftover")
+    assert play.rc == 0, play
+    state = engines.state("leftover")
+    assert state["engine"]["service_state"] == "running"
+    assert state["eventlog_source"] is True

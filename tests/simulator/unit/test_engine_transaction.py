@@ -138,7 +138,7 @@ def test_fresh_failure_without_previous_engine_is_not_rolled_back(tmp_path, step
     del steps
     fleet = load(tmp_path, {"engine_start_fails": {"version": "27.3.1"}})
     host = fleet.host("h")
-    host.state.engine = None
+    host.engine.uninstall()
     host.state.containers.clear()
     args = {"version": "27.3.1", "url": URL_27, "checksum": SHA_27,
             "_steps": ["install", "register_service", "start"]}  # fmt: skip
@@ -177,3 +177,73 @@ def test_daemon_json_written_first_leaves_the_inherited_acl(tmp_path):
 def test_protected_data_root_before_daemon_json_keeps_dockerds_acl(tmp_path):
     steps = ["install", "register_service", "protect_data_root", "write_config", "start"]
     assert bare_install(tmp_path, steps) == "D:P(A;OICI;GA;;;BA)(A;OICI;GA;;;SY)"
+
+
+MS_SCRIPT = f"""
+downloads:
+  {URL_27}: {{version: "27.3.1", sha256: "{SHA_27}"}}
+hosts:
+  mshost:
+    os_version: "10.0.20348.2340"
+    features: [Containers]
+    engine: {{version: "24.0.7", install_path: 'C:\\Windows\\System32'}}
+  leftover:
+    os_version: "10.0.20348.2340"
+    features: [Containers]
+    eventlog_source: true
+"""
+INFO = "trustbound.wincontainers.container_host_info"
+
+
+def ms_fleet(tmp_path):
+    path = tmp_path / "ms.yml"
+    path.write_text(textwrap.dedent(MS_SCRIPT), encoding="utf-8")
+    return Fleet.load(path, tmp_path / "ms-state")
+
+
+def engine_info(fleet, host):
+    return json.loads(fleet.handle(host, ModuleRun(module=INFO, args={})).stdout)["engine"]
+
+
+def run_steps(fleet, host, steps):
+    args = {"version": "27.3.1", "url": URL_27, "checksum": SHA_27, "_steps": steps}
+    reply = fleet.handle(host, ModuleRun(module=ENGINE, args=args))
+    return reply.rc, json.loads(reply.stdout)
+
+
+def test_engine_installed_by_microsofts_script_is_reported_as_it_runs(tmp_path):
+    facts = engine_info(ms_fleet(tmp_path), "mshost")
+    assert facts["installed"] is False and facts["version"] is None  # not in Program Files
+    assert facts["service_state"] == "running"
+    assert facts["service_binary"] == "C:\\Windows\\System32\\dockerd.exe"
+    assert facts["server_version"] == "24.0.7"
+
+
+def test_installing_ours_without_registering_again_keeps_running_the_old_binary(tmp_path):
+    fleet = ms_fleet(tmp_path)
+    rc, result = run_steps(fleet, "mshost", ["install", "restart"])
+    assert rc == 0, result
+    assert engine_info(fleet, "mshost")["server_version"] == "24.0.7"  # as Windows would
+    # sc.exe delete leaves the EventLog source: registering again needs it gone
+    rc, result = run_steps(fleet, "mshost", ["unregister_service", "register_service", "start"])
+    assert rc == 1 and "registry key already exists" in result["msg"], result
+    assert result["rolled_back"] is True
+    assert engine_info(fleet, "mshost")["service_binary"] == "C:\\Windows\\System32\\dockerd.exe"
+    steps = ["unregister_service", "remove_eventlog_source", "register_service", "start"]
+    rc, result = run_steps(fleet, "mshost", steps)
+    assert rc == 0, result
+    facts = engine_info(fleet, "mshost")
+    assert facts["server_version"] == "27.3.1"
+    assert facts["service_binary"] == "C:\\Program Files\\docker\\dockerd.exe"
+
+
+def test_leftover_eventlog_source_fails_register_service_as_dockerd_does(tmp_path):
+    fleet = ms_fleet(tmp_path)
+    rc, result = run_steps(fleet, "leftover", ["install", "register_service", "start"])
+    assert rc == 1
+    assert result["msg"] == (
+        "dockerd --register-service failed (rc 1): SYSTEM\\CurrentControlSet\\Services\\EventLog"
+        "\\Application\\docker registry key already exists"
+    )
+    # CreateService ran before eventlog.Install: the service exists now
+    assert fleet.host("leftover").engine.record.service_state == "stopped"

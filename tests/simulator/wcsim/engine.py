@@ -164,23 +164,61 @@ class Engine:
         if record is None:
             record = EngineState(kind=kind, version=version, install_path=install_path)
             self.state.engine = record
+        if record.service_binary.lower() == record.own_binary.lower() and (
+            install_path.lower() != record.install_path.lower()
+        ):
+            # The service keeps running the binary it names; ours goes elsewhere.
+            record.service_binary_version = record.version
         record.version = version
         record.install_path = install_path
         record.source_url = source_url
         return record
 
     def uninstall(self) -> None:
-        """Remove the binaries and the service registration (images and containers stay on disk)."""
+        """``dockerd --unregister-service`` (service and EventLog source), then the binaries go.
+
+        Images and containers stay on disk.
+        """
         if self.running:
             self.stop_service()
         self.state.engine = None
+        self.state.eventlog_source = False
 
     def register_service(self) -> None:
-        """``dockerd --register-service``: the service exists, stopped, automatic start."""
+        """``dockerd --register-service`` (moby cmd/dockerd/service_windows.go registerService).
+
+        ``mgr.CreateService`` first ("The specified service already exists." when it
+        does), then ``eventlog.Install``, which fails on a leftover EventLog source
+        (golang.org/x/sys windows/svc/eventlog install.go) after the service was
+        created: dockerd exits 1 and the service stays registered.
+        """
         record = self._require_record()
-        if record.service_state == "absent":
-            record.service_state = "stopped"
+        if record.service_state != "absent":
+            raise EngineError("The specified service already exists.", daemon=False)
+        record.service_state = "stopped"
         record.service_start_mode = "automatic"
+        record.service_binary = record.own_binary
+        record.service_binary_version = ""
+        if self.state.eventlog_source:
+            raise EngineError(
+                "SYSTEM\\CurrentControlSet\\Services\\EventLog\\Application\\docker "
+                "registry key already exists",
+                daemon=False,
+            )
+        self.state.eventlog_source = True
+
+    def unregister_service(self) -> None:
+        """``sc.exe delete docker`` on a stopped service (the EventLog source stays)."""
+        record = self._require_record()
+        if self.running:
+            self.stop_service()
+        record.service_state = "absent"
+        record.service_binary = ""
+        record.service_binary_version = ""
+
+    def remove_eventlog_source(self) -> None:
+        """``Remove-Item HKLM:\\...\\EventLog\\Application\\docker``."""
+        self.state.eventlog_source = False
 
     def write_daemon_config(self, config: dict[str, Any] | None) -> None:
         """Write (or with None, delete) daemon.json; dockerd reads it at its next start."""
@@ -226,12 +264,13 @@ class Engine:
     def server_version(self) -> str:
         """``docker version --format '{{.Server.Version}}'``: the API answers, or the pipe error."""
         self._require_running("version")
-        return self.record.version
+        return self.record.running_version
 
     def _start_failure_fault(self, record: EngineState) -> None:
         """Fault ``engine_start_fails``: dockerd of that version fails in NewDaemon."""
         rule = self.host.faults.get("engine_start_fails")
-        if not rule or str(rule.get("version", record.version)) != record.version:
+        running = record.running_version
+        if not rule or str(rule.get("version", running)) != running:
             return
         # HNS failure as dockerd logs it, e.g. moby/moby#34018, docker/for-win#5328.
         raise EngineError(
@@ -299,7 +338,7 @@ class Engine:
 
     def _check_system(self, record: EngineState) -> None:
         # moby daemon/daemon_windows.go checkSystem (engines 23.0 and later).
-        if engine_major(record.version) >= 23 and self.state.os.build < 17763:
+        if engine_major(record.running_version) >= 23 and self.state.os.build < 17763:
             raise EngineError(
                 "this version of Windows does not support the docker daemon "
                 "(Windows build 17763 or higher is required)",
@@ -313,7 +352,7 @@ class Engine:
 
     def _check_daemon_config(self, record: EngineState) -> None:
         config = record.daemon_config or {}
-        unknown = unknown_directives(config, engine_major(record.version))
+        unknown = unknown_directives(config, engine_major(record.running_version))
         if unknown:
             # moby daemon/config/config.go findConfigurationConflicts, per version
             # (wcsim/daemon_flags.py); cmd/dockerd/daemon.go loadDaemonCliConfig wraps it.

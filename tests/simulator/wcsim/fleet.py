@@ -77,6 +77,7 @@ HOST_KEYS = frozenset(
         "faults",
         "files",
         "data_root_acl",
+        "eventlog_source",
     }
 )
 HOST_FAULT_KEYS = frozenset(
@@ -276,6 +277,9 @@ def _build_host(
     state.files = files_from_config(config.get("files"))
     host = Host(host_config, state, registry, downloads, clock)
     _seed_engine(host, config)
+    if "eventlog_source" in config:
+        # a leftover HKLM\...\EventLog\Application\docker (an engine removed by hand)
+        state.eventlog_source = bool(config["eventlog_source"])
     acl = config.get("data_root_acl")
     if acl is not None:
         # protected: created by dockerd; inherited: created first by something else.
@@ -389,6 +393,9 @@ def _seed_engine(host: Host, config: dict[str, Any]) -> None:
         service_state="stopped" if service == "running" else service,
         daemon_config=engine_config.get("daemon_config"),
     )
+    if service != "absent":
+        record.service_binary = record.own_binary
+        host.state.eventlog_source = True
     host.state.engine = record
     engine = Engine(host)
     if images or containers or service == "running":

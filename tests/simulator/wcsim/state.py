@@ -158,6 +158,22 @@ class EngineState:
     # dockerd's error when it last exited during start-up, as it logs it to the
     # Application event log (source "docker"); "" after a clean start.
     last_exit_error: str = ""
+    # The service's ImagePath binary ("" while unregistered) and, when it is not
+    # <install_path>\dockerd.exe (an engine installed elsewhere, e.g. by
+    # Microsoft's install-docker-ce.ps1 into System32), the version it runs.
+    service_binary: str = ""
+    service_binary_version: str = ""
+
+    @property
+    def own_binary(self) -> str:
+        return f"{self.install_path}\\dockerd.exe"
+
+    @property
+    def running_version(self) -> str:
+        """The version the service starts: ours, or the binary its ImagePath names."""
+        if not self.service_binary or self.service_binary.lower() == self.own_binary.lower():
+            return self.version
+        return self.service_binary_version
 
 
 @dataclass
@@ -204,6 +220,8 @@ class HostState:
     files: dict[str, FileState] = field(default_factory=dict)
     # The engine data root's DACL as SDDL, None while the directory does not exist.
     data_root_sddl: str | None = None
+    # HKLM\SYSTEM\CurrentControlSet\Services\EventLog\Application\docker exists
+    eventlog_source: bool = False
     port: int = 0
     # bookkeeping of faults and long-running module tasks
     module_runs: dict[str, int] = field(default_factory=dict)

@@ -49,7 +49,16 @@ from ..host import DownloadError
 from ..state import INHERITED_SDDL, PROTECTED_SDDL, FileState
 from . import Model, ModuleFailure, register
 
-STEPS = ["install", "register_service", "protect_data_root", "write_config", "start", "restart"]
+STEPS = [
+    "install",
+    "unregister_service",
+    "remove_eventlog_source",
+    "register_service",
+    "protect_data_root",
+    "write_config",
+    "start",
+    "restart",
+]
 DEFAULT_CACHE_DIR = "C:\\ProgramData\\wincontainers\\downloads"
 
 
@@ -79,6 +88,9 @@ class _Previous:
     source_url: str
     daemon_config: dict[str, Any] | None
     was_running: bool
+    service_binary: str = ""
+    service_binary_version: str = ""
+    service_state: str = "stopped"
 
 
 def _start_and_wait(engine: Any, timeout: int) -> None:
@@ -241,8 +253,11 @@ class ContainerEngine(Model):
                 source_url=record.source_url,
                 daemon_config=None if record.daemon_config is None else dict(record.daemon_config),
                 was_running=engine.running,
+                service_binary=record.service_binary,
+                service_binary_version=record.service_binary_version,
+                service_state="stopped" if engine.running else record.service_state,
             )
-            if record is not None and {"install", "write_config"} & set(steps)
+            if record is not None and {"install", "write_config", "unregister_service"} & set(steps)
             else None
         )
         try:
@@ -272,7 +287,7 @@ class ContainerEngine(Model):
 
     @staticmethod
     def _switch(engine, host, *, steps, version, download, config_text, timeout) -> None:
-        stops = "install" in steps or "restart" in steps
+        stops = bool({"install", "restart", "unregister_service"} & set(steps))
         if stops and engine.running:
             engine.stop_service()
         if "install" in steps:
@@ -282,8 +297,17 @@ class ContainerEngine(Model):
             if locked is not None:
                 raise locked
             engine.install(version=version, source_url=download["url"])
+        if "unregister_service" in steps:
+            engine.unregister_service()
+        if "remove_eventlog_source" in steps:
+            engine.remove_eventlog_source()
         if "register_service" in steps:
-            engine.register_service()
+            try:
+                engine.register_service()
+            except EngineError as err:
+                raise ModuleFailure(
+                    f"dockerd --register-service failed (rc 1): {err.message}"
+                ) from None
         if "write_config" in steps:
             if host.state.data_root_sddl is None:
                 # New-Item ...\docker\config creates the root: ProgramData's inherited ACL.
@@ -300,6 +324,9 @@ class ContainerEngine(Model):
         record.version = previous.version
         record.install_path = previous.install_path
         record.source_url = previous.source_url
+        record.service_binary = previous.service_binary
+        record.service_binary_version = previous.service_binary_version
+        record.service_state = previous.service_state
         engine.write_daemon_config(previous.daemon_config)
         if previous.was_running:
             try:

@@ -66,6 +66,9 @@ def engine_facts(host: Any) -> dict[str, Any]:
     record = host.engine.record
     data_root = (record.daemon_config or {}).get("data-root") if record else None
     acl = {
+        # HKLM\SYSTEM\CurrentControlSet\Services\docker ImagePath (its exe) and the EventLog key
+        "service_binary": (record.service_binary or None) if record else None,
+        "eventlog_source": host.state.eventlog_source,
         "data_root": str(data_root or DATA_ROOT),
         # Get-Acl ... GetSecurityDescriptorSddlForm('Access'); None while absent.
         "data_root_sddl": host.state.data_root_sddl,
@@ -84,13 +87,15 @@ def engine_facts(host: Any) -> dict[str, Any]:
             "api_error": None,
             "server_version": None,
         }
+    # The .ps1 looks for docker.exe/dockerd.exe in %ProgramFiles%\docker only.
+    ours = record.install_path.lower() == INSTALL_PATH.lower()
     facts = {
         **acl,
-        "kind": record.kind,
-        "installed": True,
-        "version": record.version,
+        "kind": record.kind if ours else "none",
+        "installed": ours,
+        "version": record.version if ours else None,
         "service_state": record.service_state,
-        "install_path": record.install_path,
+        "install_path": INSTALL_PATH,
         "daemon_config_path": record.daemon_config_path,
         "daemon_config": dict(record.daemon_config or {}),
         "api_reachable": False,

@@ -73,3 +73,34 @@ def test_no_acl_fact_no_step():
     facts = engine(INHERITED)
     del facts["data_root_sddl"]
     assert plan_steps(facts, "27.3.1", CONFIG) == []
+
+
+SYSTEM32 = "C:\\Windows\\System32\\dockerd.exe"
+
+
+def test_service_running_a_binary_elsewhere_is_registered_again():
+    # Microsoft's install-docker-ce.ps1: binaries and service in System32, ours absent
+    facts = engine(PROTECTED_SDDL, installed=False, version=None, service_binary=SYSTEM32,
+                   eventlog_source=True, install_path="C:\\Program Files\\docker")  # fmt: skip
+    assert plan_steps(facts, "27.3.1", CONFIG) == [
+        "install",
+        "unregister_service",
+        "remove_eventlog_source",
+        "register_service",
+        "start",
+    ]
+
+
+def test_leftover_eventlog_source_is_removed_before_registering():
+    facts = engine(PROTECTED_SDDL, installed=True, service_state="absent", eventlog_source=True)
+    assert plan_steps(facts, "27.3.1", CONFIG) == [
+        "remove_eventlog_source",
+        "register_service",
+        "start",
+    ]
+
+
+def test_our_own_service_binary_is_left_alone():
+    facts = engine(PROTECTED_SDDL, service_binary="c:\\program files\\docker\\dockerd.exe",
+                   eventlog_source=True)  # fmt: skip
+    assert plan_steps(facts, "27.3.1", CONFIG) == []
