@@ -89,12 +89,23 @@ Function Get-EngineState {
     @{ version = $installed; service_state = $state }
 }
 
+# The cache is only writable by Administrators and SYSTEM: dockerd runs as LocalSystem,
+# and ProgramData's inherited ACL lets local users create files and folders there.
+Function Protect-Cache {
+    if (-not (Test-Path -LiteralPath $module.Params.cache_dir)) {
+        New-Item -Path $module.Params.cache_dir -ItemType Directory -Force | Out-Null
+    }
+    $acl = New-Object -TypeName Security.AccessControl.DirectorySecurity
+    $acl.SetSecurityDescriptorSddlForm('D:P(A;OICI;FA;;;BA)(A;OICI;FA;;;SY)')
+    Set-Acl -LiteralPath $module.Params.cache_dir -AclObject $acl
+}
+
 Function Get-EngineZip {
+    Protect-Cache
     if ((Test-Path -LiteralPath $zip) -and ((Get-Sha256 $zip) -eq $checksum)) {
         $module.Result.download.reused = $true
         return
     }
-    New-Item -Path $module.Params.cache_dir -ItemType Directory -Force | Out-Null
     $partial = "$zip.partial"
     [Net.ServicePointManager]::SecurityProtocol = [Net.ServicePointManager]::SecurityProtocol -bor [Net.SecurityProtocolType]::Tls12
     try {
@@ -158,10 +169,34 @@ Function Start-Engine {
 
 # Prepare: the zip verified and unpacked into the module's temporary directory.
 # Nothing on the host has changed when this returns.
+# The zip is copied into the module's own temporary directory and verified again
+# there, then unpacked there; each unpacked file is checked against its entry in
+# the verified copy before anything is copied into place.
 Function Expand-Engine {
     Get-EngineZip
+    $copy = Join-Path -Path $module.Tmpdir -ChildPath ('docker-{0}.zip' -f $version)
+    Copy-Item -LiteralPath $zip -Destination $copy -Force
+    $actual = Get-Sha256 $copy
+    if ($actual -ne $checksum) {
+        $module.FailJson(("The checksum for {0} did not match '{1}', it was '{2}'" -f $copy, $checksum, $actual))
+    }
     $staging = Join-Path -Path $module.Tmpdir -ChildPath ('docker-{0}' -f $version)
-    Expand-Archive -LiteralPath $zip -DestinationPath $staging -Force
+    Expand-Archive -LiteralPath $copy -DestinationPath $staging -Force
+    Add-Type -AssemblyName System.IO.Compression.FileSystem
+    $archive = [IO.Compression.ZipFile]::OpenRead($copy)
+    try {
+        $sha = [Security.Cryptography.SHA256]::Create()
+        foreach ($entry in $archive.Entries | Where-Object { $_.Name }) {
+            $stream = $entry.Open()
+            try { $expected = [BitConverter]::ToString($sha.ComputeHash($stream)).Replace('-', '').ToLowerInvariant() }
+            finally { $stream.Dispose() }
+            $unpacked = Join-Path -Path $staging -ChildPath $entry.FullName
+            if ((Get-Sha256 $unpacked) -ne $expected) {
+                $module.FailJson(('{0} does not match its entry in {1}; nothing was changed' -f $unpacked, $copy))
+            }
+        }
+    }
+    finally { $archive.Dispose() }
     Join-Path -Path $staging -ChildPath 'docker'
 }
 

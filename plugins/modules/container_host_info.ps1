@@ -196,7 +196,8 @@ Function Get-ContainerFact {
         if ($restart -eq 'on-failure' -and $c.HostConfig.RestartPolicy.MaximumRetryCount -gt 0) {
             $restart = 'on-failure:{0}' -f $c.HostConfig.RestartPolicy.MaximumRetryCount
         }
-        $labels = @{}
+        # Ordinal: labels that differ only in case are distinct (@{} would merge them).
+        $labels = New-Object -TypeName 'System.Collections.Generic.Dictionary[string,string]' -ArgumentList ([StringComparer]::Ordinal)
         if ($c.Config.Labels) {
             foreach ($key in $c.Config.Labels.Keys) { $labels[$key] = [string]$c.Config.Labels[$key] }
         }
