@@ -59,7 +59,7 @@ Function Get-MachineFact {
     # One instance per socket: a capability counts only when every socket has it.
     $cpus = @(Get-CimInstance -ClassName Win32_Processor)
     # Hypervisor vendors' model strings; a physical machine reports its own model.
-    $virtual = "$($cs.Model) $($cs.Manufacturer)" -match 'Virtual Machine|VMware|VirtualBox|KVM|QEMU|Xen|HVM domU|Google Compute Engine|Amazon EC2'
+    $virtual = "$($cs.Model) $($cs.Manufacturer)" -match 'Virtual Machine|VMware|VirtualBox|KVM|QEMU|Xen|HVM domU|Google Compute Engine|Amazon EC2|Nutanix|AHV|OpenStack|oVirt|RHEV|Parallels|BHYVE'
     @{
         is_virtual = [bool]$virtual
         model = [string]$cs.Model
@@ -70,6 +70,9 @@ Function Get-MachineFact {
         second_level_address_translation = @($cpus | Where-Object { -not $_.SecondLevelAddressTranslationExtensions }).Count -eq 0
         memory_mb = [int64]([int64]$cs.TotalPhysicalMemory / 1MB)
         logical_processors = [int]$cs.NumberOfLogicalProcessors
+        # Processors of this process's processor group (at most 64): what a process such as
+        # dockerd can use without group-aware code (GetProcessAffinityMask).
+        group_processors = [int][Environment]::ProcessorCount
     }
 }
 

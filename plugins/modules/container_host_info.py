@@ -124,6 +124,11 @@ machine:
     logical_processors:
       description: Logical processors.
       type: int
+    group_processors:
+      description:
+        - Logical processors of one processor group (at most 64,
+          C([Environment]::ProcessorCount)), the processors dockerd counts for C(--cpus).
+      type: int
       sample: 4
 features:
   description:

@@ -59,6 +59,8 @@ def machine_facts(host: Any) -> dict[str, Any]:
         "second_level_address_translation": flags,
         "memory_mb": machine.memory_mb,
         "logical_processors": machine.logical_processors,
+        # [Environment]::ProcessorCount: one processor group holds at most 64.
+        "group_processors": min(machine.logical_processors, 64),
     }
 
 
