@@ -37,7 +37,19 @@ ARGUMENT_SPEC = {
     "daemon_config": {"type": "dict"},
     "require_hyperv_isolation": {"type": "bool", "default": False},
     "start_timeout": {"type": "int", "default": 120},
+    "use_proxy": {"type": "bool", "default": True},
+    "proxy_url": {"type": "str"},
+    "proxy_username": {"type": "str"},
+    "proxy_password": {"type": "str", "no_log": True},
+    "proxy_use_default_credential": {"type": "bool", "default": False},
 }
+PROXY_OPTIONS = (
+    "use_proxy",
+    "proxy_url",
+    "proxy_username",
+    "proxy_password",
+    "proxy_use_default_credential",
+)
 # A module run must survive the wait (WinRM's default operation timeout is minutes).
 MAX_START_TIMEOUT = 900
 
@@ -219,6 +231,7 @@ class ActionModule(ActionBase):
             "checksum": release.checksum,
             "cache_dir": args["cache_dir"],
             "start_timeout": args["start_timeout"],
+            **{k: args[k] for k in PROXY_OPTIONS if args[k] is not None},
             "_steps": steps,
             "_restore_containers": [c["id"] for c in running],
             "_data_root": data_root_acl.data_root(desired),

@@ -21,6 +21,12 @@ $spec = @{
         daemon_config = @{ type = 'dict' }
         require_hyperv_isolation = @{ type = 'bool'; default = $false }
         start_timeout = @{ type = 'int'; default = 120 }
+        # The download's proxy, named as ansible.windows' WebRequest options.
+        use_proxy = @{ type = 'bool'; default = $true }
+        proxy_url = @{ type = 'str' }
+        proxy_username = @{ type = 'str' }
+        proxy_password = @{ type = 'str'; no_log = $true }
+        proxy_use_default_credential = @{ type = 'bool'; default = $false }
         _steps = @{
             type = 'list'
             elements = 'str'
@@ -108,8 +114,21 @@ Function Get-EngineZip {
     }
     $partial = "$zip.partial"
     [Net.ServicePointManager]::SecurityProtocol = [Net.ServicePointManager]::SecurityProtocol -bor [Net.SecurityProtocolType]::Tls12
+    $request = @{ Uri = $url; OutFile = $partial; UseBasicParsing = $true }
+    if (-not $module.Params.use_proxy) {
+        # Windows PowerShell 5.1 has no -NoProxy: an empty WebProxy goes direct.
+        [Net.WebRequest]::DefaultWebProxy = New-Object -TypeName Net.WebProxy
+    }
+    elseif ($module.Params.proxy_url) {
+        $request.Proxy = $module.Params.proxy_url
+        if ($module.Params.proxy_use_default_credential) { $request.ProxyUseDefaultCredentials = $true }
+        elseif ($module.Params.proxy_username) {
+            $secret = ConvertTo-SecureString -String ([string]$module.Params.proxy_password) -AsPlainText -Force
+            $request.ProxyCredential = New-Object -TypeName PSCredential -ArgumentList $module.Params.proxy_username, $secret
+        }
+    }
     try {
-        Invoke-WebRequest -Uri $url -OutFile $partial -UseBasicParsing
+        Invoke-WebRequest @request
     }
     catch {
         Remove-Item -LiteralPath $partial -Force -ErrorAction SilentlyContinue

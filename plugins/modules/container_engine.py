@@ -73,6 +73,25 @@ options:
       - Between 1 and 900; anything else is refused on the controller before any change.
     type: int
     default: 120
+  use_proxy:
+    description:
+      - Use the host's default proxy (or O(proxy_url)) for the engine download; V(false) connects
+        directly. For a host without internet access, pre-seed the cache instead (see notes).
+    type: bool
+    default: true
+  proxy_url:
+    description: Proxy for the engine download, instead of the host's default proxy.
+    type: str
+  proxy_username:
+    description: User name for the proxy at O(proxy_url).
+    type: str
+  proxy_password:
+    description: Password for O(proxy_username).
+    type: str
+  proxy_use_default_credential:
+    description: Authenticate to O(proxy_url) as the connection's user (Kerberos/NTLM).
+    type: bool
+    default: false
   _steps:
     description:
       - Internal use only. The action plugin plans the steps; setting it on a task is refused.
@@ -105,6 +124,9 @@ options:
     elements: str
     default: []
 notes:
+  - Offline hosts - copy the verified zip to C(<cache_dir>\docker-<version>.zip) beforehand (for
+    example with M(ansible.windows.win_copy)); a cached zip whose SHA-256 is O(checksum) is used
+    without a download.
   - An engine change is a transaction. The zip is downloaded, verified and unpacked before anything
     changes; then the engine stops, the binaries and C(daemon.json) are replaced, the service
     starts and the module waits for C(docker version) to answer. When any of that fails (a

@@ -169,6 +169,13 @@ class ContainerEngine(Model):
         "_steps": {"type": "list", "elements": "str", "choices": STEPS, "default": []},
         "_daemon_config_text": {"type": "str"},
         "start_timeout": {"type": "int", "default": 120},
+        # Accepted as the .ps1 does; the fleet's downloads are served alike with or without
+        # a proxy (proxies are not modelled).
+        "use_proxy": {"type": "bool", "default": True},
+        "proxy_url": {"type": "str"},
+        "proxy_username": {"type": "str"},
+        "proxy_password": {"type": "str", "no_log": True},
+        "proxy_use_default_credential": {"type": "bool", "default": False},
         "_restore_containers": {"type": "list", "elements": "str", "default": []},
         "_data_root": {"type": "str"},
     }

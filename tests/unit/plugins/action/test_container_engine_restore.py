@@ -94,3 +94,17 @@ def test_stops_engine_only_when_running_and_a_stopping_step():
     assert engine_restart.stops_engine(["write_config", "restart"], {"service_state": "running"})
     assert not engine_restart.stops_engine(["start"], {"service_state": "stopped"})
     assert not engine_restart.stops_engine(["install", "start"], {"service_state": "stopped"})
+
+
+def test_download_proxy_options_reach_the_module_and_unset_ones_do_not():
+    info = ready(version="26.1.4")
+    _result, host = run(info, proxy_url="http://proxy:3128", proxy_username="u", proxy_password="p")
+    call = host.engine_calls[0]
+    assert (call["proxy_url"], call["proxy_username"], call["proxy_password"]) == (
+        "http://proxy:3128",
+        "u",
+        "p",
+    )
+    assert call["use_proxy"] is True
+    _result, host = run(ready(version="26.1.4"))
+    assert "proxy_url" not in host.engine_calls[0]
