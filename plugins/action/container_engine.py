@@ -17,7 +17,9 @@ from ansible.plugins.action import ActionBase
 
 from ansible_collections.trustbound.wincontainers.plugins.plugin_utils import (
     daemon_config,
+    data_root_acl,
     engine_release,
+    engine_restart,
     host_facts,
 )
 
@@ -35,7 +37,22 @@ ARGUMENT_SPEC = {
     "daemon_config": {"type": "dict"},
     "require_hyperv_isolation": {"type": "bool", "default": False},
     "host_info": {"type": "dict"},
+    "start_timeout": {"type": "int", "default": 120},
+    "use_proxy": {"type": "bool", "default": True},
+    "proxy_url": {"type": "str"},
+    "proxy_username": {"type": "str"},
+    "proxy_password": {"type": "str", "no_log": True},
+    "proxy_use_default_credential": {"type": "bool", "default": False},
 }
+PROXY_OPTIONS = (
+    "use_proxy",
+    "proxy_url",
+    "proxy_username",
+    "proxy_password",
+    "proxy_use_default_credential",
+)
+# A module run must survive the wait (WinRM's default operation timeout is minutes).
+MAX_START_TIMEOUT = 900
 
 
 def plan_steps(engine: dict[str, Any], version: str, desired_config: dict[str, Any]) -> list[str]:
@@ -45,17 +62,37 @@ def plan_steps(engine: dict[str, Any], version: str, desired_config: dict[str, A
     if installed != version:
         steps.append("install")
     state = engine.get("service_state") or "absent"
-    if state == "absent":
+    elsewhere = service_runs_another_binary(engine)
+    if elsewhere:
+        # e.g. Microsoft's install-docker-ce.ps1 registered %windir%\System32\dockerd.exe
+        steps.append("unregister_service")
+    if state == "absent" or elsewhere:
+        if engine.get("eventlog_source") and (state == "absent" or elsewhere):
+            # dockerd --register-service fails on a leftover source (x/sys eventlog.Install)
+            steps.append("remove_eventlog_source")
         steps.append("register_service")
+    # dockerd's protected ACL on its data root before daemon.json (under it) is written;
+    # only when container_host_info reported the root's ACL.
+    if "data_root_sddl" in engine and data_root_acl.problems(engine["data_root_sddl"]):
+        steps.append("protect_data_root")
     config_changed = daemon_config.differs(engine.get("daemon_config"), desired_config)
     if config_changed:
         steps.append("write_config")
-    if state == "running":
+    if state == "running" and not elsewhere:
         if "install" in steps or config_changed:
             steps.append("restart")
     else:
         steps.append("start")
     return steps
+
+
+def service_runs_another_binary(engine: dict[str, Any]) -> bool:
+    """The registered service starts a dockerd.exe other than the one the collection manages."""
+    binary = engine.get("service_binary")
+    if not binary or (engine.get("service_state") or "absent") == "absent":
+        return False
+    path = engine.get("install_path") or "C:\\Program Files\\docker"
+    return str(binary).rstrip().lower() != f"{path}\\dockerd.exe".lower()
 
 
 def engine_diff(engine: dict[str, Any], release: dict[str, str], desired: dict) -> list[dict]:
@@ -93,14 +130,13 @@ class ActionModule(ActionBase):
         self._supports_check_mode = True
         task_vars = task_vars or {}
         result = super().run(tmp, task_vars)
-        for internal in ("_steps", "_daemon_config_text"):
+        for internal in ("_steps", "_daemon_config_text", "_restore_containers", "_data_root"):
             if internal in self._task.args:
                 return dict(result, failed=True, msg=f"{internal} is internal to container_engine")
         _validation, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
         host = task_vars.get("inventory_hostname")
 
-        reused = args["host_info"] is not None
-        if reused:
+        if args["host_info"] is not None:
             info = args["host_info"]
             problem = host_facts.read_problem(info)
             if problem:
@@ -130,8 +166,12 @@ class ActionModule(ActionBase):
             multi_tenant = args["require_hyperv_isolation"]
             desired = args["daemon_config"]
             if desired is None:
-                desired = daemon_config.build({}, host=host, multi_tenant=multi_tenant)
-            daemon_config.validate(desired, host=host, multi_tenant=multi_tenant)
+                desired = daemon_config.build(
+                    {}, host=host, multi_tenant=multi_tenant, engine_version=release.version
+                )
+            daemon_config.validate(
+                desired, host=host, multi_tenant=multi_tenant, engine_version=release.version
+            )
         except (engine_release.EngineReleaseError, daemon_config.DaemonConfigError) as exc:
             return dict(result, failed=True, changed=False, msg=str(exc), rule=exc.rule)
 
@@ -156,7 +196,26 @@ class ActionModule(ActionBase):
                 rule="containers_installed",
             )
 
-        for warning in release.warnings:
+        if not 1 <= args["start_timeout"] <= MAX_START_TIMEOUT:
+            return dict(
+                result,
+                failed=True,
+                changed=False,
+                msg=f"host {host!r}: start_timeout {args['start_timeout']} refused (rule"
+                f" start_timeout): between 1 and {MAX_START_TIMEOUT} seconds. Nothing was changed.",
+                rule="start_timeout",
+            )
+        running = (
+            engine_restart.running_containers(info)
+            if engine_restart.stops_engine(steps, engine)
+            else []
+        )
+        warnings = list(release.warnings)
+        if self._task.check_mode and engine_restart.stops_engine(steps, engine):
+            restart_warning = engine_restart.check_mode_warning(host, running)
+            warnings.append(restart_warning)
+            result.setdefault("warnings", []).append(restart_warning)
+        for warning in warnings:
             self._display.warning(warning)
         if self._task.diff and steps:
             result["diff"] = engine_diff(engine, release.as_dict(), desired)
@@ -180,7 +239,11 @@ class ActionModule(ActionBase):
             "url": release.url,
             "checksum": release.checksum,
             "cache_dir": args["cache_dir"],
+            "start_timeout": args["start_timeout"],
+            **{k: args[k] for k in PROXY_OPTIONS if args[k] is not None},
             "_steps": steps,
+            "_restore_containers": [c["id"] for c in running],
+            "_data_root": data_root_acl.data_root(desired),
         }
         if "write_config" in steps:
             module_args["_daemon_config_text"] = daemon_config.canonical(desired)
@@ -190,4 +253,7 @@ class ActionModule(ActionBase):
             task_vars=task_vars,
         )
         result.update(module_result)
+        for warning in engine_restart.not_restarted_warnings(host, running, module_result):
+            self._display.warning(warning)
+            result.setdefault("warnings", []).append(warning)
         return result

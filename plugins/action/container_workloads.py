@@ -159,6 +159,12 @@ class ActionModule(ActionBase):
                 " provision the host first (role trustbound.wincontainers.container_host)."
                 " Nothing was changed."
             )
+        if engine.get("api_reachable") is False:
+            raise WorkloadsFailure(
+                f"host {self._host!r}: the docker service runs but its API does not answer on the"
+                f" default pipe ({engine.get('api_error')}); run the container_host role to"
+                " repair daemon.json. Nothing was changed."
+            )
         return info
 
     def _steps_args(self, steps, secrets, credentials, docker_path) -> dict[str, Any]:

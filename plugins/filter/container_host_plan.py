@@ -91,7 +91,10 @@ _value:
           run and waiting for the restart that finishes it.
       type: bool
     hyperv:
-      description: C(wanted), C(mode), C(reasons), C(installable), C(installable_reason).
+      description:
+        - C(wanted), C(mode), C(reasons), C(installable), C(installable_reason).
+        - C(installable) is V(null) for a virtual machine without
+          C(container_host_nested_virtualization) - Windows' prerequisite check decides.
       type: dict
     multi_tenant:
       description: Whether the host runs other trust boundaries' or untrusted workloads.

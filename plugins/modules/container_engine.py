@@ -65,6 +65,33 @@ options:
         gets a Hyper-V boundary.
     type: bool
     default: false
+  start_timeout:
+    description:
+      - Seconds to wait, after the service started, for the engine API to answer
+        C(docker version). dockerd reports the service running before it initialises
+        (networking, isolation, Windows checks), so only the API shows that it came up.
+      - Between 1 and 900; anything else is refused on the controller before any change.
+    type: int
+    default: 120
+  use_proxy:
+    description:
+      - Use the host's default proxy (or O(proxy_url)) for the engine download; V(false) connects
+        directly. For a host without internet access, pre-seed the cache instead (see notes).
+    type: bool
+    default: true
+  proxy_url:
+    description: Proxy for the engine download, instead of the host's default proxy.
+    type: str
+  proxy_username:
+    description: User name for the proxy at O(proxy_url).
+    type: str
+  proxy_password:
+    description: Password for O(proxy_username).
+    type: str
+  proxy_use_default_credential:
+    description: Authenticate to O(proxy_url) as the connection's user (Kerberos/NTLM).
+    type: bool
+    default: false
   host_info:
     description:
       - The registered result of M(trustbound.wincontainers.container_host_info), taken since the
@@ -80,13 +107,46 @@ options:
       - Internal use only. The action plugin plans the steps; setting it on a task is refused.
     type: list
     elements: str
-    choices: [install, register_service, write_config, start, restart]
+    choices:
+      - install
+      - unregister_service
+      - remove_eventlog_source
+      - register_service
+      - protect_data_root
+      - write_config
+      - start
+      - restart
     default: []
   _daemon_config_text:
     description:
       - Internal use only. The canonical JSON the action plugin validated.
     type: str
+  _data_root:
+    description:
+      - Internal use only. The engine's data root, given dockerd's protected ACL
+        (Administrators and SYSTEM only) before C(daemon.json) is written under it.
+    type: str
+  _restore_containers:
+    description:
+      - Internal use only. Ids of the containers that ran before the engine stops (every owner's);
+        the module starts each one again that is not running once the engine is back.
+    type: list
+    elements: str
+    default: []
 notes:
+  - Offline hosts - copy the verified zip to C(<cache_dir>\docker-<version>.zip) beforehand (for
+    example with M(ansible.windows.win_copy)); a cached zip whose SHA-256 is O(checksum) is used
+    without a download.
+  - An engine change is a transaction. The zip is downloaded, verified and unpacked before anything
+    changes; then the engine stops, the binaries and C(daemon.json) are replaced, the service
+    starts and the module waits for C(docker version) to answer. When any of that fails (a
+    C(docker.exe) held open by another process, a C(daemon.json) dockerd refuses, dockerd exiting
+    during start-up), the previous binaries and C(daemon.json) are put back, the engine is started
+    again when it ran before, and the task fails with dockerd's message and C(rolled back).
+  - Stopping the engine stops every container on the host. After the engine is back, every
+    container that ran before (every owner's, those started by hand too) is started again; any
+    that would not start is reported in RV(containers.not_restarted) and as a warning. In check
+    mode the task warns that the restart stops every container.
   - The binaries go to C(%ProgramFiles%\docker) (added to the machine C(PATH)) and the configuration
     to C(%ProgramData%\docker\config\daemon.json).
   - Before the engine starts, the C(Containers) feature must be installed and the host restarted;
@@ -127,6 +187,24 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+rolled_back:
+  description: Whether a failed change was undone (previous binaries and C(daemon.json) restored).
+  returned: always
+  type: bool
+  sample: false
+containers:
+  description: The containers that ran before the engine stopped, after it is back.
+  returned: always
+  type: dict
+  contains:
+    restored:
+      description: Ids of those running again.
+      type: list
+      elements: str
+    not_restarted:
+      description: Those that would not start, each with C(id) and docker's C(error).
+      type: list
+      elements: dict
 steps:
   description: The steps carried out, in order (in check mode, the steps that would be).
   returned: always

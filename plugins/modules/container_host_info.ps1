@@ -59,7 +59,7 @@ Function Get-MachineFact {
     # One instance per socket: a capability counts only when every socket has it.
     $cpus = @(Get-CimInstance -ClassName Win32_Processor)
     # Hypervisor vendors' model strings; a physical machine reports its own model.
-    $virtual = "$($cs.Model) $($cs.Manufacturer)" -match 'Virtual Machine|VMware|VirtualBox|KVM|QEMU|Xen|HVM domU|Google Compute Engine|Amazon EC2'
+    $virtual = "$($cs.Model) $($cs.Manufacturer)" -match 'Virtual Machine|VMware|VirtualBox|KVM|QEMU|Xen|HVM domU|Google Compute Engine|Amazon EC2|Nutanix|AHV|OpenStack|oVirt|RHEV|Parallels|BHYVE'
     @{
         is_virtual = [bool]$virtual
         model = [string]$cs.Model
@@ -70,6 +70,9 @@ Function Get-MachineFact {
         second_level_address_translation = @($cpus | Where-Object { -not $_.SecondLevelAddressTranslationExtensions }).Count -eq 0
         memory_mb = [int64]([int64]$cs.TotalPhysicalMemory / 1MB)
         logical_processors = [int]$cs.NumberOfLogicalProcessors
+        # Processors of this process's processor group (at most 64): what a process such as
+        # dockerd can use without group-aware code (GetProcessAffinityMask).
+        group_processors = [int][Environment]::ProcessorCount
     }
 }
 
@@ -110,6 +113,18 @@ Function Get-EngineFact {
     }
     $service = Get-Service -Name docker -ErrorAction SilentlyContinue
     if ($service) { $engine.service_state = ([string]$service.Status).ToLowerInvariant() }
+    # The binary the service really starts (Microsoft's install-docker-ce.ps1 registers
+    # %windir%\System32\dockerd.exe), and a leftover EventLog source, which makes
+    # "dockerd --register-service" fail (x/sys eventlog.Install: "registry key already exists").
+    $engine.service_binary = $null
+    $serviceKey = 'HKLM:\SYSTEM\CurrentControlSet\Services\docker'
+    if ($service -and (Test-Path -LiteralPath $serviceKey)) {
+        $imagePath = [string](Get-ItemProperty -LiteralPath $serviceKey -Name ImagePath -ErrorAction SilentlyContinue).ImagePath
+        if ($imagePath -match '^\s*"([^"]+)"' -or $imagePath -match '^\s*(\S+)') {
+            $engine.service_binary = [Environment]::ExpandEnvironmentVariables($Matches[1])
+        }
+    }
+    $engine.eventlog_source = Test-Path -LiteralPath 'HKLM:\SYSTEM\CurrentControlSet\Services\EventLog\Application\docker'
     if (Test-Path -LiteralPath $configPath) {
         # Read as UTF-8 like dockerd (Get-Content reads the ANSI code page). A byte order
         # mark, which dockerd 20.10 rejects, counts as unparsable: the controller rewrites it.
@@ -184,7 +199,8 @@ Function Get-ContainerFact {
         if ($restart -eq 'on-failure' -and $c.HostConfig.RestartPolicy.MaximumRetryCount -gt 0) {
             $restart = 'on-failure:{0}' -f $c.HostConfig.RestartPolicy.MaximumRetryCount
         }
-        $labels = @{}
+        # Ordinal: labels that differ only in case are distinct (@{} would merge them).
+        $labels = New-Object -TypeName 'System.Collections.Generic.Dictionary[string,string]' -ArgumentList ([StringComparer]::Ordinal)
         if ($c.Config.Labels) {
             foreach ($key in $c.Config.Labels.Keys) { $labels[$key] = [string]$c.Config.Labels[$key] }
         }
@@ -226,7 +242,29 @@ $engine = Get-EngineFact
 $module.Result.engine = $engine
 $module.Result.images = @()
 $module.Result.containers = @()
+# The data root's ACL as SDDL (access part): dockerd protects the root only when it creates it.
+$engine.data_root = Join-Path -Path $env:ProgramData -ChildPath 'docker'
+if ($engine.daemon_config -and $engine.daemon_config['data-root']) { $engine.data_root = [string]$engine.daemon_config['data-root'] }
+$engine.data_root_sddl = $null
+if (Test-Path -LiteralPath $engine.data_root) {
+    $engine.data_root_sddl = (Get-Acl -LiteralPath $engine.data_root).GetSecurityDescriptorSddlForm('Access')
+}
+$engine.api_reachable = $false
+$engine.api_error = $null
+$engine.server_version = $null
 if ($engine.installed -and $engine.service_state -eq 'running') {
+    # The service can run while the API does not answer on the default pipe (a daemon.json
+    # "hosts" without npipe://, dockerd still starting): a fact, so the controller can repair it.
+    $api = Invoke-Native $docker @('version', '--format', '{{.Server.Version}}')
+    if ($api.rc -eq 0 -and $api.stdout.Trim()) {
+        $engine.api_reachable = $true
+        $engine.server_version = $api.stdout.Trim()
+    }
+    else {
+        $engine.api_error = ($api.stderr + $api.stdout).Trim()
+    }
+}
+if ($engine.api_reachable) {
     $module.Result.images = Get-ImageFact
     $module.Result.containers = Get-ContainerFact
 }

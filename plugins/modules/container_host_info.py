@@ -24,9 +24,9 @@ notes:
   - The engine is looked for in C(%ProgramFiles%\docker) and its configuration in
     C(%ProgramData%\docker\config\daemon.json), where
     M(trustbound.wincontainers.container_engine) puts them.
-  - Images and containers are listed only while the C(docker) service runs; otherwise both lists are
-    empty. When the service runs but the docker CLI cannot list them, the module fails rather than
-    report empty lists.
+  - Images and containers are listed only while the engine API answers (RV(engine.api_reachable));
+    otherwise both lists are empty. When the API answers but the docker CLI cannot list them, the
+    module fails rather than report empty lists.
   - The C(Containers) and C(Hyper-V) states come from C(Get-WindowsFeature), so the host must be a
     Windows Server.
 seealso:
@@ -124,6 +124,11 @@ machine:
     logical_processors:
       description: Logical processors.
       type: int
+    group_processors:
+      description:
+        - Logical processors of one processor group (at most 64,
+          C([Environment]::ProcessorCount)), the processors dockerd counts for C(--cpus).
+      type: int
       sample: 4
 features:
   description:
@@ -167,6 +172,45 @@ engine:
     daemon_config:
       description: The parsed C(daemon.json), C({}) when absent, V(null) when it cannot be parsed.
       type: dict
+    service_binary:
+      description:
+        - The executable the C(docker) service starts (its C(ImagePath)), V(null) when there is no
+          service. An engine installed by Microsoft's C(install-docker-ce.ps1) runs
+          C(C:\Windows\System32\dockerd.exe), not the one in RV(engine.install_path).
+      type: str
+    eventlog_source:
+      description:
+        - Whether the EventLog source C(docker) is registered
+          (C(HKLM:\SYSTEM\CurrentControlSet\Services\EventLog\Application\docker)). Left over
+          without a service, it makes C(dockerd --register-service) fail.
+      type: bool
+    data_root:
+      description: The data root, C(data-root) of C(daemon.json) or C(%ProgramData%\docker).
+      type: str
+      sample: C:\ProgramData\docker
+    data_root_sddl:
+      description:
+        - The data root's access control list as SDDL (C(Get-Acl), access part), V(null) when the
+          directory does not exist. dockerd's own is C(D:P(A;OICI;GA;;;BA)(A;OICI;GA;;;SY)) -
+          protected, Administrators and SYSTEM only; Windows may store it with the generic rights
+          split into effective and inherit-only entries.
+        - Anything else (an inherited ACL) may let local users read container configurations,
+          environment values included.
+      type: str
+    api_reachable:
+      description:
+        - Whether the engine API answers C(docker version) on the default pipe
+          C(npipe:////./pipe/docker_engine). V(false) when the service is not running, or runs
+          but does not listen there (a C(daemon.json) C(hosts) without C(npipe://)) or is still
+          starting. Images and containers are listed only when V(true).
+      type: bool
+    api_error:
+      description: The docker CLI's error when the service runs but the API does not answer.
+      type: str
+    server_version:
+      description: The version of the engine that answers C(docker version), or V(null).
+      type: str
+      sample: 27.3.1
 images:
   description: Every image (C(docker image inspect)); empty when the engine does not run.
   returned: always

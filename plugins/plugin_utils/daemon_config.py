@@ -9,9 +9,13 @@ engine restarts only when that text differs from what is there.
 
 Rules (see docs/container_host.md, "Hardening"):
 
-- ``unknown_key``: only keys dockerd on Windows accepts (moby
-  ``daemon/config``); dockerd refuses to start on a key it does not know, and
-  a typo would otherwise silently drop a setting.
+- ``unknown_key``: only keys dockerd on Windows reads at the engine version
+  being installed (``daemon_keys``: one table per major version, read from
+  moby at a tag); dockerd refuses to start on a key it does not know, and a
+  key it accepts but does not read would silently drop a setting.
+- ``default_pipe``: ``hosts`` keeps the default pipe (``npipe://``): the
+  modules run ``docker.exe`` without ``-H``, so without it no later run could
+  read or repair the host.
 - ``listener``: named pipe (``npipe://``) by default. ``tcp://`` only with
   ``tlsverify: true`` and ``tlscacert``/``tlscert``/``tlskey``: the engine
   API is root on the host, a plain TCP listener is unauthenticated remote
@@ -34,60 +38,14 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from ansible_collections.trustbound.wincontainers.plugins.plugin_utils import daemon_keys
 from ansible_collections.trustbound.wincontainers.plugins.plugin_utils.refusal import Refusal
 
 DAEMON_CONFIG_PATH = r"C:\ProgramData\docker\config\daemon.json"
 NAMED_PIPE = "npipe://"
+# moby opts/hosts.go: DefaultNamedPipe; "npipe://" with no address means it.
+DEFAULT_PIPE = "//./pipe/docker_engine"
 
-# Keys dockerd accepts on Windows (moby daemon/config/config.go,
-# config_windows.go, registry options). Keys that only mean something on
-# Linux (cgroups, userns, seccomp, iptables, ...) are left out on purpose.
-KNOWN_KEYS = frozenset(
-    {
-        "allow-nondistributable-artifacts",
-        "authorization-plugins",
-        "bridge",
-        "data-root",
-        "debug",
-        "default-address-pools",
-        "default-network-opts",
-        "default-stop-timeout",
-        "dns",
-        "dns-opts",
-        "dns-search",
-        "exec-opts",
-        "exec-root",
-        "experimental",
-        "features",
-        "fixed-cidr",
-        "group",
-        "hosts",
-        "http-proxy",
-        "https-proxy",
-        "insecure-registries",
-        "labels",
-        "log-driver",
-        "log-format",
-        "log-level",
-        "log-opts",
-        "max-concurrent-downloads",
-        "max-concurrent-uploads",
-        "max-download-attempts",
-        "metrics-addr",
-        "mtu",
-        "no-proxy",
-        "pidfile",
-        "raw-logs",
-        "registry-mirrors",
-        "shutdown-timeout",
-        "storage-opts",
-        "tls",
-        "tlscacert",
-        "tlscert",
-        "tlskey",
-        "tlsverify",
-    }
-)
 # Set by the role from its own variables: extra_config may not override them,
 # so each one has exactly one documented variable.
 MANAGED_KEYS = frozenset(
@@ -134,13 +92,15 @@ def default_isolation(config: Mapping[str, Any]) -> str | None:
     return None
 
 
-def build(settings: Mapping[str, Any], *, host: str | None, multi_tenant: bool) -> dict:
+def build(
+    settings: Mapping[str, Any], *, host: str | None, multi_tenant: bool, engine_version: str
+) -> dict:
     """daemon.json from the role's variables (already reduced to one mapping).
 
     ``settings``: ``hosts`` (list), ``tls`` (``{cacert, cert, key}``),
     ``group``, ``log_max_size``, ``log_max_file``, ``default_isolation``
     (``auto``/``process``/``hyperv``), ``extra`` (more keys).
-    The result is validated before it is returned.
+    The result is validated (for ``engine_version``) before it is returned.
     """
     extra = dict(settings.get("extra") or {})
     overridden = sorted(MANAGED_KEYS & set(extra))
@@ -188,8 +148,13 @@ def build(settings: Mapping[str, Any], *, host: str | None, multi_tenant: bool) 
     if wanted:
         config["exec-opts"] = [f"isolation={wanted}"]
 
-    validate(config, host=host, multi_tenant=multi_tenant)
+    validate(config, host=host, multi_tenant=multi_tenant, engine_version=engine_version)
     return config
+
+
+def _is_default_pipe(entry: str) -> bool:
+    scheme, sep, address = entry.partition("://")
+    return bool(sep) and scheme.lower() == "npipe" and address.lower() in ("", DEFAULT_PIPE)
 
 
 def _validate_listeners(config: Mapping[str, Any], host: str | None) -> None:
@@ -207,8 +172,21 @@ def _validate_listeners(config: Mapping[str, Any], host: str | None) -> None:
                 f"{entry!r} is not a Windows engine listener; use npipe:// (default) or "
                 "tcp:// with TLS client verification",
             )
-    if not tcp:
-        return
+    if tcp:
+        _validate_tcp(config, host, tcp)
+    if not any(_is_default_pipe(h) for h in hosts):
+        raise _fail(
+            host,
+            "default_pipe",
+            "hosts",
+            f"{hosts!r} does not listen on the default pipe {NAMED_PIPE} "
+            f"(npipe://{DEFAULT_PIPE}): the collection's modules and the docker CLI reach the "
+            "engine only there, so after a restart no later run could read or repair this host. "
+            "Keep npipe:// in container_host_daemon_hosts",
+        )
+
+
+def _validate_tcp(config: Mapping[str, Any], host: str | None, tcp: list[str]) -> None:
     missing = [k for k in ("tlscacert", "tlscert", "tlskey") if not config.get(k)]
     if config.get("tlsverify") is not True or missing:
         why = "tlsverify is not true" if config.get("tlsverify") is not True else ""
@@ -225,20 +203,47 @@ def _validate_listeners(config: Mapping[str, Any], host: str | None) -> None:
         )
 
 
-def validate(config: Mapping[str, Any], *, host: str | None, multi_tenant: bool = False) -> None:
-    """Raise DaemonConfigError for the first rule the config breaks."""
+def _validate_keys(config: Mapping[str, Any], host: str | None, engine_version: str) -> None:
+    unknown = daemon_keys.unknown_keys(config, engine_version)
+    if not unknown:
+        return
+    tag, _keys, exact = daemon_keys.table(engine_version)
+    source = f"moby {tag} daemon/config" if exact else f"the newest table, moby {tag}"
+    reasons = "; ".join(f"{key}: {daemon_keys.explain(key, engine_version)}" for key in unknown)
+    raise _fail(
+        host,
+        "unknown_key",
+        unknown[0],
+        f"{', '.join(unknown)} not read by dockerd {engine_version} on Windows ({source}); "
+        f"dockerd refuses to start on keys it does not know or ignores them ({reasons})",
+    )
+
+
+def validate(
+    config: Mapping[str, Any],
+    *,
+    host: str | None,
+    engine_version: str,
+    multi_tenant: bool = False,
+) -> None:
+    """Raise DaemonConfigError for the first rule the config breaks.
+
+    ``engine_version`` is the engine the config is for (the pin being installed).
+    """
     if not isinstance(config, Mapping):
         raise _fail(host, "unknown_key", "daemon_config", "daemon.json must be a JSON object")
-    unknown = sorted(set(config) - KNOWN_KEYS)
-    if unknown:
+    _validate_keys(config, host, engine_version)
+
+    proxies = config.get("proxies")
+    if proxies is not None and (
+        not isinstance(proxies, Mapping) or not all(isinstance(v, str) for v in proxies.values())
+    ):
         raise _fail(
             host,
-            "unknown_key",
-            unknown[0],
-            f"unknown key(s) {', '.join(unknown)}: dockerd on Windows refuses to start on "
-            "keys it does not know, or they are Linux-only",
+            "proxies",
+            "proxies",
+            "proxies must be an object of http-proxy, https-proxy and no-proxy strings",
         )
-
     _validate_listeners(config, host)
     if config.get("tls") is True and config.get("tlsverify") is not True:
         raise _fail(

@@ -106,14 +106,18 @@ def policy_host(info: Mapping[str, Any], hostvars: Mapping[str, Any], name: str)
     )
 
 
-def hyperv_installable(info: Mapping[str, Any]) -> tuple[bool, str]:
-    """Whether ``Install-WindowsFeature Hyper-V`` can succeed here, and why not with the fix.
+def hyperv_installable(
+    info: Mapping[str, Any], nested_virtualization: bool | None = None
+) -> tuple[bool | None, str]:
+    """Whether ``Install-WindowsFeature Hyper-V`` can succeed here (None: Windows decides).
 
-    Once a hypervisor runs, Win32_Processor reports the virtualization
-    extensions as False (the hypervisor owns them), so a physical host with
-    ``hypervisor_present`` counts as capable. A VM always sees a hypervisor
-    (its parent); it can run Hyper-V only when the parent exposes the
-    extensions to it (nested virtualization).
+    Once a hypervisor runs, Win32_Processor's virtualization flags are not
+    reliable (PowerShell's Get-ComputerInfo skips them then: "when the HyperV
+    is present, the requirements values are misleading"), so a physical host
+    with ``hypervisor_present`` counts as capable. A VM always sees a
+    hypervisor (its parent): its flags say nothing, so unless the inventory
+    asserts it (``nested_virtualization``), Windows' own prerequisite check at
+    the feature install decides, and the role turns its refusal into the fix.
     """
     state = feature_state(info, "Hyper-V")
     if state in (INSTALLED, INSTALL_PENDING):
@@ -124,20 +128,18 @@ def hyperv_installable(info: Mapping[str, Any]) -> tuple[bool, str]:
     firmware = bool(machine.get("virtualization_firmware_enabled"))
 
     if machine.get("is_virtual"):
-        if extensions and slat:
-            return True, "the VM's processor exposes virtualization extensions (nested)"
-        missing = [
-            label
-            for label, present in (
-                ("virtualization extensions (VMMonitorModeExtensions)", extensions),
-                ("second level address translation", slat),
+        if nested_virtualization is True:
+            return True, "the inventory asserts nested virtualization for this VM"
+        if nested_virtualization is False:
+            return False, (
+                "this host is a virtual machine and the inventory says its parent does not "
+                "expose virtualization extensions (container_host_nested_virtualization: "
+                f"false), so Hyper-V cannot be installed in it. Fix: {NESTED_VIRTUALIZATION_FIX}"
             )
-            if not present
-        ]
-        return False, (
-            f"this host is a virtual machine whose processor does not expose "
-            f"{' or '.join(missing)}, so Hyper-V cannot be installed in it (no nested "
-            f"virtualization). Fix: {NESTED_VIRTUALIZATION_FIX}"
+        return None, (
+            "this host is a virtual machine: its processor flags are not reliable while its "
+            "parent's hypervisor runs, so Windows' prerequisite check at the feature install "
+            "decides (set container_host_nested_virtualization to say so in the inventory)"
         )
 
     if machine.get("hypervisor_present"):

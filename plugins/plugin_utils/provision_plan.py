@@ -16,6 +16,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from ansible.module_utils.parsing.convert_bool import boolean
+
 from ansible_collections.trustbound.wincontainers.plugins.plugin_utils import (
     daemon_config,
     engine_release,
@@ -130,9 +132,22 @@ def plan(
     else:
         hyperv_reasons, tenant_reasons = [], []
 
+    try:
+        release = engine_release.pin_from_settings(
+            settings.get("engine") or {}, host=name, os_build=build
+        )
+    except engine_release.EngineReleaseError as exc:
+        raise ProvisionError(str(exc), host=name, rule=exc.rule, field=exc.field) from None
+    warnings.extend(release.warnings)
+
     daemon_settings = dict(settings.get("daemon") or {})
     try:
-        config = daemon_config.build(daemon_settings, host=name, multi_tenant=bool(tenant_reasons))
+        config = daemon_config.build(
+            daemon_settings,
+            host=name,
+            multi_tenant=bool(tenant_reasons),
+            engine_version=release.version,
+        )
     except daemon_config.DaemonConfigError as exc:
         raise ProvisionError(str(exc), host=name, rule=exc.rule, field=exc.field) from None
     if daemon_config.default_isolation(config) == "hyperv":
@@ -147,22 +162,15 @@ def plan(
             f"but {'; '.join(hyperv_reasons)}: those containers will be refused or fail to start"
         )
 
-    installable, why = host_facts.hyperv_installable(info)
-    if wanted and not installable:
+    nested = _optional_bool(settings.get("nested_virtualization"), name)
+    installable, why = host_facts.hyperv_installable(info, nested)
+    if wanted and installable is False:
         raise ProvisionError(
             f"host {name!r}: Hyper-V is needed ({'; '.join(hyperv_reasons)}) but cannot be "
             f"installed (rule 'hyperv-installable'): {why}. Nothing was changed on the host.",
             host=name,
             rule="hyperv-installable",
         )
-
-    try:
-        release = engine_release.pin_from_settings(
-            settings.get("engine") or {}, host=name, os_build=build
-        )
-    except engine_release.EngineReleaseError as exc:
-        raise ProvisionError(str(exc), host=name, rule=exc.rule, field=exc.field) from None
-    warnings.extend(release.warnings)
 
     features = [CONTAINERS] + ([HYPERV_FEATURE] if wanted else [])
     return {
@@ -192,6 +200,48 @@ def missing_features(info: Mapping[str, Any], features: Sequence[str]) -> list[s
     """The features of ``features`` the host has neither installed nor pending a restart."""
     done = (host_facts.INSTALLED, host_facts.INSTALL_PENDING)
     return [name for name in features if host_facts.feature_state(info, name) not in done]
+
+
+def _optional_bool(value: Any, name: str) -> bool | None:
+    if value is None or value == "":
+        return None
+    try:
+        return boolean(value, strict=True)
+    except TypeError:
+        raise ProvisionError(
+            f"host {name!r}: refused by rule 'bad-field': container_host_nested_virtualization "
+            f"must be true, false or unset, not {value!r}. Nothing was changed on the host.",
+            host=name,
+            rule="bad-field",
+            field="container_host_nested_virtualization",
+        ) from None
+
+
+PREREQUISITE_FAILED = "A prerequisite check for the Hyper-V feature failed"
+
+
+def feature_failure(
+    result: Mapping[str, Any], info: Mapping[str, Any], name: str, plan_: Mapping[str, Any]
+) -> str:
+    """The message for a failed feature install; Windows' Hyper-V prerequisite refusal gets the fix.
+
+    ServerManager's ``Install-WindowsFeature`` runs its prerequisite check
+    before it installs anything (FullyQualifiedErrorId
+    ``Alteration_PrerequisiteCheck_Failed``), so nothing changed on the host.
+    """
+    msg = str((result or {}).get("msg") or "the feature install failed without a message")
+    text = msg.removeprefix("Unhandled exception while executing module: ").strip()
+    if PREREQUISITE_FAILED not in text:
+        return f"host {name!r}: installing {_names(plan_.get('features'))} failed: {text}"
+    hyperv = plan_.get("hyperv") or {}
+    reasons = "; ".join(hyperv.get("reasons") or []) or "container_host_hyperv"
+    virtual = bool((info.get("machine") or {}).get("is_virtual", True))
+    fix = host_facts.NESTED_VIRTUALIZATION_FIX if virtual else host_facts.FIRMWARE_FIX
+    windows = " ".join(line.strip() for line in text.splitlines() if line.strip())
+    return (
+        f"host {name!r}: Hyper-V is needed ({reasons}) but Windows refused to install it "
+        f"(rule 'hyperv-installable'): {windows} Fix: {fix}. Nothing was changed on the host."
+    )
 
 
 def reboot(

@@ -60,7 +60,10 @@ def fleet(fleet_file, tmp_path):
 
 def install(fleet, host, version="27.3.1", url=URL_27, checksum=SHA_27, *, check_mode=False,
             **extra):  # fmt: skip
-    args = {"version": version, "url": url, "checksum": checksum, "_steps": ALL_STEPS,
+    # what the controller plans: a registered engine is upgraded, not registered again
+    record = fleet.host(host).engine.record
+    steps = ALL_STEPS if record is None else ["install", "write_config", "restart"]
+    args = {"version": version, "url": url, "checksum": checksum, "_steps": steps,
             "_daemon_config_text": json.dumps(CONFIG), **extra}  # fmt: skip
     reply = fleet.handle(host, ModuleRun(module=ENGINE, args=args, check_mode=check_mode))
     return reply.rc, json.loads(reply.stdout)

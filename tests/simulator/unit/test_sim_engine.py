@@ -83,30 +83,40 @@ def refused(call, *args, **kwargs) -> EngineError:
 
 
 # ------------------------------------------------------------------ service --
+def exited_after_start(engine) -> str:
+    """Start-Service returns (dockerd reported running), then dockerd exits: its error."""
+    engine.start_service()
+    assert not engine.running
+    pipe = refused(engine.server_version)
+    assert "open //./pipe/docker_engine: The system cannot find the file specified." in pipe.message
+    return engine.record.last_exit_error
+
+
 def test_engine_needs_the_containers_feature_installed(sim):
     host = sim.host("bare")
     host.engine.install(version="27.3.1")
     host.engine.register_service()
-    err = refused(host.engine.start_service)
-    assert (
-        err.message
-        == "failed to load vmcompute.dll, ensure that the Containers feature is installed"
+    assert exited_after_start(host.engine) == (
+        "failed to start daemon: "
+        "failed to load vmcompute.dll, ensure that the Containers feature is installed"
     )
     host.windows.install_features(["Containers"])  # pending until a restart
-    assert refused(host.engine.start_service).message.startswith("failed to load vmcompute.dll")
+    assert "failed to load vmcompute.dll" in exited_after_start(host.engine)
 
 
 def test_engine_23_and_later_refuse_server_2016(sim):
     host = sim.host("old")
     host.engine.install(version="24.0.7")
     host.engine.register_service()
-    assert refused(host.engine.start_service).message == (
-        "this version of Windows does not support the docker daemon "
+    assert exited_after_start(host.engine) == (
+        "failed to start daemon: this version of Windows does not support the docker daemon "
         "(Windows build 17763 or higher is required)"
     )
     host.engine.install(version="20.10.24")
     host.engine.start_service()
     assert host.engine.running
+    assert host.engine.server_version() == "20.10.24"
+    assert host.engine.record.last_exit_error == ""
 
 
 def test_unregistered_service_and_unknown_daemon_json_keys(sim):

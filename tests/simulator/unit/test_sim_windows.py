@@ -7,10 +7,11 @@ from ansible_collections.ansible.windows.plugins.plugin_utils import _reboot
 from host_fakes import FakeConnection
 
 FEATURE = "ansible.windows.win_feature"
+# A VM whose parent does not expose the extensions: the hypervisor Windows finds is
+# the parent's (MicrosoftDocs/Virtualization-Documentation#193).
 HYPERV_REFUSED = (
     "Unhandled exception while executing module: A prerequisite check for the Hyper-V feature "
-    "failed.\r\n1. Hyper-V cannot be installed: The processor does not have required "
-    "virtualization capabilities."
+    "failed.\r\n1. Hyper-V cannot be installed: A hypervisor is already running."
 )
 
 

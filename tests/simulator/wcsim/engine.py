@@ -16,8 +16,9 @@ import re
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
+from .daemon_flags import unknown_directives
 from .host import normalize_image_ref, split_image_ref
-from .state import INSTALLED, ContainerState, EngineState, ImageState
+from .state import INSTALLED, PROTECTED_SDDL, ContainerState, EngineState, ImageState
 from .versions import Version, hyperv_isolation_supported, process_isolation_supported
 from .windows import SHUTDOWN_EXIT_CODE
 
@@ -40,58 +41,6 @@ BUILTIN_USERS = frozenset(
         "NT AUTHORITY\\NETWORK SERVICE",
         "NT AUTHORITY\\LOCAL SERVICE",
     )
-)
-
-# daemon.json keys dockerd accepts (moby daemon/config/config.go,
-# config_windows.go and the registry options: their json tags).
-DAEMON_CONFIG_KEYS = frozenset(
-    [
-        "authorization-plugins",
-        "bridge",
-        "builder",
-        "containerd",
-        "containerd-namespace",
-        "containerd-plugin-namespace",
-        "data-root",
-        "debug",
-        "default-address-pools",
-        "default-network-opts",
-        "default-runtime",
-        "dns",
-        "dns-opts",
-        "dns-search",
-        "exec-opts",
-        "exec-root",
-        "experimental",
-        "features",
-        "fixed-cidr",
-        "group",
-        "hosts",
-        "insecure-registries",
-        "labels",
-        "log-driver",
-        "log-format",
-        "log-level",
-        "log-opts",
-        "max-concurrent-downloads",
-        "max-concurrent-uploads",
-        "max-download-attempts",
-        "metrics-addr",
-        "mtu",
-        "pidfile",
-        "proxies",
-        "raw-logs",
-        "registry-mirrors",
-        "shutdown-timeout",
-        "storage-driver",
-        "storage-opts",
-        "tls",
-        "tlscacert",
-        "tlscert",
-        "tlskey",
-        "tlsverify",
-        "allow-nondistributable-artifacts",
-    ]
 )
 
 _NAME_RE = re.compile(r"^/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$")
@@ -215,40 +164,123 @@ class Engine:
         if record is None:
             record = EngineState(kind=kind, version=version, install_path=install_path)
             self.state.engine = record
+        if record.service_binary.lower() == record.own_binary.lower() and (
+            install_path.lower() != record.install_path.lower()
+        ):
+            # The service keeps running the binary it names; ours goes elsewhere.
+            record.service_binary_version = record.version
         record.version = version
         record.install_path = install_path
         record.source_url = source_url
         return record
 
     def uninstall(self) -> None:
-        """Remove the binaries and the service registration (images and containers stay on disk)."""
+        """``dockerd --unregister-service`` (service and EventLog source), then the binaries go.
+
+        Images and containers stay on disk.
+        """
         if self.running:
             self.stop_service()
         self.state.engine = None
+        self.state.eventlog_source = False
 
     def register_service(self) -> None:
-        """``dockerd --register-service``: the service exists, stopped, automatic start."""
+        """``dockerd --register-service`` (moby cmd/dockerd/service_windows.go registerService).
+
+        ``mgr.CreateService`` first ("The specified service already exists." when it
+        does), then ``eventlog.Install``, which fails on a leftover EventLog source
+        (golang.org/x/sys windows/svc/eventlog install.go) after the service was
+        created: dockerd exits 1 and the service stays registered.
+        """
         record = self._require_record()
-        if record.service_state == "absent":
-            record.service_state = "stopped"
+        if record.service_state != "absent":
+            raise EngineError("The specified service already exists.", daemon=False)
+        record.service_state = "stopped"
         record.service_start_mode = "automatic"
+        record.service_binary = record.own_binary
+        record.service_binary_version = ""
+        if self.state.eventlog_source:
+            raise EngineError(
+                "SYSTEM\\CurrentControlSet\\Services\\EventLog\\Application\\docker "
+                "registry key already exists",
+                daemon=False,
+            )
+        self.state.eventlog_source = True
+
+    def unregister_service(self) -> None:
+        """``sc.exe delete docker`` on a stopped service (the EventLog source stays)."""
+        record = self._require_record()
+        if self.running:
+            self.stop_service()
+        record.service_state = "absent"
+        record.service_binary = ""
+        record.service_binary_version = ""
+
+    def remove_eventlog_source(self) -> None:
+        """``Remove-Item HKLM:\\...\\EventLog\\Application\\docker``."""
+        self.state.eventlog_source = False
 
     def write_daemon_config(self, config: dict[str, Any] | None) -> None:
         """Write (or with None, delete) daemon.json; dockerd reads it at its next start."""
         self._require_record().daemon_config = None if config is None else dict(config)
 
     def start_service(self) -> None:
-        """``Start-Service docker``: dockerd's start-up checks, then restarts by policy."""
+        """``Start-Service docker``, as dockerd runs as a service.
+
+        dockerd loads daemon.json before it tells the service manager it runs,
+        so a config error fails ``Start-Service`` itself (raised here). It
+        reports SERVICE_RUNNING before ``NewDaemon`` (moby cmd/dockerd/daemon.go
+        ``preNotifyReady``, daemon_windows.go), so ``checkSystem`` and the
+        network set-up fail after ``Start-Service`` returned: the service then
+        stops, the error goes to the event log (``record.last_exit_error``,
+        "failed to start daemon: ..."), and only the API says so (the pipe is gone).
+        """
         record = self._require_record()
         if record.service_state == "absent":
             # Start-Service on a service that is not registered (PowerShell).
             raise EngineError("Cannot find any service with service name 'docker'.", daemon=False)
         if record.service_state == "running":
             return
-        self._check_system(record)
-        self._check_daemon_config(record)
+        try:
+            self._check_daemon_config(record)
+        except EngineError as err:
+            record.last_exit_error = err.message
+            raise
+        try:
+            self._check_system(record)
+            self._start_failure_fault(record)
+        except EngineError as err:
+            # moby cmd/dockerd/daemon.go: errors.Wrap(err, "failed to start daemon")
+            record.last_exit_error = f"failed to start daemon: {err.message}"
+            record.service_state = "stopped"
+            return
+        record.last_exit_error = ""
+        if self.state.data_root_sddl is None:
+            # moby daemon/daemon_windows.go setupDaemonRoot: MkdirAllWithACL, only when absent.
+            self.state.data_root_sddl = PROTECTED_SDDL
         record.service_state = "running"
         self._restart_by_policy()
+
+    def server_version(self) -> str:
+        """``docker version --format '{{.Server.Version}}'``: the API answers, or the pipe error."""
+        self._require_running("version")
+        return self.record.running_version
+
+    def _start_failure_fault(self, record: EngineState) -> None:
+        """Fault ``engine_start_fails``: dockerd of that version fails in NewDaemon."""
+        rule = self.host.faults.get("engine_start_fails")
+        running = record.running_version
+        if not rule or str(rule.get("version", running)) != running:
+            return
+        # HNS failure as dockerd logs it, e.g. moby/moby#34018, docker/for-win#5328.
+        raise EngineError(
+            rule.get(
+                "message",
+                "Error initializing network controller: Error creating default network: "
+                "HNS failed with error : Unspecified error",
+            ),
+            daemon=False,
+        )
 
     def stop_service(self) -> None:
         """``Stop-Service docker``: running containers stop with the daemon."""
@@ -306,7 +338,7 @@ class Engine:
 
     def _check_system(self, record: EngineState) -> None:
         # moby daemon/daemon_windows.go checkSystem (engines 23.0 and later).
-        if engine_major(record.version) >= 23 and self.state.os.build < 17763:
+        if engine_major(record.running_version) >= 23 and self.state.os.build < 17763:
             raise EngineError(
                 "this version of Windows does not support the docker daemon "
                 "(Windows build 17763 or higher is required)",
@@ -320,10 +352,10 @@ class Engine:
 
     def _check_daemon_config(self, record: EngineState) -> None:
         config = record.daemon_config or {}
-        unknown = [k for k in config if k not in DAEMON_CONFIG_KEYS]
+        unknown = unknown_directives(config, engine_major(record.running_version))
         if unknown:
-            # moby daemon/config/config.go findConfigurationConflicts (wrapped by
-            # getConflictFreeConfiguration).
+            # moby daemon/config/config.go findConfigurationConflicts, per version
+            # (wcsim/daemon_flags.py); cmd/dockerd/daemon.go loadDaemonCliConfig wraps it.
             raise EngineError(
                 f"unable to configure the Docker daemon with file {record.daemon_config_path}: "
                 "the following directives don't match any configuration option: "
@@ -340,9 +372,29 @@ class Engine:
                 # moby daemon/daemon_windows.go setDefaultIsolation
                 raise EngineError(f"invalid exec-opt value for 'isolation':'{value}'", daemon=False)
 
+    def listens_on_default_pipe(self) -> bool:
+        """dockerd listens where daemon.json ``hosts`` says; absent means the default pipe.
+
+        moby opts/hosts.go: ``npipe://`` alone is DefaultNamedPipe (//./pipe/docker_engine).
+        """
+        record = self.record
+        hosts = (record.daemon_config or {}).get("hosts") if record else None
+        if not hosts:
+            return True
+        for entry in hosts:
+            scheme, sep, address = str(entry).partition("://")
+            if (
+                sep
+                and scheme.lower() == "npipe"
+                and address.lower() in ("", "//./pipe/docker_engine")
+            ):
+                return True
+        return False
+
     def _require_running(self, what: str) -> EngineState:
+        """The docker CLI without -H reaches only the default pipe."""
         record = self._require_record()
-        if record.service_state != "running":
+        if record.service_state != "running" or not self.listens_on_default_pipe():
             raise EngineError(_PIPE_NOT_FOUND.format(what=what), daemon=False)
         return record
 

@@ -39,7 +39,9 @@ from .interface import HostUnreachable, ModuleRun, RawCommand, Reply
 from .raw_commands import run_raw
 from .runner import run_module
 from .state import (
+    INHERITED_SDDL,
     INSTALLED,
+    PROTECTED_SDDL,
     ContainerState,
     EngineState,
     HostState,
@@ -74,6 +76,8 @@ HOST_KEYS = frozenset(
         "pending_updates",
         "faults",
         "files",
+        "data_root_acl",
+        "eventlog_source",
     }
 )
 HOST_FAULT_KEYS = frozenset(
@@ -83,6 +87,8 @@ HOST_FAULT_KEYS = frozenset(
         "pull_failures",
         "container_exit_after_start",
         "module_failures",
+        "engine_start_fails",
+        "locked_engine_files",
     }
 )
 # Read by the wire layer through Fleet.wire_faults(); add its new keys here.
@@ -271,6 +277,16 @@ def _build_host(
     state.files = files_from_config(config.get("files"))
     host = Host(host_config, state, registry, downloads, clock)
     _seed_engine(host, config)
+    if "eventlog_source" in config:
+        # a leftover HKLM\...\EventLog\Application\docker (an engine removed by hand)
+        state.eventlog_source = bool(config["eventlog_source"])
+    acl = config.get("data_root_acl")
+    if acl is not None:
+        # protected: created by dockerd; inherited: created first by something else.
+        sddl = {"protected": PROTECTED_SDDL, "inherited": INHERITED_SDDL}.get(str(acl))
+        if sddl is None:
+            raise ValueError(f"data_root_acl {acl!r}: protected or inherited")
+        state.data_root_sddl = sddl
     return host
 
 
@@ -384,6 +400,9 @@ def _seed_engine(host: Host, config: dict[str, Any]) -> None:
         service_state="stopped" if service == "running" else service,
         daemon_config=engine_config.get("daemon_config"),
     )
+    if service != "absent":
+        record.service_binary = record.own_binary
+        host.state.eventlog_source = True
     host.state.engine = record
     engine = Engine(host)
     if images or containers or service == "running":
@@ -401,6 +420,8 @@ def _seed_engine(host: Host, config: dict[str, Any]) -> None:
         # A running engine must be able to run: check the rules it would start with.
         record.service_state = "stopped"
         engine.start_service()
+        if not engine.running:
+            raise ValueError(f"the seeded engine cannot start: {record.last_exit_error}")
 
 
 def _seed_container(engine: Engine, spec: dict[str, Any]) -> None:

@@ -27,6 +27,15 @@ STATE_FORMAT = 1
 _BOOKKEEPING = ("module_runs", "pull_attempts", "update_tasks", "port", "download_count")
 
 # Get-WindowsFeature InstallState values the model uses.
+# dockerd's ACL for the data root it creates (moby pkg/system/filesys_windows.go).
+PROTECTED_SDDL = "D:P(A;OICI;GA;;;BA)(A;OICI;GA;;;SY)"
+# What a directory created under C:\ProgramData inherits (illustrative: SYSTEM,
+# Administrators, CREATOR OWNER full; Users read and create-folder).
+INHERITED_SDDL = (
+    "D:AI(A;OICIID;FA;;;SY)(A;OICIID;FA;;;BA)(A;OICIIOID;GA;;;CO)"
+    "(A;OICIID;0x1200a9;;;BU)(A;CIID;DCLCRPCR;;;BU)"
+)
+
 INSTALLED = "Installed"
 AVAILABLE = "Available"
 INSTALL_PENDING = "InstallPending"
@@ -147,6 +156,25 @@ class EngineState:
     daemon_config: dict[str, Any] | None = None  # None: no daemon.json on disk
     source_url: str = ""
     logins: dict[str, dict[str, str]] = field(default_factory=dict)  # registry -> creds
+    # dockerd's error when it last exited during start-up, as it logs it to the
+    # Application event log (source "docker"); "" after a clean start.
+    last_exit_error: str = ""
+    # The service's ImagePath binary ("" while unregistered) and, when it is not
+    # <install_path>\dockerd.exe (an engine installed elsewhere, e.g. by
+    # Microsoft's install-docker-ce.ps1 into System32), the version it runs.
+    service_binary: str = ""
+    service_binary_version: str = ""
+
+    @property
+    def own_binary(self) -> str:
+        return f"{self.install_path}\\dockerd.exe"
+
+    @property
+    def running_version(self) -> str:
+        """The version the service starts: ours, or the binary its ImagePath names."""
+        if not self.service_binary or self.service_binary.lower() == self.own_binary.lower():
+            return self.version
+        return self.service_binary_version
 
 
 @dataclass
@@ -191,6 +219,10 @@ class HostState:
     power: PowerState = field(default_factory=PowerState)
     # path (as first written) -> file; look paths up through Host.files (case-insensitive)
     files: dict[str, FileState] = field(default_factory=dict)
+    # The engine data root's DACL as SDDL, None while the directory does not exist.
+    data_root_sddl: str | None = None
+    # HKLM\SYSTEM\CurrentControlSet\Services\EventLog\Application\docker exists
+    eventlog_source: bool = False
     port: int = 0
     # bookkeeping of faults and long-running module tasks
     module_runs: dict[str, int] = field(default_factory=dict)

@@ -139,9 +139,20 @@ class Windows:
         return info.server_core or self.state.os.installation_type != "Server Core"
 
     def _hyperv_prerequisite(self) -> None:
-        if not self.state.machine.virtualization_extensions:
-            # Install-WindowsFeature Hyper-V without VT-x/SLAT visible: the
-            # ServerManager prerequisite check, e.g. dsccommunity/HyperVDsc#184.
+        """ServerManager's prerequisite check, before Install-WindowsFeature changes anything.
+
+        FullyQualifiedErrorId Alteration_PrerequisiteCheck_Failed. In a VM whose parent
+        does not expose the extensions the hypervisor is the parent's
+        (MicrosoftDocs/Virtualization-Documentation#193, a VM on ESXi); on a physical
+        host without VT-x/SLAT, dsccommunity/HyperVDsc#184.
+        """
+        machine = self.state.machine
+        if machine.is_virtual and not machine.virtualization_extensions:
+            raise UnhandledError(
+                "A prerequisite check for the Hyper-V feature failed.\r\n"
+                "1. Hyper-V cannot be installed: A hypervisor is already running."
+            )
+        if not machine.virtualization_extensions:
             raise UnhandledError(
                 "A prerequisite check for the Hyper-V feature failed.\r\n"
                 "1. Hyper-V cannot be installed: The processor does not have required "

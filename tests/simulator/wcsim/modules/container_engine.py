@@ -21,6 +21,19 @@ engine as they were; a match moves it over the cached zip. The unpacked
 engine's version is that of the fleet download with the zip's SHA-256. The
 staging directory the .ps1 unpacks into and removes is not modelled.
 
+Engine changes are a transaction, as the .ps1 carries them out: the zip is
+fetched, verified and unpacked before anything changes; then the engine stops,
+the binaries and daemon.json are switched, the service starts and the module
+waits until ``docker version`` answers (dockerd reports the service running
+before ``NewDaemon``, so a start-up failure shows only there, with dockerd's
+event-log message). Any failure from the switch on restores the previous
+binaries and daemon.json, starts the engine again when it ran before and fails
+with dockerd's message and "rolled back". A ``docker.exe`` held open by another
+process (fault ``locked_engine_files``) fails the copy with the IOException text
+Copy-Item reports. After the engine (re)started, every container in
+``_restore_containers`` (the controller's list of what ran before) that is not
+running is started again; ``containers.not_restarted`` lists those that would not.
+
 Failures after the module set its result keep ``steps``, ``download`` and
 ``changed`` in the answer, as Ansible.Basic's ``FailJson`` does.
 """
@@ -28,23 +41,94 @@ Failures after the module set its result keep ``steps``, ``download`` and
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from ..engine import EngineError
 from ..host import DownloadError
-from ..state import FileState
+from ..state import INHERITED_SDDL, PROTECTED_SDDL, FileState
 from . import Model, ModuleFailure, register
 
-STEPS = ["install", "register_service", "write_config", "start", "restart"]
+STEPS = [
+    "install",
+    "unregister_service",
+    "remove_eventlog_source",
+    "register_service",
+    "protect_data_root",
+    "write_config",
+    "start",
+    "restart",
+]
 DEFAULT_CACHE_DIR = "C:\\ProgramData\\wincontainers\\downloads"
 
 
 def _start_failure(error: EngineError) -> ModuleFailure:
-    message = error.message
-    if not message.startswith("unable to configure"):
-        # moby daemon/command/daemon.go wraps NewDaemon's error (checkSystem included).
-        message = f"failed to start daemon: {message}"
-    return ModuleFailure(f"The docker service failed to start: {message}")
+    """Start-Service threw: dockerd exited before it reported running (daemon.json)."""
+    return ModuleFailure(f"The docker service failed to start: {error.message}")
+
+
+def _locked_copy(host: Any, install_path: str) -> ModuleFailure | None:
+    """Fault ``locked_engine_files``: a binary another process holds open cannot be replaced."""
+    for name in host.faults.get("locked_engine_files") or []:
+        path = f"{install_path}\\{name}"
+        # System.IO.IOException for ERROR_SHARING_VIOLATION, as Copy-Item reports it.
+        return ModuleFailure(
+            f"Failed to replace {path}: The process cannot access the file '{path}' because "
+            "it is being used by another process."
+        )
+    return None
+
+
+@dataclass
+class _Previous:
+    """What the switch replaces, kept to roll back to."""
+
+    version: str
+    install_path: str
+    source_url: str
+    daemon_config: dict[str, Any] | None
+    was_running: bool
+    service_binary: str = ""
+    service_binary_version: str = ""
+    service_state: str = "stopped"
+
+
+def _start_and_wait(engine: Any, timeout: int) -> None:
+    """``Start-Service docker``, then poll ``docker version`` until it answers."""
+    try:
+        engine.start_service()
+    except EngineError as err:
+        raise _start_failure(err) from None
+    try:
+        engine.server_version()
+    except EngineError as err:
+        detail = engine.record.last_exit_error
+        if detail:
+            raise ModuleFailure(
+                f"The docker service started but dockerd exited during start-up: {detail}"
+            ) from None
+        raise ModuleFailure(f"dockerd did not answer within {timeout} s: {err.message}") from None
+
+
+def _restore_containers(engine: Any, ids: list[str]) -> dict[str, list]:
+    """Start again every listed container that is not running; report those that fail."""
+    report: dict[str, list] = {"restored": [], "not_restarted": []}
+    if not engine.running:
+        report["not_restarted"] = [{"id": i, "error": "the engine is not running"} for i in ids]
+        return report
+    for cid in ids:
+        container = engine.find(cid)
+        if container is None:
+            report["not_restarted"].append({"id": cid, "error": f"No such container: {cid}"})
+            continue
+        if not container.running:
+            try:
+                engine.start(cid)
+            except EngineError as err:
+                report["not_restarted"].append({"id": cid, "error": err.stderr})
+                continue
+        report["restored"].append(cid)
+    return report
 
 
 def _engine_zip(host: Any, download: dict[str, Any]) -> FileState:
@@ -85,8 +169,18 @@ class ContainerEngine(Model):
         "host_info": {"type": "dict"},
         "_steps": {"type": "list", "elements": "str", "choices": STEPS, "default": []},
         "_daemon_config_text": {"type": "str"},
+        "start_timeout": {"type": "int", "default": 120},
+        # Accepted as the .ps1 does; the fleet's downloads are served alike with or without
+        # a proxy (proxies are not modelled).
+        "use_proxy": {"type": "bool", "default": True},
+        "proxy_url": {"type": "str"},
+        "proxy_username": {"type": "str"},
+        "proxy_password": {"type": "str", "no_log": True},
+        "proxy_use_default_credential": {"type": "bool", "default": False},
+        "_restore_containers": {"type": "list", "elements": "str", "default": []},
+        "_data_root": {"type": "str"},
     }
-    returns = frozenset({"steps", "engine", "download"})
+    returns = frozenset({"steps", "engine", "download", "rolled_back", "containers"})
     supports_check_mode = True
 
     def run(
@@ -108,7 +202,13 @@ class ContainerEngine(Model):
             "checksum": checksum,
             "reused": False,
         }
-        result: dict[str, Any] = {"changed": bool(steps), "steps": steps, "download": download}
+        result: dict[str, Any] = {
+            "changed": bool(steps),
+            "steps": steps,
+            "download": download,
+            "rolled_back": False,
+            "containers": {"restored": [], "not_restarted": []},
+        }
         if not check_mode:
             try:
                 self._carry_out(
@@ -117,6 +217,9 @@ class ContainerEngine(Model):
                     version=version,
                     download=download,
                     config_text=params["_daemon_config_text"],
+                    timeout=params["start_timeout"],
+                    restore=list(params["_restore_containers"] or []),
+                    result=result,
                 )
             except ModuleFailure as failure:
                 # FailJson adds failed/msg to the result the module built so far.
@@ -136,26 +239,109 @@ class ContainerEngine(Model):
         version: str,
         download: dict[str, Any],
         config_text: str | None,
+        timeout: int,
+        restore: list[str],
+        result: dict[str, Any],
     ) -> None:
         engine = host.engine
+        if "protect_data_root" in steps:
+            # Protect-DataRoot: dockerd's ACL, created if absent, before daemon.json.
+            host.state.data_root_sddl = PROTECTED_SDDL
+        unpacked_version = version
         if "install" in steps:
+            # Prepare: fetch, verify, unpack into the module's temp dir. Nothing changed yet.
             zip_file = _engine_zip(host, download)
-            # Expand-Archive unpacks what the zip holds: the fleet download with its hash.
             unpacked = host.downloads.with_sha256(zip_file.sha256)
-            if engine.running:
-                engine.stop_service()
-            engine.install(
-                version=(unpacked.version if unpacked else "") or version,
-                source_url=download["url"],
+            unpacked_version = (unpacked.version if unpacked else "") or version
+        record = engine.record
+        previous = (
+            _Previous(
+                version=record.version,
+                install_path=record.install_path,
+                source_url=record.source_url,
+                daemon_config=None if record.daemon_config is None else dict(record.daemon_config),
+                was_running=engine.running,
+                service_binary=record.service_binary,
+                service_binary_version=record.service_binary_version,
+                service_state="stopped" if engine.running else record.service_state,
             )
-        if "register_service" in steps:
-            engine.register_service()
-        if "write_config" in steps:
-            engine.write_daemon_config(json.loads(config_text or "{}"))
+            if record is not None and {"install", "write_config", "unregister_service"} & set(steps)
+            else None
+        )
         try:
-            if "restart" in steps:
-                engine.restart_service()
-            elif "start" in steps:
-                engine.start_service()
-        except EngineError as err:
-            raise _start_failure(err) from None
+            self._switch(
+                engine,
+                host,
+                steps=steps,
+                version=unpacked_version,
+                download=download,
+                config_text=config_text,
+                timeout=timeout,
+            )
+        except ModuleFailure as failure:
+            if previous is None:
+                raise
+            self._roll_back(engine, previous, timeout, failure)
+            result["rolled_back"] = True
+            result["containers"] = _restore_containers(engine, restore)
+            raise ModuleFailure(
+                f"{failure.msg}; rolled back to docker {previous.version} and the previous "
+                "daemon.json" + (", engine running again" if engine.running else ""),
+                rolled_back=True,
+                containers=result["containers"],
+            ) from None
+        if {"start", "restart"} & set(steps) or restore:
+            result["containers"] = _restore_containers(engine, restore)
+
+    @staticmethod
+    def _switch(engine, host, *, steps, version, download, config_text, timeout) -> None:
+        stops = bool({"install", "restart", "unregister_service"} & set(steps))
+        if stops and engine.running:
+            engine.stop_service()
+        if "install" in steps:
+            record = engine.record
+            install_path = record.install_path if record else "C:\\Program Files\\docker"
+            locked = _locked_copy(host, install_path)
+            if locked is not None:
+                raise locked
+            engine.install(version=version, source_url=download["url"])
+        if "unregister_service" in steps:
+            engine.unregister_service()
+        if "remove_eventlog_source" in steps:
+            engine.remove_eventlog_source()
+        if "register_service" in steps:
+            try:
+                engine.register_service()
+            except EngineError as err:
+                raise ModuleFailure(
+                    f"dockerd --register-service failed (rc 1): {err.message}"
+                ) from None
+        if "write_config" in steps:
+            if host.state.data_root_sddl is None:
+                # New-Item ...\docker\config creates the root: ProgramData's inherited ACL.
+                host.state.data_root_sddl = INHERITED_SDDL
+            engine.write_daemon_config(json.loads(config_text or "{}"))
+        if "restart" in steps or "start" in steps:
+            _start_and_wait(engine, timeout)
+
+    @staticmethod
+    def _roll_back(engine, previous: _Previous, timeout: int, failure: ModuleFailure) -> None:
+        if engine.running:
+            engine.stop_service()
+        record = engine.record
+        record.version = previous.version
+        record.install_path = previous.install_path
+        record.source_url = previous.source_url
+        record.service_binary = previous.service_binary
+        record.service_binary_version = previous.service_binary_version
+        record.service_state = previous.service_state
+        engine.write_daemon_config(previous.daemon_config)
+        if previous.was_running:
+            try:
+                _start_and_wait(engine, timeout)
+            except ModuleFailure as again:
+                raise ModuleFailure(
+                    f"{failure.msg}; rolling back to docker {previous.version} failed too: "
+                    f"{again.msg}",
+                    rolled_back=False,
+                ) from None

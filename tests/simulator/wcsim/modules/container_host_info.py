@@ -7,8 +7,8 @@ What the .ps1 reads and where the model takes it from:
   InstallationType) -> ``state.os``;
 - ``Win32_ComputerSystem`` / ``Win32_Processor`` -> ``state.machine``. A VM
   always sees a hypervisor (its parent); on a physical host one runs once
-  Hyper-V is installed. While a hypervisor runs *in this OS* (Hyper-V
-  installed), Win32_Processor reports the virtualization flags as False;
+  Hyper-V is installed. While any hypervisor is present (every VM, a physical
+  host with Hyper-V installed), the virtualization flags are reported False;
 - ``Get-WindowsFeature`` -> ``host.windows.feature_state``;
 - the reboot-pending registry keys -> ``state.reboot_pending``;
 - ``docker.exe``/``dockerd.exe``, ``Get-Service docker``, daemon.json ->
@@ -19,11 +19,13 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from ..engine import EngineError
 from ..state import INSTALLED
 from . import Model, register
 
 INSTALL_PATH = "C:\\Program Files\\docker"
 DAEMON_CONFIG_PATH = "C:\\ProgramData\\docker\\config\\daemon.json"
+DATA_ROOT = "C:\\ProgramData\\docker"
 
 
 def os_facts(host: Any) -> dict[str, Any]:
@@ -41,24 +43,41 @@ def os_facts(host: Any) -> dict[str, Any]:
 def machine_facts(host: Any) -> dict[str, Any]:
     machine = host.state.machine
     hyperv_running = host.windows.feature_state("Hyper-V") == INSTALLED
-    flags = machine.virtualization_extensions and not hyperv_running
+    hypervisor_present = machine.is_virtual or hyperv_running
+    # While any hypervisor runs (always in a VM, nested or not), Win32_Processor's
+    # flags are not what the processor can do: reported False (PowerShell/PowerShell
+    # GetComputerInfoCommand.cs GetHyperVisorInfo: "when the HyperV is present, the
+    # requirements values are misleading"). Never kinder than Windows.
+    flags = machine.virtualization_extensions and not hypervisor_present
     return {
         "is_virtual": machine.is_virtual,
         "model": "Virtual Machine" if machine.is_virtual else "PowerEdge R650",
         "manufacturer": "Microsoft Corporation" if machine.is_virtual else "Dell Inc.",
-        "hypervisor_present": machine.is_virtual or hyperv_running,
+        "hypervisor_present": hypervisor_present,
         "virtualization_firmware_enabled": flags,
         "vm_monitor_mode_extensions": flags,
         "second_level_address_translation": flags,
         "memory_mb": machine.memory_mb,
         "logical_processors": machine.logical_processors,
+        # [Environment]::ProcessorCount: one processor group holds at most 64.
+        "group_processors": min(machine.logical_processors, 64),
     }
 
 
 def engine_facts(host: Any) -> dict[str, Any]:
     record = host.engine.record
+    data_root = (record.daemon_config or {}).get("data-root") if record else None
+    acl = {
+        # HKLM\SYSTEM\CurrentControlSet\Services\docker ImagePath (its exe) and the EventLog key
+        "service_binary": (record.service_binary or None) if record else None,
+        "eventlog_source": host.state.eventlog_source,
+        "data_root": str(data_root or DATA_ROOT),
+        # Get-Acl ... GetSecurityDescriptorSddlForm('Access'); None while absent.
+        "data_root_sddl": host.state.data_root_sddl,
+    }
     if record is None:
         return {
+            **acl,
             "kind": "none",
             "installed": False,
             "version": None,
@@ -66,16 +85,33 @@ def engine_facts(host: Any) -> dict[str, Any]:
             "install_path": INSTALL_PATH,
             "daemon_config_path": DAEMON_CONFIG_PATH,
             "daemon_config": {},
+            "api_reachable": False,
+            "api_error": None,
+            "server_version": None,
         }
-    return {
-        "kind": record.kind,
-        "installed": True,
-        "version": record.version,
+    # The .ps1 looks for docker.exe/dockerd.exe in %ProgramFiles%\docker only.
+    ours = record.install_path.lower() == INSTALL_PATH.lower()
+    facts = {
+        **acl,
+        "kind": record.kind if ours else "none",
+        "installed": ours,
+        "version": record.version if ours else None,
         "service_state": record.service_state,
-        "install_path": record.install_path,
+        "install_path": INSTALL_PATH,
         "daemon_config_path": record.daemon_config_path,
         "daemon_config": dict(record.daemon_config or {}),
+        "api_reachable": False,
+        "api_error": None,
+        "server_version": None,
     }
+    if record.service_state == "running":
+        # docker version --format '{{.Server.Version}}' over the default pipe.
+        try:
+            facts["server_version"] = host.engine.server_version()
+            facts["api_reachable"] = True
+        except EngineError as err:
+            facts["api_error"] = err.stderr
+    return facts
 
 
 def image_facts(host: Any) -> list[dict[str, Any]]:
@@ -126,7 +162,7 @@ def container_facts(host: Any) -> list[dict[str, Any]]:
 def read_host(host: Any) -> dict[str, Any]:
     """Everything container_host_info returns, without ``changed``."""
     engine = engine_facts(host)
-    running = engine["installed"] and engine["service_state"] == "running"
+    running = engine["api_reachable"]
     return {
         "os": os_facts(host),
         "machine": machine_facts(host),

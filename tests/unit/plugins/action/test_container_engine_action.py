@@ -20,7 +20,7 @@ from ansible_collections.trustbound.wincontainers.plugins.action.container_engin
 from ansible_collections.trustbound.wincontainers.plugins.plugin_utils import daemon_config
 
 SHA = "d" * 64
-HARDENED = daemon_config.build({}, host="h", multi_tenant=False)
+HARDENED = daemon_config.build({}, host="h", multi_tenant=False, engine_version="27.3.1")
 
 BARE = {
     "os": {"version": "10.0.20348.2340", "build": 20348, "revision": 2340},

@@ -15,19 +15,20 @@ from ansible_collections.trustbound.wincontainers.plugins.plugin_utils.daemon_co
     validate,
 )
 
+ENGINE = "27.3.1"
 TLS = {"cacert": r"C:\certs\ca.pem", "cert": r"C:\certs\server.pem", "key": r"C:\certs\key.pem"}
 
 
 def refused(config, rule, multi_tenant=False):
     with pytest.raises(DaemonConfigError) as err:
-        validate(config, host="ws1", multi_tenant=multi_tenant)
+        validate(config, host="ws1", multi_tenant=multi_tenant, engine_version=ENGINE)
     assert err.value.rule == rule
     assert "ws1" in str(err.value)
     return err.value
 
 
 def test_default_is_named_pipe_with_log_limits_and_no_group():
-    config = build({}, host="ws1", multi_tenant=False)
+    config = build({}, host="ws1", multi_tenant=False, engine_version=ENGINE)
     assert config == {
         "hosts": ["npipe://"],
         "log-driver": "json-file",
@@ -36,26 +37,30 @@ def test_default_is_named_pipe_with_log_limits_and_no_group():
 
 
 def test_multi_tenant_host_defaults_to_hyperv_isolation():
-    config = build({}, host="ws1", multi_tenant=True)
+    config = build({}, host="ws1", multi_tenant=True, engine_version=ENGINE)
     assert config["exec-opts"] == ["isolation=hyperv"]
     assert default_isolation(config) == "hyperv"
 
 
 def test_explicit_process_on_multi_tenant_host_refused():
     with pytest.raises(DaemonConfigError) as err:
-        build({"default_isolation": "process"}, host="ws1", multi_tenant=True)
+        build(
+            {"default_isolation": "process"}, host="ws1", multi_tenant=True, engine_version=ENGINE
+        )
     assert err.value.rule == "exec_opts"
     assert "Hyper-V" in str(err.value)
 
 
 def test_explicit_hyperv_on_single_tenant_host():
-    config = build({"default_isolation": "hyperv"}, host="ws1", multi_tenant=False)
+    config = build(
+        {"default_isolation": "hyperv"}, host="ws1", multi_tenant=False, engine_version=ENGINE
+    )
     assert config["exec-opts"] == ["isolation=hyperv"]
 
 
 def test_bad_default_isolation_value():
     with pytest.raises(DaemonConfigError) as err:
-        build({"default_isolation": "vm"}, host="ws1", multi_tenant=False)
+        build({"default_isolation": "vm"}, host="ws1", multi_tenant=False, engine_version=ENGINE)
     assert err.value.field == "default_isolation"
 
 
@@ -67,13 +72,18 @@ def test_plain_tcp_listener_refused_with_the_reason():
 
 def test_plain_tcp_listener_refused_when_built_from_role_variables():
     with pytest.raises(DaemonConfigError) as err:
-        build({"hosts": ["tcp://0.0.0.0:2375"]}, host="ws1", multi_tenant=False)
+        build(
+            {"hosts": ["tcp://0.0.0.0:2375"]}, host="ws1", multi_tenant=False, engine_version=ENGINE
+        )
     assert err.value.rule == "listener"
 
 
 def test_tcp_with_tls_verification_accepted():
     config = build(
-        {"hosts": ["npipe://", "tcp://0.0.0.0:2376"], "tls": TLS}, host="ws1", multi_tenant=False
+        {"hosts": ["npipe://", "tcp://0.0.0.0:2376"], "tls": TLS},
+        host="ws1",
+        multi_tenant=False,
+        engine_version=ENGINE,
     )
     assert config["tlsverify"] is True
     assert config["tlscacert"] == TLS["cacert"]
@@ -137,7 +147,7 @@ def test_unbounded_or_malformed_json_file_logs_refused(opts):
 
 
 def test_other_log_driver_needs_no_json_file_limits():
-    validate({"log-driver": "etwlogs"}, host="ws1")
+    validate({"log-driver": "etwlogs"}, host="ws1", engine_version=ENGINE)
 
 
 @pytest.mark.parametrize("opt", ["isolation=vm", "native.cgroupdriver=systemd"])
@@ -146,14 +156,19 @@ def test_exec_opts_other_than_isolation_refused(opt):
 
 
 def test_group_only_when_asked_and_not_empty():
-    config = build({"group": "docker-users"}, host="ws1", multi_tenant=False)
+    config = build({"group": "docker-users"}, host="ws1", multi_tenant=False, engine_version=ENGINE)
     assert config["group"] == "docker-users"
     refused({"group": " ", "log-opts": {"max-size": "1m", "max-file": "1"}}, "group")
 
 
 def test_extra_config_cannot_override_managed_keys():
     with pytest.raises(DaemonConfigError) as err:
-        build({"extra": {"hosts": ["tcp://0.0.0.0:2375"]}}, host="ws1", multi_tenant=False)
+        build(
+            {"extra": {"hosts": ["tcp://0.0.0.0:2375"]}},
+            host="ws1",
+            multi_tenant=False,
+            engine_version=ENGINE,
+        )
     assert err.value.rule == "managed_key"
 
 
@@ -162,10 +177,16 @@ def test_extra_config_is_validated_and_kept():
         {"extra": {"registry-mirrors": ["https://mirror.example.com"]}},
         host="ws1",
         multi_tenant=False,
+        engine_version=ENGINE,
     )
     assert config["registry-mirrors"] == ["https://mirror.example.com"]
     with pytest.raises(DaemonConfigError):
-        build({"extra": {"insecure-registries": ["x:5000"]}}, host="ws1", multi_tenant=False)
+        build(
+            {"extra": {"insecure-registries": ["x:5000"]}},
+            host="ws1",
+            multi_tenant=False,
+            engine_version=ENGINE,
+        )
 
 
 def test_canonical_is_key_order_independent_and_stable():
@@ -179,6 +200,30 @@ def test_canonical_is_key_order_independent_and_stable():
 
 
 def test_absent_config_differs_from_the_hardened_default():
-    desired = build({}, host="ws1", multi_tenant=False)
+    desired = build({}, host="ws1", multi_tenant=False, engine_version=ENGINE)
     assert differs(None, desired)
     assert differs({}, desired)
+
+
+@pytest.mark.parametrize(
+    "hosts",
+    [
+        ["npipe:////./pipe/other_engine"],
+        ["tcp://0.0.0.0:2376"],
+        ["npipe:////./pipe/docker_engine_windows", "tcp://0.0.0.0:2376"],
+    ],
+)
+def test_hosts_without_the_default_pipe_refused(hosts):
+    config = {"hosts": hosts, "log-opts": {"max-size": "10m", "max-file": "3"}}
+    config.update(tlsverify=True, tlscacert="c", tlscert="c", tlskey="k")
+    err = refused(config, "default_pipe")
+    assert "no later run could read or repair this host" in str(err)
+
+
+@pytest.mark.parametrize("pipe", ["npipe://", "NPIPE://", "npipe:////./pipe/docker_engine"])
+def test_every_spelling_of_the_default_pipe_accepted(pipe):
+    validate(
+        {"hosts": [pipe], "log-opts": {"max-size": "10m", "max-file": "3"}},
+        host="ws1",
+        engine_version=ENGINE,
+    )

@@ -90,25 +90,40 @@ def test_missing_section_is_a_clear_error():
         host_facts.policy_host({"features": {}}, {}, "h")
 
 
-def test_vm_without_extensions_is_not_installable_and_says_the_fix():
-    ok, why = host_facts.hyperv_installable(info())
-    assert not ok
+@pytest.mark.parametrize(
+    "flags",
+    [
+        {},
+        {"vm_monitor_mode_extensions": True, "second_level_address_translation": True},
+        {"vm_monitor_mode_extensions": True},
+    ],
+)
+def test_vm_processor_flags_do_not_decide_windows_does(flags):
+    # Inside a VM a hypervisor is always present: the flags are not reliable
+    # (PowerShell's Get-ComputerInfo skips them then).
+    ok, why = host_facts.hyperv_installable(info(machine=flags))
+    assert ok is None
+    assert "prerequisite check" in why
+    assert "container_host_nested_virtualization" in why
+
+
+def test_vm_asserted_nested_by_the_inventory_is_installable():
+    ok, why = host_facts.hyperv_installable(info(), nested_virtualization=True)
+    assert ok is True
+    assert "inventory" in why
+
+
+def test_vm_asserted_not_nested_is_refused_with_the_fix():
+    ok, why = host_facts.hyperv_installable(
+        info(
+            machine={"vm_monitor_mode_extensions": True, "second_level_address_translation": True}
+        ),
+        nested_virtualization=False,
+    )
+    assert ok is False
     assert "ExposeVirtualizationExtensions" in why
     assert "MacAddressSpoofing" in why
     assert "4 GB" in why and "2 or more vCPUs" in why
-
-
-def test_vm_with_exposed_extensions_is_installable():
-    ok, _why = host_facts.hyperv_installable(
-        info(machine={"vm_monitor_mode_extensions": True, "second_level_address_translation": True})
-    )
-    assert ok
-
-
-def test_vm_with_extensions_but_no_slat_is_not_installable():
-    ok, why = host_facts.hyperv_installable(info(machine={"vm_monitor_mode_extensions": True}))
-    assert not ok
-    assert "second level address translation" in why
 
 
 def test_physical_host_without_firmware_support_says_the_firmware_fix():

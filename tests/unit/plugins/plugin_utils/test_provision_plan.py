@@ -8,6 +8,7 @@ import pytest
 
 from ansible_collections.trustbound.wincontainers.plugins.plugin_utils.provision_plan import (
     ProvisionError,
+    feature_failure,
     plan,
     reboot,
 )
@@ -118,12 +119,21 @@ def test_missing_host_trust_boundary_with_workloads_is_refused():
     assert err.value.host == "ws2022"
 
 
-def test_vm_without_extensions_needing_hyperv_refused_with_fix_and_host():
+def test_vm_needing_hyperv_is_planned_and_windows_decides():
     workloads = [{"name": "scan", "image": NANO, "trust_level": "untrusted"}]
+    result = plan(
+        make_info(build=17763, extensions=False), HOSTVARS, "ws2019", workloads, make_settings()
+    )
+    assert result["features"] == ["Containers", "Hyper-V"]
+    assert result["hyperv"]["installable"] is None
+    assert "prerequisite check" in result["hyperv"]["installable_reason"]
+
+
+def test_vm_asserted_not_nested_needing_hyperv_refused_with_fix_and_host():
+    workloads = [{"name": "scan", "image": NANO, "trust_level": "untrusted"}]
+    settings = dict(make_settings(), nested_virtualization="false")
     with pytest.raises(ProvisionError) as err:
-        plan(
-            make_info(build=17763, extensions=False), HOSTVARS, "ws2019", workloads, make_settings()
-        )
+        plan(make_info(build=17763, extensions=False), HOSTVARS, "ws2019", workloads, settings)
     message = str(err.value)
     assert err.value.rule == "hyperv-installable"
     assert "'ws2019'" in message
@@ -131,6 +141,38 @@ def test_vm_without_extensions_needing_hyperv_refused_with_fix_and_host():
     assert "Set-VMProcessor -VMName <vm> -ExposeVirtualizationExtensions $true" in message
     assert "scan" in message
     assert "Nothing was changed" in message
+
+
+def test_nested_virtualization_must_be_a_boolean():
+    settings = dict(make_settings(), nested_virtualization="maybe")
+    with pytest.raises(ProvisionError) as err:
+        plan(make_info(), HOSTVARS, "ws2019", [], settings)
+    assert err.value.field == "container_host_nested_virtualization"
+
+
+PREREQ = (
+    "Unhandled exception while executing module: A prerequisite check for the Hyper-V feature "
+    "failed.\r\n1. Hyper-V cannot be installed: A hypervisor is already running."
+)
+
+
+def test_windows_prerequisite_refusal_becomes_the_nested_virtualization_fix():
+    workloads = [{"name": "scan", "image": NANO, "trust_level": "untrusted"}]
+    info = make_info(build=17763, extensions=False)
+    planned = plan(info, HOSTVARS, "ws2019", workloads, make_settings())
+    message = feature_failure({"failed": True, "msg": PREREQ}, info, "ws2019", planned)
+    assert message.startswith("host 'ws2019': Hyper-V is needed (workload scan")
+    assert "Windows refused to install it (rule 'hyperv-installable')" in message
+    assert "1. Hyper-V cannot be installed: A hypervisor is already running." in message
+    assert "-ExposeVirtualizationExtensions $true" in message
+    assert message.endswith("Nothing was changed on the host.")
+
+
+def test_other_feature_failures_are_named_plainly():
+    info = make_info()
+    planned = plan(info, HOSTVARS, "ws2019", [], make_settings())
+    message = feature_failure({"msg": "Failed to find source path"}, info, "ws2019", planned)
+    assert message == "host 'ws2019': installing Containers failed: Failed to find source path"
 
 
 def test_hyperv_false_never_installs_but_warns():

@@ -1,0 +1,58 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What an engine restart does to the host's containers, decided on the controller.
+
+Stopping dockerd stops every container; at its next start dockerd restarts
+only ``always`` containers and ``unless-stopped`` ones not stopped by hand
+(moby ``daemon.restore``). So before a step that stops the engine, the
+controller lists every container that runs (every owner's, hand-started ones
+too, from container_host_info's one read), the module starts each one again
+that is not running after the engine is back, and the ones that would not
+start are reported by name with docker's error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+# Steps of container_engine after which the engine has been stopped.
+STOPPING_STEPS = frozenset({"install", "restart", "unregister_service"})
+
+
+def stops_engine(steps: Sequence[str], engine: Mapping[str, Any]) -> bool:
+    """True when carrying out ``steps`` stops an engine that runs now."""
+    return engine.get("service_state") == "running" and bool(STOPPING_STEPS & set(steps))
+
+
+def running_containers(info: Mapping[str, Any]) -> list[dict[str, str]]:
+    """``[{id, name}]`` of every running container in container_host_info's result."""
+    return [
+        {"id": str(c["id"]), "name": str(c.get("name") or c["id"])}
+        for c in info.get("containers") or []
+        if isinstance(c, Mapping) and c.get("id") and c.get("running")
+    ]
+
+
+def check_mode_warning(host: str | None, running: Sequence[Mapping[str, str]]) -> str:
+    names = ", ".join(c["name"] for c in running) or "none run now"
+    return (
+        f"host {host!r}: the engine restart stops every container ({names}); the engine "
+        "change starts each of them again afterwards and reports any that would not start"
+    )
+
+
+def not_restarted_warnings(
+    host: str | None, running: Sequence[Mapping[str, str]], module_result: Mapping[str, Any]
+) -> list[str]:
+    """One warning per container that ran before the restart and would not start again."""
+    names = {c["id"]: c["name"] for c in running}
+    report = module_result.get("containers") or {}
+    warnings = []
+    for entry in report.get("not_restarted") or []:
+        cid = str(entry.get("id", ""))
+        warnings.append(
+            f"host {host!r}: container {names.get(cid, cid)!r} ran before the engine restart and "
+            f"would not start again: {entry.get('error') or 'no error given'}"
+        )
+    return warnings
