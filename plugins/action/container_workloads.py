@@ -67,8 +67,21 @@ ARGUMENT_SPEC: dict[str, Any] = {
 }
 
 
-class NotProvisionedInCheckMode(Exception):
-    """Check mode on a host with no running engine: a real run would provision it first."""
+NOT_PROVISIONED = "_not_provisioned"
+
+
+def _as_provisioned(info: dict[str, Any]) -> dict[str, Any]:
+    """The read of a host with no engine yet, as a check-mode plan sees it after provisioning.
+
+    Provisioning installs the engine and starts it with no images and no
+    containers; what trust decides needs only the OS version and the
+    inventory. Hyper-V availability is left to the policy host (see _reconcile).
+    """
+    seen = dict(info)
+    seen["images"] = []
+    seen["containers"] = []
+    seen[NOT_PROVISIONED] = True
+    return seen
 
 
 class WorkloadsFailure(Exception):
@@ -109,8 +122,6 @@ class ActionModule(ActionBase):
         )
         try:
             outcome = self._reconcile(args)
-        except NotProvisionedInCheckMode as exc:
-            outcome = {"skipped": True, "changed": False, "msg": str(exc)}
         except WorkloadsFailure as exc:
             outcome = {"failed": True, "changed": False, "msg": exc.msg, **exc.extra}
         except (workload_spec.WorkloadSpecError, trust_policy.PolicyError) as exc:
@@ -146,13 +157,8 @@ class ActionModule(ActionBase):
         engine = info.get("engine") or {}
         if not engine.get("installed") or engine.get("service_state") != "running":
             if self._task.check_mode:
-                raise NotProvisionedInCheckMode(
-                    f"check mode: host {self._host!r} has no running container engine yet"
-                    f" (installed: {bool(engine.get('installed'))}, service:"
-                    f" {engine.get('service_state')}), so its workloads cannot be planned"
-                    " against it; a real run provisions the host first"
-                    " (role trustbound.wincontainers.container_host). Nothing was changed."
-                )
+                # A dry run of the whole site on a bare host: decide on trust alone.
+                return _as_provisioned(info)
             raise WorkloadsFailure(
                 f"host {self._host!r}: the container engine is not running (installed:"
                 f" {bool(engine.get('installed'))}, service: {engine.get('service_state')});"
@@ -193,6 +199,10 @@ class ActionModule(ActionBase):
                 args["workloads"], host=host, engine_pipes=pipes
             )
         policy_host = host_facts.policy_host(info, trust_hostvars(args), host)
+        unprovisioned = bool(info.get(NOT_PROVISIONED))
+        if unprovisioned and not policy_host.get("hyperv_available"):
+            installable, _why = host_facts.hyperv_installable(info)
+            policy_host["hyperv_available"] = installable is not False
         images = list(info.get("images") or [])
         docker_path = _docker_path(engine)
 
@@ -277,6 +287,13 @@ class ActionModule(ActionBase):
 
         if plan.steps and not check_mode:
             self._apply(plan, docker_path, outcome)
+        elif unprovisioned:
+            outcome["msg"] = (
+                f"check mode: host {host!r} has no running container engine yet, so this plan"
+                " is decided on trust alone, as the host will be once provisioned (no image"
+                " versions known, Hyper-V where provisioning installs it):"
+                f" {len(plan.steps)} step(s) planned, none carried out"
+            )
         elif check_mode:
             outcome["msg"] = f"check mode: {len(plan.steps)} step(s) planned, none carried out"
 

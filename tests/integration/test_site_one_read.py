@@ -65,6 +65,16 @@ def site(inventory: Path, tmp: Path) -> dict[str, tuple[int, ...]]:
     return recap
 
 
+def host_states(state: Path) -> dict[str, dict]:
+    """Every simulated host's state, without the simulator's own count of module runs."""
+    states = {}
+    for path in (state / "hosts").glob("*.json"):
+        data = json.loads(path.read_text())
+        data.pop("module_runs", None)
+        states[path.stem] = data
+    return states
+
+
 def counters(state: Path) -> dict[str, dict]:
     return json.loads(wcsim("counters", "--state-dir", str(state)))
 
@@ -99,5 +109,35 @@ def test_site_reads_each_host_once_and_never_decides_on_a_stale_read(tmp_path):
         for host, runs in counters(state).items():
             assert runs["module_runs"] == 1, (host, runs["module_runs_by_module"])
             assert runs["module_runs_by_module"] == {INFO: 1}, host
+    finally:
+        wcsim("stop", "--state-dir", str(state))
+
+
+def test_check_mode_on_a_bare_fleet_shows_each_workloads_decision_and_changes_nothing(tmp_path):
+    state = tmp_path / "state"
+    inventory = tmp_path / "connection.yml"
+    wcsim("start", "--fleet", str(FLEET), "--state-dir", str(state), "--reset")
+    try:
+        wcsim(
+            "inventory", "--state-dir", str(state), "--group", "windows", "--output", str(inventory)
+        )
+        before = host_states(state)
+        env = dict(
+            os.environ,
+            ANSIBLE_COLLECTIONS_PATH=str(REPO / ".venv" / "collections"),
+            ANSIBLE_NOCOLOR="1",
+            ANSIBLE_CONFIG=str(tmp_path / "none.cfg"),
+        )
+        command = [str(BIN / "ansible-playbook"), "-i", str(inventory), "-i",
+                   str(REPO / "inventories" / "simulated"), "--check",
+                   str(REPO / "playbooks" / "site.yml")]  # fmt: skip
+        done = subprocess.run(
+            command, env=env, capture_output=True, text=True, timeout=600, check=False
+        )
+        assert done.returncode == 0, done.stdout[-4000:]
+        # what a person reads at default verbosity: each workload's action and isolation
+        assert "decided on trust alone" in done.stdout
+        assert "create (hyperv" in done.stdout and "create (process" in done.stdout
+        assert host_states(state) == before
     finally:
         wcsim("stop", "--state-dir", str(state))

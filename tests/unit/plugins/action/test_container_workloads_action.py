@@ -360,12 +360,29 @@ def test_engine_not_running_fails_clearly():
     assert result["failed"] is True and "engine is not running" in result["msg"]
 
 
-def test_check_mode_on_a_host_not_yet_provisioned_skips_instead_of_failing():
-    host = FakeHost(host_info(engine_state="stopped"))
-    result = run(host, [{"name": "web", "image": NANO}], check_mode=True)
-    assert result.get("failed") is not True
-    assert result["skipped"] is True and "no running container engine yet" in result["msg"]
+def test_check_mode_on_a_host_not_yet_provisioned_plans_on_trust_alone():
+    host = FakeHost(host_info(images=(), engine_state="stopped", hyperv=False))
+    workloads = [
+        {"name": "web", "image": NANO},
+        {"name": "partner", "image": NANO, "trust_boundary": "fabrikam"},
+    ]
+    result = run(host, workloads, check_mode=True)
+    assert result.get("failed") is not True and result.get("skipped") is not True, result
+    assert "no running container engine yet" in result["msg"]
+    assert "decided on trust alone" in result["msg"]
+    decided = {w["name"]: (w["action"], w["decision"]["isolation"]) for w in result["workloads"]}
+    assert decided == {"web": ("create", "process"), "partner": ("create", "hyperv")}
+    assert result["changed"] is True
     assert result["module_runs"] == 1
+    assert host.step_runs == []
+
+
+def test_check_mode_on_a_host_not_yet_provisioned_refuses_what_the_policy_refuses():
+    host = FakeHost(host_info(images=(), engine_state="absent"))
+    hostile = {"name": "evil", "image": NANO, "trust_level": "hostile", "isolation": "process"}
+    result = run(host, [hostile], check_mode=True)
+    assert result["failed"] is True
+    assert "'evil'" in result["msg"] and result.get("rule")
     assert host.step_runs == []
 
 
