@@ -3,7 +3,8 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Controller side of container_workloads: one read, the policy and the plan here, one apply.
 
-Module runs per host: one ``container_host_info``; one ``container_steps`` of
+Module runs per host: one ``container_host_info`` (none when the task passes
+``host_info``, the registered result of an earlier read); one ``container_steps`` of
 pulls when an image the decision needs is missing (never in check mode); one
 ``container_steps`` with every container change. Nothing to do = one run.
 """
@@ -50,6 +51,8 @@ ARGUMENT_SPEC: dict[str, Any] = {
     "purge": {"type": "bool", "default": False},
     "owner": {"type": "str", "default": "trustbound.wincontainers"},
     "start_timeout": {"type": "int", "default": 10},
+    # The registered result of container_host_info: used instead of reading the host again.
+    "host_info": {"type": "dict"},
     "registry_credentials": {
         "type": "list",
         "elements": "dict",
@@ -131,8 +134,11 @@ class ActionModule(ActionBase):
             module_name=name, module_args=module_args, task_vars=self._task_vars
         )
 
-    def _read_host(self) -> dict[str, Any]:
-        info = self._run_module(INFO_MODULE, {})
+    def _read_host(self, given: dict[str, Any] | None = None) -> dict[str, Any]:
+        if given is not None:
+            info = _given_host_info(given, self._host)
+        else:
+            info = self._run_module(INFO_MODULE, {})
         if info.get("failed"):
             raise WorkloadsFailure(
                 f"host {self._host!r}: container_host_info failed: {info.get('msg')}"
@@ -173,7 +179,7 @@ class ActionModule(ActionBase):
         specs = workload_spec.normalise_workloads(args["workloads"], host=host)
         self._secrets = redaction.secret_values(self._secrets, [spec.secret_env for spec in specs])
 
-        info = self._read_host()
+        info = self._read_host(args["host_info"])
         engine = info.get("engine") or {}
         pipes = workload_spec.engine_pipe_names(engine.get("daemon_config"))
         if pipes != workload_spec.ENGINE_PIPE_NAMES:
@@ -396,6 +402,31 @@ def _check_start_timeout(value: int, host: str | None) -> None:
             f" (container_workloads_start_timeout), got {value}. Nothing was changed.",
             rule=workload_spec.RULE_BAD_VALUE,
         )
+
+
+# Keys every container_host_info result has (plugins/modules/container_host_info.py RETURN).
+HOST_INFO_KEYS = ("os", "engine", "images", "containers")
+
+
+def _given_host_info(given: dict[str, Any], host: str | None) -> dict[str, Any]:
+    """The ``host_info`` option: a registered container_host_info result, checked for shape."""
+    if given.get("failed"):
+        return given
+    missing = [key for key in HOST_INFO_KEYS if key not in given]
+    if given.get("skipped") or missing:
+        raise WorkloadsFailure(
+            f"host {host!r}: refused by rule '{workload_spec.RULE_BAD_VALUE}': host_info must be"
+            " the registered result of trustbound.wincontainers.container_host_info for this"
+            + (
+                " (the read was skipped)"
+                if given.get("skipped")
+                else f" (it has no {', '.join(missing)})"
+            )
+            + "."
+            " Nothing was changed.",
+            rule=workload_spec.RULE_BAD_VALUE,
+        )
+    return given
 
 
 def _docker_path(engine: dict[str, Any]) -> str:

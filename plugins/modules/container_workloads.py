@@ -178,6 +178,14 @@ options:
       - From 1 to 2147483647; anything else is refused before any change.
     type: int
     default: 10
+  host_info:
+    description:
+      - The registered result of M(trustbound.wincontainers.container_host_info) for this host,
+        read earlier in the play. When given, the action plans against it and does not run
+        C(container_host_info) again (one module run less).
+      - It must be this host's read, taken after the last change to its containers; a result
+        without C(os), C(engine), C(images) and C(containers) is refused before any change.
+    type: dict
   registry_credentials:
     description:
       - Credentials for pulling from private registries; a pull logs in (password on standard
