@@ -237,7 +237,7 @@ class Engine:
         """Write (or with None, delete) daemon.json; dockerd reads it at its next start."""
         self._require_record().daemon_config = None if config is None else dict(config)
 
-    def start_service(self) -> None:
+    def start_service(self, *, restart_by_policy: bool = True) -> None:
         """``Start-Service docker``: dockerd's start-up checks, then restarts by policy."""
         record = self._require_record()
         if record.service_state == "absent":
@@ -245,10 +245,14 @@ class Engine:
             raise EngineError("Cannot find any service with service name 'docker'.", daemon=False)
         if record.service_state == "running":
             return
+        if record.start_blocked:
+            # Fault engine_fails_after_reboot: HNS not ready after the boot (docker/for-win 4600).
+            raise EngineError(ENGINE_BOOT_FAILURE, daemon=False)
         self._check_system(record)
         self._check_daemon_config(record)
         record.service_state = "running"
-        self._restart_by_policy()
+        if restart_by_policy:
+            self._restart_by_policy()
 
     def stop_service(self) -> None:
         """``Stop-Service docker``: running containers stop with the daemon."""
@@ -273,9 +277,13 @@ class Engine:
         if record is None or record.service_state == "absent":
             return
         record.service_state = "stopped"
+        record.start_blocked = bool(self.host.faults.get("engine_fails_after_reboot"))
         if record.service_start_mode == "automatic":
             try:
-                self.start_service()
+                # After a host reboot restart policies do not bring Windows containers back
+                # (moby/moby 27544, 39623; docker/for-win 4902), while a service restart
+                # does (27544): they stay exited until the collection starts them.
+                self.start_service(restart_by_policy=False)
             except EngineError:
                 record.service_state = "stopped"
 
@@ -434,7 +442,7 @@ class Engine:
             return next(
                 (
                     i
-                    for i in self.host.registry.images.values()
+                    for i in self.host.registry.every_revision()
                     if i.digest == tag and familiar_name(i.ref) == name
                 ),
                 None,
@@ -801,6 +809,12 @@ class Engine:
             if wanted and not container.running:
                 with contextlib.suppress(EngineError):  # stays exited, error recorded
                     self.start(container.name)
+
+
+ENGINE_BOOT_FAILURE = (
+    "failed to start daemon: Error initializing network controller: Error creating default"
+    " network: hnsCall failed in Win32: Element not found. (0x490)"
+)
 
 
 def engine_major(version: str) -> int:

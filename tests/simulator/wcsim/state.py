@@ -24,7 +24,14 @@ from typing import Any
 from .versions import Version, release_name
 
 STATE_FORMAT = 1
-_BOOKKEEPING = ("module_runs", "pull_attempts", "update_tasks", "port", "download_count")
+_BOOKKEEPING = (
+    "module_runs",
+    "pull_attempts",
+    "update_tasks",
+    "update_poll_drops",
+    "port",
+    "download_count",
+)
 
 # Get-WindowsFeature InstallState values the model uses.
 INSTALLED = "Installed"
@@ -85,6 +92,9 @@ class UpdateState:
     status: str = "available"  # available | pending_reboot | installed
     is_hidden: bool = False
     browse_only: bool = False
+    requires: list[str] = field(default_factory=list)  # KBs installed first (an SSU before a CU)
+    fails_hresult: int | None = None  # the install fails with this HRESULT, every time
+    rolls_back: bool = False  # undone at the next boot: offered again (an update loop)
 
 
 @dataclass
@@ -146,6 +156,7 @@ class EngineState:
     daemon_config: dict[str, Any] | None = None  # None: no daemon.json on disk
     source_url: str = ""
     logins: dict[str, dict[str, str]] = field(default_factory=dict)  # registry -> creds
+    start_blocked: bool = False  # fault engine_fails_after_reboot struck at the last boot
 
 
 @dataclass
@@ -195,6 +206,7 @@ class HostState:
     module_runs: dict[str, int] = field(default_factory=dict)
     pull_attempts: dict[str, int] = field(default_factory=dict)
     update_tasks: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    update_poll_drops: dict[str, int] = field(default_factory=dict)  # task id -> polls dropped
     download_count: dict[str, int] = field(default_factory=dict)  # url -> files fetched
     format: int = STATE_FORMAT
 
