@@ -25,7 +25,7 @@ description:
     the host otherwise.
   - A refusal comes back as C(error) (naming host, workload and rule); the role fails on it
     before any change.
-positional: search, workloads, name, hostvars, resolution, known_revisions, pulled
+positional: search, workloads, name, hostvars, resolution, known_revisions, pulled, more_may_follow
 options:
   _input:
     description: The result of M(trustbound.wincontainers.container_host_info).
@@ -61,6 +61,13 @@ options:
     description: The pre-stage pulls' C(results); when given, the refresh check runs.
     type: list
     elements: dict
+  more_may_follow:
+    description:
+      - The search cannot show every update that will install (a Server 2016 cumulative update
+        is offered only once its servicing stack update is in, which check mode does not
+        install). The future revision is then unknown.
+    type: bool
+    default: false
 """
 
 EXAMPLES = r"""
@@ -144,6 +151,7 @@ def container_patch_plan(  # noqa: PLR0917 (Jinja filters take positional argume
     resolution="hold",
     known_revisions=None,
     pulled=None,
+    more_may_follow=False,
 ):
     if not isinstance(info, dict) or not isinstance(search, dict):
         raise AnsibleFilterError(
@@ -159,6 +167,7 @@ def container_patch_plan(  # noqa: PLR0917 (Jinja filters take positional argume
             hostvars=hostvars or {},
             resolution=resolution,
             known_revisions=known_revisions or {},
+            more_may_follow=bool(more_may_follow),
         )
     except (
         patch_plan.PatchRefusal,

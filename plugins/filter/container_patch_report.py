@@ -25,8 +25,10 @@ options:
     description: The result of the C(trustbound.wincontainers.container_patch_drain) filter.
     type: dict
   updates:
-    description: The result of the installing M(ansible.windows.win_updates) task.
-    type: dict
+    description:
+      - The result of the installing M(ansible.windows.win_updates) task, or a list of them
+        (skipped ones are ignored).
+    type: raw
   after:
     description: The M(trustbound.wincontainers.container_host_info) result after the restore.
     type: dict

@@ -212,8 +212,16 @@ def plan_patch(
     hostvars: Mapping[str, Any] | None = None,
     resolution: str = HOLD,
     known_revisions: Mapping[str, Any] | None = None,
+    more_may_follow: bool = False,
 ) -> dict[str, Any]:
-    """The patch plan of one host; raises PatchRefusal / PolicyError before any change."""
+    """The patch plan of one host; raises PatchRefusal / PolicyError before any change.
+
+    ``more_may_follow``: the search cannot show everything that will install,
+    because updates become applicable only after others (a Server 2016
+    cumulative update after its servicing stack update, which was not
+    installed yet, as in check mode, or waits for a restart). The future
+    revision is then unknown.
+    """
     if resolution not in RESOLUTIONS:
         raise PatchRefusal(
             host,
@@ -235,7 +243,7 @@ def plan_patch(
     ]
     current = WindowsVersion.parse(host_facts.os_version(host_info))
     updates = selected_updates(search_result, known)
-    future = future_version(current, updates)
+    future = None if more_may_follow else future_version(current, updates)
     on_2016 = current.build == BUILD_2016
     # Known-unknown on 1809+: today's revision is the conservative stand-in (see module doc).
     stand_in = future or (None if on_2016 else current)
@@ -321,6 +329,7 @@ def plan_patch(
         "revision_after": future.revision if future is not None else None,
         "updates": [u.to_dict() for u in updates],
         "servicing_stack_first": on_2016 and any(u.servicing_stack for u in updates),
+        "more_may_follow": more_may_follow,
         "servicing_stack_kbs": [u.kb for u in updates if u.servicing_stack],
         "resolution": resolution,
         "patch": bool(updates) and not hold_reasons,

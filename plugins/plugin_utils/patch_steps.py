@@ -18,6 +18,7 @@ from typing import Any
 
 from ansible_collections.trustbound.wincontainers.plugins.plugin_utils import (
     container_plan,
+    trust_policy,
     workload_spec,
 )
 
@@ -97,13 +98,22 @@ def report(
     plan: Mapping[str, Any],
     *,
     drained: Mapping[str, Any] | None = None,
-    updates_result: Mapping[str, Any] | None = None,
+    updates_result: Mapping[str, Any] | list[Mapping[str, Any]] | None = None,
     after_info: Mapping[str, Any] | None = None,
     restore_result: Mapping[str, Any] | None = None,
     down_seconds: float | None = None,
 ) -> dict[str, Any]:
-    """One host's patch report (JSON-able): nothing secret is in any input."""
-    updates_result = updates_result or {}
+    """One host's patch report (JSON-able): nothing secret is in any input.
+
+    ``updates_result``: the installing win_updates result, or a list of them
+    (the 2016 servicing stack update runs on its own first); skipped ones are ignored.
+    """
+    results = updates_result if isinstance(updates_result, list) else [updates_result or {}]
+    results = [r for r in results if r and not r.get("skipped")]
+    updates_result = {
+        "updates": {k: v for r in results for k, v in (r.get("updates") or {}).items()},
+        "rebooted": any(r.get("rebooted") for r in results),
+    }
     after_info = after_info or {}
     restore = restore_result or {}
     before = {r["workload"]: r for r in (drained or {}).get("managed", [])}
@@ -136,7 +146,7 @@ def report(
     os_after = (after_info.get("os") or {}).get("version")
     return {
         "host": plan.get("host"),
-        "patched": bool(plan.get("patch")) and bool(updates_result),
+        "patched": bool(plan.get("patch")) and bool(results),
         "held": bool(plan.get("held")),
         "hold_reasons": list(plan.get("hold_reasons") or []),
         "version_before": plan.get("version_before"),
@@ -154,14 +164,31 @@ def report(
     }
 
 
-def pull_steps(workloads: list[Any], host: str) -> list[dict[str, Any]]:
-    """One ``pull`` per tag the declared workloads use; digest-pinned images never move."""
+def pull_steps(
+    workloads: list[Any],
+    host: str,
+    registries: Iterable[str] = (),
+    only: Iterable[str] | None = None,
+) -> list[dict[str, Any]]:
+    """One ``pull`` per tag the declared workloads use; digest-pinned images never move.
+
+    ``registries``: the registries credentials are given for (the step names
+    its registry so container_steps logs in); ``only``: these workloads' tags.
+    """
+    logins = {r.lower(): r for r in registries}
+    wanted = None if only is None else set(only)
     steps, seen = [], set()
     for spec in workload_spec.normalise_workloads(workloads, host=host):
         if spec.state == "absent" or "@" in spec.image or spec.image in seen:
             continue
+        if wanted is not None and spec.name not in wanted:
+            continue
         seen.add(spec.image)
-        steps.append({"action": "pull", "image": spec.image, "workload": spec.name})
+        step = {"action": "pull", "image": spec.image, "workload": spec.name}
+        domain, _ = trust_policy.split_docker_domain(spec.image)
+        if domain.lower() in logins:
+            step["registry"] = logins[domain.lower()]
+        steps.append(step)
     return steps
 
 

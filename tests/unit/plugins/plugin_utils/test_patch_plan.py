@@ -275,3 +275,11 @@ def test_unmanaged_containers_are_listed():
     )
     result = plan(host, search(), [])
     assert result["unmanaged"] == [{"name": "byhand", "image": NANO22, "state": "running"}]
+
+
+def test_updates_that_may_follow_the_servicing_stack_make_the_revision_unknown():
+    found = search(("KB5034232", SSU16))
+    result = plan(HOST16, found, [{"name": "app", "image": CORE16}], more_may_follow=True)
+    assert result["version_after"] is None and result["more_may_follow"] is True
+    assert result["held"] is True and result["patch"] is False
+    assert "unknown" in result["hold_reasons"][0]

@@ -151,3 +151,31 @@ def test_report_of_a_held_host_has_no_install():
     assert report["patched"] is False and report["held"] is True
     assert report["hold_reasons"] == ["why"]
     assert report["version_after"] == "10.0.14393.6452"
+
+
+def test_pull_steps_name_the_registry_to_log_in_to_and_can_be_limited():
+    private = "registry.acme.example:5000/team/api:1.0"
+    workloads = [*WORKLOADS, {"name": "api2", "image": private}]
+    steps = ps.pull_steps(workloads, "h1", registries=["Registry.Acme.Example:5000"])
+    assert steps[-1] == {
+        "action": "pull",
+        "image": private,
+        "workload": "api2",
+        "registry": "Registry.Acme.Example:5000",
+    }
+    assert ps.pull_steps(workloads, "h1", only=["api2"]) == [
+        {"action": "pull", "image": private, "workload": "api2"}
+    ]
+
+
+def test_report_merges_the_servicing_stack_run_and_ignores_skipped_ones():
+    plan = {"host": "h1", "patch": True, "version_before": "10.0.14393.6452", "workloads": []}
+    ssu = {
+        "rebooted": False,
+        "updates": {"s": {"kb": ["5034232"], "title": "SSU", "installed": True}},
+    }
+    cu = {"rebooted": True, "updates": {"c": {"kb": ["5034119"], "title": "CU", "installed": True}}}
+    report = ps.report(plan, updates_result=[ssu, cu, {"skipped": True}])
+    assert [u["kb"] for u in report["updates_installed"]] == ["KB5034119", "KB5034232"]
+    assert report["rebooted"] is True and report["patched"] is True
+    assert ps.report(plan, updates_result=[{"skipped": True}])["patched"] is False
