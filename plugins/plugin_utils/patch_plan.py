@@ -310,7 +310,16 @@ def plan_patch(
                 overrides[spec.name] = {"isolation": HYPERV}
         else:
             problem, needed = _refresh_resolution(spec, now, future, on_2016)
-            if problem:
+            if problem and more_may_follow and future is None and "@" not in spec.image:
+                # Not a wrong setting: the updates that decide the revision are not visible yet.
+                hold_reasons.append(
+                    f"host {host!r}, workload {spec.name!r}: rule '{RULE_REFRESH_NOT_POSSIBLE}':"
+                    " the updates offered after the servicing stack update are not visible yet"
+                    " (check mode does not install it, or it waits for a restart), so the"
+                    " revision the refreshed image must have is unknown; the host stays"
+                    " unpatched this run"
+                )
+            elif problem:
                 refusals.append(PatchRefusal(host, spec.name, RULE_REFRESH_NOT_POSSIBLE, problem))
             else:
                 refresh.append(needed)

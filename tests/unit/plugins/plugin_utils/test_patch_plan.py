@@ -283,3 +283,15 @@ def test_updates_that_may_follow_the_servicing_stack_make_the_revision_unknown()
     assert result["version_after"] is None and result["more_may_follow"] is True
     assert result["held"] is True and result["patch"] is False
     assert "unknown" in result["hold_reasons"][0]
+
+
+def test_refresh_holds_instead_of_refusing_while_the_updates_after_the_ssu_are_unseen():
+    result = plan(
+        HOST16,
+        search(("KB5034232", SSU16)),
+        [{"name": "app", "image": CORE16}],
+        resolution="refresh",
+        more_may_follow=True,
+    )
+    assert result["held"] is True and result["refresh"] == []
+    assert "not visible yet" in result["hold_reasons"][0]
