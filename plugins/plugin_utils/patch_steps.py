@@ -185,7 +185,7 @@ def pull_steps(
             continue
         seen.add(spec.image)
         step = {"action": "pull", "image": spec.image, "workload": spec.name}
-        domain, _ = trust_policy.split_docker_domain(spec.image)
+        domain = trust_policy.split_docker_domain(spec.image)[0]
         if domain.lower() in logins:
             step["registry"] = logins[domain.lower()]
         steps.append(step)

@@ -297,3 +297,24 @@ def test_reboot_that_never_returns_stops_the_rollout_after_the_canary(tmp_path, 
             assert host not in run.stats or run.stats[host]["changed"] == 0
     finally:
         canary.stop()
+
+
+def test_engine_that_does_not_start_after_the_reboot_fails_the_host_clearly(tmp_path, runner):
+    fleet = Fleet(FLEETS / "container_updates_canary.yml", tmp_path / "state", runner)
+    fleet.start()
+    try:
+        run = fleet.play(
+            PATCH,
+            "--limit",
+            "nohns",
+            extra={"container_updates_ready_retries": 2, "container_updates_ready_delay": 1},
+        )
+        assert run.rc != 0
+        assert fleet.state("nohns")["os"]["revision"] == 2227  # patched, then not ready
+        assert fleet.state("nohns")["engine"]["service_state"] == "stopped"
+        assert "host nohns: the patch failed at 'Wait until the container engine answers" in (
+            run.stdout
+        )
+        assert "Workloads brought back: NO" in run.stdout
+    finally:
+        fleet.stop()
