@@ -218,3 +218,24 @@ def moved_tags(
                 }
             )
     return moved
+
+
+def prune_steps(
+    moved: Iterable[Mapping[str, Any]], host_info: Mapping[str, Any]
+) -> list[dict[str, Any]]:
+    """``remove_image`` steps for the images the moved tags left behind, once nothing uses them.
+
+    ``host_info`` is a read taken after the replacement: an old image a
+    container still runs (or that still has a tag) is kept.
+    """
+    used = {c.get("image_id") for c in host_info.get("containers") or []}
+    tagged = {i.get("id") for i in host_info.get("images") or [] if i.get("repo_tags")}
+    present = {i.get("id") for i in host_info.get("images") or []}
+    steps, seen = [], set()
+    for entry in moved:
+        old = entry.get("old_id")
+        if not old or old in seen or old in used or old in tagged or old not in present:
+            continue
+        seen.add(old)
+        steps.append({"action": "remove_image", "image": old, "workload": entry.get("workload")})
+    return steps

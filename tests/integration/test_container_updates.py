@@ -268,9 +268,14 @@ def test_moved_tag_refreshes_only_the_affected_containers(fleet, patched):
     check = fleet.play(REFRESH, "--limit", "ws2022", "--check")
     assert check.rc == 0 and changed(check) == {"ws2022": 0}, check.output
     fleet.wcsim("publish", "--state-dir", str(fleet.state_dir), NANO, "10.0.20348.2227")
-    run = fleet.play(REFRESH, "--limit", "ws2022")
+    run = fleet.play(
+        REFRESH, "--limit", "ws2022", extra={"container_updates_prune_old_images": True}
+    )
     assert run.rc == 0, run.output
     after = fleet.containers("ws2022")
+    images = {i["id"] for i in fleet.state("ws2022")["images"]}
+    assert before["web"]["image_id"] not in images  # pruned once the new containers ran
+    assert after["web"]["image_id"] in images
     for name in ("web", "tenant"):  # nanoserver:ltsc2022 moved
         assert after[name]["image_id"] != before[name]["image_id"], name
         assert after[name]["state"] == "running"

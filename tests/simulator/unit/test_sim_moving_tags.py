@@ -67,3 +67,20 @@ def test_a_later_revision_of_another_build_is_a_fleet_error(make_sim, write_flee
 
     with pytest.raises(FleetError, match="another build"):
         make_sim(write_fleet(FLEET.replace("10.0.20348.2322", "10.0.26100.1")))
+
+
+def test_remove_image_by_id_refuses_an_image_a_container_uses(moving):
+    from wcsim.engine import EngineError
+
+    engine = moving.host("h22").engine
+    container = engine.create("web", NANO, isolation="process")
+    image_id = engine.image(NANO).id
+    with pytest.raises(EngineError, match=r"\(must be forced\) - image is being used by stopped"):
+        engine.remove_image(image_id)
+    engine.start("web")
+    with pytest.raises(EngineError, match=r"\(cannot be forced\) - image is being used by running"):
+        engine.remove_image(image_id)
+    engine.stop("web")
+    engine.remove(container.name)
+    engine.remove_image(image_id)
+    assert engine.image(NANO) is None

@@ -488,6 +488,15 @@ class Engine:
         if image is None:
             raise EngineError(f"No such image: {ref}")  # moby daemon/errors.go objNotFoundError
         user = next((c for c in self.state.containers if c.image_id == image.id), None)
+        by_id = ref.startswith("sha256:") or re.fullmatch(r"[0-9a-f]{12,64}", ref) is not None
+        if user is not None and by_id:
+            # moby daemon/image_delete.go checkImageDeleteConflict, as docker prints it
+            forced = "cannot be forced" if user.running else "must be forced"
+            state = "running" if user.running else "stopped"
+            raise EngineError(
+                f"conflict: unable to delete {image.id[7:19]} ({forced}) - image is being used"
+                f" by {state} container {user.id[:12]}"
+            )
         if user is not None:
             # moby daemon/image_delete.go (conflict with a container using the image)
             raise EngineError(

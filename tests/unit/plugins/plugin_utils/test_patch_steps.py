@@ -179,3 +179,24 @@ def test_report_merges_the_servicing_stack_run_and_ignores_skipped_ones():
     assert [u["kb"] for u in report["updates_installed"]] == ["KB5034119", "KB5034232"]
     assert report["rebooted"] is True and report["patched"] is True
     assert ps.report(plan, updates_result=[{"skipped": True}])["patched"] is False
+
+
+def test_prune_only_old_images_nothing_uses_or_names():
+    moved = [
+        {"image": NANO, "workload": "web", "old_id": "sha256:old", "new_id": "sha256:new"},
+        {"image": NANO, "workload": "api", "old_id": "sha256:old", "new_id": "sha256:new"},
+        {"image": "x:1", "workload": "x", "old_id": "sha256:used", "new_id": "sha256:n2"},
+        {"image": "y:1", "workload": "y", "old_id": "sha256:tagged", "new_id": "sha256:n3"},
+        {"image": "z:1", "workload": "z", "old_id": None, "new_id": "sha256:n4"},
+    ]
+    after = {
+        "images": [
+            {"id": "sha256:old", "repo_tags": []},
+            {"id": "sha256:used", "repo_tags": []},
+            {"id": "sha256:tagged", "repo_tags": ["y:0"]},
+        ],
+        "containers": [{"name": "x", "image_id": "sha256:used"}],
+    }
+    assert ps.prune_steps(moved, after) == [
+        {"action": "remove_image", "image": "sha256:old", "workload": "web"}
+    ]
