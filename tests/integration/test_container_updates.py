@@ -323,3 +323,20 @@ def test_engine_that_does_not_start_after_the_reboot_fails_the_host_clearly(tmp_
         assert "Workloads brought back: NO" in run.stdout
     finally:
         fleet.stop()
+
+
+def test_connection_dropped_while_polling_fails_the_host_with_its_workloads_back(tmp_path, runner):
+    # ansible-core's winrm plugin raises a dropped connection as a plain error (only timeouts
+    # become AnsibleConnectionFailure), so win_updates' poll retry does not cover it.
+    fleet = Fleet(FLEETS / "container_updates_canary.yml", tmp_path / "state", runner)
+    fleet.start()
+    try:
+        deployed = fleet.play(DEPLOY, "--limit", "dropped")
+        assert deployed.rc == 0, deployed.output
+        run = fleet.play(PATCH, "--limit", "dropped")
+        assert run.rc != 0
+        assert "host dropped: the patch failed at 'Install the updates" in run.stdout, run.output
+        assert "Workloads brought back: yes" in run.stdout
+        assert fleet.containers("dropped")["web"]["state"] == "running"
+    finally:
+        fleet.stop()

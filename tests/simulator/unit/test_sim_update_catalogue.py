@@ -11,7 +11,7 @@ from ansible.errors import AnsibleConnectionFailure
 from test_sim_win_updates import run_action
 
 from wcsim import engine as engine_module
-from wcsim.interface import HostUnreachable, ModuleRun
+from wcsim.interface import ConnectionDropped, ModuleRun
 
 CU = "2024-01 Cumulative Update for Windows Server 2016 for x64-based Systems (KB5034119)"
 SSU = "2024-01 Servicing Stack Update for Windows Server 2016 for x64-based Systems (KB5034232)"
@@ -123,7 +123,7 @@ def test_a_dropped_poll_is_retried_by_the_action(make_sim, write_fleet, patched_
     def wire(host, request):
         try:
             return handle(host, request)
-        except HostUnreachable as exc:  # what the winrm plugin sees of a dropped connection
+        except ConnectionDropped as exc:  # what the winrm plugin sees of a dropped connection
             raise AnsibleConnectionFailure(str(exc)) from None
 
     sim.fleet.handle = wire
@@ -142,7 +142,7 @@ def test_two_drops_in_a_row_fail_the_task(make_sim, write_fleet, patched_sleep):
     )
     poll = {"_operation": "poll", "_operation_options": start["poll_options"]}
     for _ in range(2):
-        with pytest.raises(HostUnreachable):
+        with pytest.raises(ConnectionDropped):
             sim.fleet.handle("h16", ModuleRun("ansible.windows.win_updates", dict(poll)))
     answer = json.loads(
         sim.fleet.handle("h16", ModuleRun("ansible.windows.win_updates", dict(poll))).stdout

@@ -18,7 +18,7 @@ from __future__ import annotations
 import uuid
 from typing import Any, ClassVar
 
-from ..interface import HostUnreachable
+from ..interface import ConnectionDropped
 from ..windows import UpdateInstallFailed
 from . import Model, ModuleFailure, register
 
@@ -261,7 +261,7 @@ def _legacy_summary(entries: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def _drop_poll_if_faulted(host: Any, task_id: str) -> None:
-    """Fault ``updates_poll_drops: N``: the first N polls of each update task lose the connection.
+    """Fault ``updates_poll_drops: N``: the first N polls of an installing task drop the connection.
 
     A driver or network update can drop WinRM mid-install (ansible.windows
     issues 190, 264, 668); the update task runs on in its own process, and the
@@ -272,7 +272,7 @@ def _drop_poll_if_faulted(host: Any, task_id: str) -> None:
     seen = host.state.update_poll_drops.get(task_id, 0)
     if seen < drops:
         host.state.update_poll_drops[task_id] = seen + 1
-        raise HostUnreachable(f"{host.state.name}: connection dropped while polling updates")
+        raise ConnectionDropped(f"{host.state.name}: connection dropped while polling updates")
 
 
 @register
@@ -339,7 +339,8 @@ class WinUpdates(Model):
             if task_id not in tasks:
                 # Receive-ProgressOutput when no update task serves the pipe.
                 raise ModuleFailure("Timed out waiting for server pipe to be available")
-            _drop_poll_if_faulted(host, task_id)
+            if any(entry["task"] == "install" for entry in tasks[task_id]):
+                _drop_poll_if_faulted(host, task_id)
             return {"changed": False, "output": tasks[task_id]}
         entries = _run_update_task(host, params, check_mode, for_testing=operation == "test")
         if options.get("wait"):
