@@ -21,7 +21,7 @@ $spec = @{
                 action = @{
                     type = 'str'
                     required = $true
-                    choices = @('pull', 'create', 'start', 'wait_running', 'stop', 'remove', 'rename')
+                    choices = @('pull', 'create', 'start', 'wait_running', 'stop', 'remove', 'rename', 'remove_image')
                 }
                 name = @{ type = 'str' }
                 workload = @{ type = 'str' }
@@ -328,6 +328,10 @@ Function Invoke-Step {
         }
         'rename' {
             return Invoke-Docker -Arguments @('rename', $Step.name, $Step.new_name)
+        }
+        'remove_image' {
+            # Without --force: docker refuses an image a container still uses.
+            return Invoke-Docker -Arguments @('image', 'rm', $Step.image)
         }
     }
 }

@@ -35,13 +35,15 @@ options:
           - V(create) creates a container with an explicit C(--isolation) and C(--user) and all its
             settings. Networks after the first are connected with C(docker network connect).
           - V(start), V(stop), V(remove) and V(rename) act on container O(steps[].name).
+          - V(remove_image) removes the image O(steps[].image) (an id or a reference) with
+            C(docker image rm), without C(--force), so docker refuses an image a container uses.
           - V(wait_running) polls C(docker container inspect) until the container's status has been
             C(running) on two polls in a row a second apart (a container its restart policy keeps
             restarting does not count), and fails as soon as it has exited, with its exit code and
             its last log lines.
         type: str
         required: true
-        choices: [pull, create, start, wait_running, stop, remove, rename]
+        choices: [pull, create, start, wait_running, stop, remove, rename, remove_image]
       name:
         description: Container name.
         type: str

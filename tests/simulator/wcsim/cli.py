@@ -6,6 +6,7 @@
     wcsim status    --state-dir D
     wcsim inventory --state-dir D [--group G]
     wcsim counters  --state-dir D [--reset]
+    wcsim publish   --state-dir D IMAGE OS_VERSION     move a registry tag (fleet file's 'later')
 
 Files in the state directory: ``wcsim.pid``, ``endpoints.json``
 ({host: {address, port, scheme}}), ``credentials.json`` (mode 0600),
@@ -119,6 +120,10 @@ def load_fleet(fleet_file: Path, state_dir: Path, *, reset: bool) -> Any:
     if not fleet_file.is_file():
         raise CliError(f"fleet file {fleet_file} does not exist")
     state_dir.mkdir(parents=True, exist_ok=True)
+    if reset:
+        from wcsim import published
+
+        published.reset(state_dir)
     load = Fleet.load
     if "reset" in inspect.signature(load).parameters:
         return load(fleet_file, state_dir, reset=reset)
@@ -338,6 +343,19 @@ def cmd_counters(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_publish(args: argparse.Namespace) -> int:
+    from wcsim import published
+    from wcsim.host import normalize_image_ref
+
+    state_dir = Path(args.state_dir).resolve()
+    try:
+        published.publish(state_dir, normalize_image_ref(args.image), args.os_version)
+    except ValueError as exc:
+        raise CliError(str(exc)) from exc
+    print(f"{args.image} now names the image of {args.os_version}")
+    return 0
+
+
 # ---------------------------------------------------------------- parser
 
 
@@ -385,6 +403,12 @@ def build_parser() -> argparse.ArgumentParser:
     counters.add_argument("--host", action="append", help="only this host (repeatable)")
     counters.add_argument("--reset", action="store_true")
     counters.set_defaults(func=cmd_counters)
+
+    publish = commands.add_parser("publish", help="move a registry tag to a later revision")
+    publish.add_argument("--state-dir", required=True)
+    publish.add_argument("image", help="the tag, as in the fleet file's registry")
+    publish.add_argument("os_version", help="one of the image's 'later' revisions")
+    publish.set_defaults(func=cmd_publish)
     return parser
 
 

@@ -224,7 +224,7 @@ class Engine:
         """Write (or with None, delete) daemon.json; dockerd reads it at its next start."""
         self._require_record().daemon_config = None if config is None else dict(config)
 
-    def start_service(self) -> None:
+    def start_service(self, *, restart_by_policy: bool = True) -> None:
         """``Start-Service docker``, as dockerd runs as a service.
 
         dockerd loads daemon.json before it tells the service manager it runs,
@@ -234,6 +234,8 @@ class Engine:
         network set-up fail after ``Start-Service`` returned: the service then
         stops, the error goes to the event log (``record.last_exit_error``,
         "failed to start daemon: ..."), and only the API says so (the pipe is gone).
+        Restart policies apply after a service start, not after a boot (see
+        windows.py); ``restart_by_policy=False`` is the boot's own start.
         """
         record = self._require_record()
         if record.service_state == "absent":
@@ -247,6 +249,9 @@ class Engine:
             record.last_exit_error = err.message
             raise
         try:
+            if record.start_blocked:
+                # Fault engine_fails_after_reboot: HNS not ready at boot (docker/for-win 4600).
+                raise EngineError(ENGINE_BOOT_FAILURE, daemon=False)
             self._check_system(record)
             self._start_failure_fault(record)
         except EngineError as err:
@@ -259,7 +264,8 @@ class Engine:
             # moby daemon/daemon_windows.go setupDaemonRoot: MkdirAllWithACL, only when absent.
             self.state.data_root_sddl = PROTECTED_SDDL
         record.service_state = "running"
-        self._restart_by_policy()
+        if restart_by_policy:
+            self._restart_by_policy()
 
     def server_version(self) -> str:
         """``docker version --format '{{.Server.Version}}'``: the API answers, or the pipe error."""
@@ -305,9 +311,13 @@ class Engine:
         if record is None or record.service_state == "absent":
             return
         record.service_state = "stopped"
+        record.start_blocked = bool(self.host.faults.get("engine_fails_after_reboot"))
         if record.service_start_mode == "automatic":
             try:
-                self.start_service()
+                # After a host reboot restart policies do not bring Windows containers back
+                # (moby/moby 27544, 39623; docker/for-win 4902), while a service restart
+                # does (27544): they stay exited until the collection starts them.
+                self.start_service(restart_by_policy=False)
             except EngineError:
                 record.service_state = "stopped"
 
@@ -486,7 +496,7 @@ class Engine:
             return next(
                 (
                     i
-                    for i in self.host.registry.images.values()
+                    for i in self.host.registry.every_revision()
                     if i.digest == tag and familiar_name(i.ref) == name
                 ),
                 None,
@@ -532,6 +542,15 @@ class Engine:
         if image is None:
             raise EngineError(f"No such image: {ref}")  # moby daemon/errors.go objNotFoundError
         user = next((c for c in self.state.containers if c.image_id == image.id), None)
+        by_id = ref.startswith("sha256:") or re.fullmatch(r"[0-9a-f]{12,64}", ref) is not None
+        if user is not None and by_id:
+            # moby daemon/image_delete.go checkImageDeleteConflict, as docker prints it
+            forced = "cannot be forced" if user.running else "must be forced"
+            state = "running" if user.running else "stopped"
+            raise EngineError(
+                f"conflict: unable to delete {image.id[7:19]} ({forced}) - image is being used"
+                f" by {state} container {user.id[:12]}"
+            )
         if user is not None:
             # moby daemon/image_delete.go (conflict with a container using the image)
             raise EngineError(
@@ -861,6 +880,12 @@ class Engine:
             if wanted and not container.running:
                 with contextlib.suppress(EngineError):  # stays exited, error recorded
                     self.start(container.name)
+
+
+ENGINE_BOOT_FAILURE = (
+    "failed to start daemon: Error initializing network controller: Error creating default"
+    " network: hnsCall failed in Win32: Element not found. (0x490)"
+)
 
 
 def engine_major(version: str) -> int:

@@ -32,7 +32,7 @@ from typing import Any
 
 import yaml
 
-from . import modules
+from . import modules, published
 from .engine import Engine, EngineError, parse_restart_policy
 from .host import FleetDownloads, FleetRegistry, Host, HostConfig, files_from_config
 from .interface import HostUnreachable, ModuleRun, RawCommand, Reply
@@ -89,6 +89,8 @@ HOST_FAULT_KEYS = frozenset(
         "module_failures",
         "engine_start_fails",
         "locked_engine_files",
+        "engine_fails_after_reboot",
+        "updates_poll_drops",
     }
 )
 # Read by the wire layer through Fleet.wire_faults(); add its new keys here.
@@ -156,11 +158,14 @@ class Fleet:
             downloads = FleetDownloads.from_config(config.get("downloads"))
         except ValueError as err:
             raise FleetError(f"{fleet_file}: {err}") from None
+        state_path = Path(state_dir)
+        state_path.mkdir(parents=True, exist_ok=True)
+        registry.state_dir = state_path
+        published.write_catalogue(state_path, registry.catalogue())
         defaults = config.get("defaults") or {}
         hosts_config = config.get("hosts") or {}
         if not hosts_config:
             raise FleetError(f"{fleet_file}: no hosts")
-        state_path = Path(state_dir)
         hosts = {}
         for name, host_config in hosts_config.items():
             merged = {**defaults, **(host_config or {})}
@@ -326,6 +331,9 @@ def _initial_state(name: str, config: dict[str, Any], now: float) -> HostState:
             "hidden",
             "optional",
             "status",
+            "requires",
+            "fails_hresult",
+            "rolls_back",
         }
         if unknown or "kb" not in update:
             raise ValueError(
@@ -349,6 +357,9 @@ def _initial_state(name: str, config: dict[str, Any], now: float) -> HostState:
                 is_hidden=bool(update.get("hidden", False)),
                 browse_only=bool(update.get("optional", False)),
                 status=status,
+                requires=[_kb(r) for r in update.get("requires") or []],
+                fails_hresult=_hresult(update.get("fails_hresult")),
+                rolls_back=bool(update.get("rolls_back", False)),
             )
         )
     state = HostState(
@@ -376,6 +387,19 @@ def _initial_state(name: str, config: dict[str, Any], now: float) -> HostState:
     )
     state.power.last_boot_time = now - 3600
     return state
+
+
+def _kb(value: object) -> str:
+    text = str(value)
+    return text if text.upper().startswith("KB") else f"KB{text}"
+
+
+def _hresult(value: object) -> int | None:
+    """An HRESULT as WUA reports it (a signed 32-bit int); hex text like 0x80070643 accepted."""
+    if value is None:
+        return None
+    number = int(str(value), 0) if isinstance(value, str) else int(value)
+    return number - (1 << 32) if number >= 1 << 31 else number
 
 
 def _seed_engine(host: Host, config: dict[str, Any]) -> None:

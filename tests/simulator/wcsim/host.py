@@ -18,8 +18,10 @@ import hashlib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from . import published
 from .state import FileState, HostState
 from .versions import Version
 
@@ -73,6 +75,14 @@ class RegistryImage:
     user: str
     default_user: str
     digest: str
+    later: tuple[str, ...] = ()  # revisions the tag may move to (wcsim publish)
+
+    def at(self, os_version: str) -> RegistryImage:
+        """The image this tag names once moved to ``os_version`` (its own digest)."""
+        if os_version == self.os_version:
+            return self
+        digest = "sha256:" + hashlib.sha256(f"{self.ref}@{os_version}".encode()).hexdigest()
+        return RegistryImage(self.ref, os_version, self.user, self.default_user, digest, self.later)
 
     @property
     def registry(self) -> str:
@@ -93,6 +103,7 @@ class FleetRegistry:
 
     images: dict[str, RegistryImage] = field(default_factory=dict)
     credentials: dict[str, dict[str, str]] = field(default_factory=dict)  # registry -> creds
+    state_dir: Path | None = None  # where wcsim publish records moved tags
 
     @classmethod
     def from_config(cls, config: dict[str, Any] | None) -> FleetRegistry:
@@ -109,6 +120,13 @@ class FleetRegistry:
             if "os_version" not in spec:
                 raise ValueError(f"registry image {ref}: os_version is required")
             Version.parse(spec["os_version"])
+            later = tuple(str(v) for v in spec.get("later") or ())
+            for version in later:
+                if Version.parse(version).build != Version.parse(spec["os_version"]).build:
+                    raise ValueError(
+                        f"registry image {ref}: later revision {version} is another build than"
+                        f" {spec['os_version']} (a tag moves within its build)"
+                    )
             digest = spec.get("digest") or "sha256:" + hashlib.sha256(key.encode()).hexdigest()
             images[key] = RegistryImage(
                 ref=key,
@@ -116,6 +134,7 @@ class FleetRegistry:
                 user=spec.get("user", user),
                 default_user=spec.get("default_user", default_user),
                 digest=digest,
+                later=later,
             )
         credentials = {}
         for registry, creds in (config.get("credentials") or {}).items():
@@ -128,7 +147,20 @@ class FleetRegistry:
         return cls(images=images, credentials=credentials)
 
     def get(self, ref: str) -> RegistryImage | None:
-        return self.images.get(normalize_image_ref(ref))
+        """The image a tag names now: the fleet file's, or where ``wcsim publish`` moved it."""
+        key = normalize_image_ref(ref)
+        image = self.images.get(key)
+        if image is None or self.state_dir is None:
+            return image
+        moved = published.read(self.state_dir).get(key)
+        return image.at(moved) if moved else image
+
+    def every_revision(self) -> list[RegistryImage]:
+        """Every image the registry holds: a moved tag's older manifests stay pullable by digest."""
+        return [i.at(v) for i in self.images.values() for v in (i.os_version, *i.later)]
+
+    def catalogue(self) -> dict[str, list[str]]:
+        return {ref: [i.os_version, *i.later] for ref, i in self.images.items()}
 
     def has_repository(self, registry: str, repository: str) -> bool:
         return any(

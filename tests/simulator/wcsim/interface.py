@@ -41,6 +41,10 @@ class HostUnreachable(Exception):
     """The host is down (rebooting, or a fault): the wire layer drops the connection."""
 
 
+class ConnectionDropped(Exception):
+    """The network dropped this connection; the host and its WinRM shells live on."""
+
+
 class HostEndpoint(Protocol):
     """What the wire layer needs to know about one host."""
 

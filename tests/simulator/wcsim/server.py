@@ -30,7 +30,14 @@ from typing import Any
 from wcsim import wsman
 from wcsim.counters import CounterStore
 from wcsim.decode import UnrecognisedCommand, decode
-from wcsim.interface import FleetBackend, HostEndpoint, HostUnreachable, ModuleRun, Reply
+from wcsim.interface import (
+    ConnectionDropped,
+    FleetBackend,
+    HostEndpoint,
+    HostUnreachable,
+    ModuleRun,
+    Reply,
+)
 from wcsim.tls import server_context
 
 LOG = logging.getLogger("wcsim.server")
@@ -211,6 +218,9 @@ class HostService:
         except HostUnreachable:
             LOG.info("host %s: down while running a %s: dropping the connection", self.name, what)
             self.host_down()
+            raise DropConnection() from None
+        except ConnectionDropped:
+            LOG.info("host %s: fault: connection dropped during a %s", self.name, what)
             raise DropConnection() from None
         except Exception as exc:  # a bug in a host model must reach the client, loudly
             LOG.error(

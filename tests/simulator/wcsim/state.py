@@ -24,7 +24,14 @@ from typing import Any
 from .versions import Version, release_name
 
 STATE_FORMAT = 1
-_BOOKKEEPING = ("module_runs", "pull_attempts", "update_tasks", "port", "download_count")
+_BOOKKEEPING = (
+    "module_runs",
+    "pull_attempts",
+    "update_tasks",
+    "update_poll_drops",
+    "port",
+    "download_count",
+)
 
 # Get-WindowsFeature InstallState values the model uses.
 # dockerd's ACL for the data root it creates (moby pkg/system/filesys_windows.go).
@@ -94,6 +101,9 @@ class UpdateState:
     status: str = "available"  # available | pending_reboot | installed
     is_hidden: bool = False
     browse_only: bool = False
+    requires: list[str] = field(default_factory=list)  # KBs installed first (an SSU before a CU)
+    fails_hresult: int | None = None  # the install fails with this HRESULT, every time
+    rolls_back: bool = False  # undone at the next boot: offered again (an update loop)
 
 
 @dataclass
@@ -176,6 +186,8 @@ class EngineState:
             return self.version
         return self.service_binary_version
 
+    start_blocked: bool = False  # fault engine_fails_after_reboot struck at the last boot
+
 
 @dataclass
 class FileState:
@@ -228,6 +240,7 @@ class HostState:
     module_runs: dict[str, int] = field(default_factory=dict)
     pull_attempts: dict[str, int] = field(default_factory=dict)
     update_tasks: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    update_poll_drops: dict[str, int] = field(default_factory=dict)  # task id -> polls dropped
     download_count: dict[str, int] = field(default_factory=dict)  # url -> files fetched
     format: int = STATE_FORMAT
 

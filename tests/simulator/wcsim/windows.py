@@ -317,7 +317,12 @@ class Windows:
                 self.state.features[name] = AVAILABLE
         for update in self.state.updates:
             if update.status == "pending_reboot":
-                self._apply_update(update)
+                if update.rolls_back:
+                    # Rolled back during the boot: offered again, which win_updates reports
+                    # as an update loop (ansible.windows action/win_updates.py _run_sync).
+                    update.status = "available"
+                else:
+                    self._apply_update(update)
         self.host.engine.on_boot()
 
     def power_on_if_stuck(self) -> None:
@@ -337,12 +342,27 @@ class Windows:
         return any(u.status == "pending_reboot" for u in self.state.updates)
 
     def search_updates(self) -> list[Any]:
-        """WUA search ``IsInstalled = 0``."""
-        return [u for u in self.state.updates if u.status == "available"]
+        """WUA search ``IsInstalled = 0``: updates whose prerequisites are installed.
+
+        An update whose prerequisite (``requires``, e.g. the servicing stack
+        update a 2016 cumulative update needs) is not installed is not
+        applicable, so the search does not offer it until a later round.
+        """
+        installed = {u.kb.upper() for u in self.state.updates if u.status == "installed"}
+        return [
+            u
+            for u in self.state.updates
+            if u.status == "available" and all(r.upper() in installed for r in u.requires)
+        ]
 
     def install_update(self, update_id: str) -> bool:
-        """Install one update; returns whether it needs a restart to complete."""
+        """Install one update; returns whether it needs a restart to complete.
+
+        Raises UpdateInstallFailed with the update's HRESULT when it fails.
+        """
         update = next(u for u in self.state.updates if u.id == update_id)
+        if update.fails_hresult is not None:
+            raise UpdateInstallFailed(update.fails_hresult)
         if update.reboot_required:
             update.status = "pending_reboot"
             return True
@@ -353,6 +373,14 @@ class Windows:
         update.status = "installed"
         if update.revision is not None and update.revision > self.state.os.revision:
             self.state.os.revision = update.revision
+
+
+class UpdateInstallFailed(Exception):
+    """IUpdateInstaller reported OperationResultCode Failed (4) for one update."""
+
+    def __init__(self, hresult: int) -> None:
+        super().__init__(f"update failed with HRESULT {hresult}")
+        self.hresult = hresult
 
 
 def update_id_for(kb: str) -> str:

@@ -13,7 +13,7 @@ from typing import Any
 from ..engine import EngineError
 from . import Model, ModuleFailure, register
 
-ACTIONS = ["pull", "create", "start", "wait_running", "stop", "remove", "rename"]
+ACTIONS = ["pull", "create", "start", "wait_running", "stop", "remove", "rename", "remove_image"]
 
 
 def _step_options() -> dict[str, dict[str, Any]]:
@@ -215,6 +215,8 @@ class ContainerSteps(Model):
                 engine.remove(step["name"], force=bool(step.get("force")))
             elif action == "rename":
                 engine.rename(step["name"], step["new_name"])
+            elif action == "remove_image":
+                engine.remove_image(step["image"])
         except EngineError as error:
             raise StepFailed(error.stderr) from None
         return {}

@@ -18,6 +18,8 @@ from __future__ import annotations
 import uuid
 from typing import Any, ClassVar
 
+from ..interface import ConnectionDropped
+from ..windows import UpdateInstallFailed
 from . import Model, ModuleFailure, register
 
 # win_updates.ps1: legacy camel-case names -> WUA category names.
@@ -31,6 +33,9 @@ _CATEGORY_NAMES = {
     "UpdateRollups": "Update Rollups",
 }
 _SUCCEEDED = 2  # OperationResultCode.Succeeded
+_FAILED = 4  # OperationResultCode.Failed
+# Install-WindowsUpdate throws this after the install_result entry when an update failed.
+_INSTALL_FAILED = "Failed to install all updates - see updates for more information"
 
 
 def _update_info(update: Any) -> dict[str, Any]:
@@ -165,6 +170,7 @@ def _run_update_task(
         return progress.entries
 
     install_info = []
+    failed = False
     for index, update in enumerate(selected, start=1):
         progress.write(
             "install",
@@ -177,17 +183,23 @@ def _run_update_task(
                 "result": {},
             },
         )
-        needs_reboot = windows.install_update(update.id)
+        try:
+            needs_reboot, code, hresult = windows.install_update(update.id), _SUCCEEDED, 0
+        except UpdateInstallFailed as err:
+            needs_reboot, code, hresult, failed = False, _FAILED, err.hresult, True
         install_info.append(
             {
                 "id": update.id,
-                "result_code": _SUCCEEDED,
-                "hresult": 0,
+                "result_code": code,
+                "hresult": hresult,
                 "reboot_required": needs_reboot,
             }
         )
     progress.write("install_result", {"info": install_info})
     exit_result["reboot_required"] = windows.wua_reboot_required()
+    if failed:
+        exit_result["failed"] = True
+        exit_result["exception"] = {"message": _INSTALL_FAILED, "exception": _INSTALL_FAILED}
     progress.write("exit", exit_result)
     return progress.entries
 
@@ -246,6 +258,21 @@ def _legacy_summary(entries: list[dict[str, Any]]) -> dict[str, Any]:
             summary["installed_update_count"] += 1
         summary["updates"][info["id"]] = info
     return summary
+
+
+def _drop_poll_if_faulted(host: Any, task_id: str) -> None:
+    """Fault ``updates_poll_drops: N``: the first N polls of an installing task drop the connection.
+
+    A driver or network update can drop WinRM mid-install (ansible.windows
+    issues 190, 264, 668); the update task runs on in its own process, and the
+    action plugin retries a poll once on a connection failure
+    (``_execute_win_updates`` with ``retry_on_failure``).
+    """
+    drops = int(host.faults.get("updates_poll_drops", 0) or 0)
+    seen = host.state.update_poll_drops.get(task_id, 0)
+    if seen < drops:
+        host.state.update_poll_drops[task_id] = seen + 1
+        raise ConnectionDropped(f"{host.state.name}: connection dropped while polling updates")
 
 
 @register
@@ -312,6 +339,8 @@ class WinUpdates(Model):
             if task_id not in tasks:
                 # Receive-ProgressOutput when no update task serves the pipe.
                 raise ModuleFailure("Timed out waiting for server pipe to be available")
+            if any(entry["task"] == "install" for entry in tasks[task_id]):
+                _drop_poll_if_faulted(host, task_id)
             return {"changed": False, "output": tasks[task_id]}
         entries = _run_update_task(host, params, check_mode, for_testing=operation == "test")
         if options.get("wait"):
