@@ -56,6 +56,7 @@ ARGUMENT_SPEC: dict[str, Any] = {
     "purge": {"type": "raw", "default": False},
     "owner": {"type": "raw", "default": "trustbound.wincontainers"},
     "adopt": {"type": "list", "elements": "str", "default": []},
+    "config_hash_key": {"type": "str", "no_log": True},
     "start_timeout": {"type": "int", "default": 10},
     "registry_credentials": {
         "type": "list",
@@ -124,7 +125,7 @@ class ActionModule(ActionBase):
         self._task_vars = task_vars
         self._module_runs = 0
         self._secrets: list[str] = redaction.secret_values(
-            [c["password"] for c in args["registry_credentials"]]
+            [c["password"] for c in args["registry_credentials"]], args.get("config_hash_key")
         )
         try:
             outcome = self._reconcile(args)
@@ -195,6 +196,16 @@ class ActionModule(ActionBase):
         args = read_options(args, host)
         specs = workload_spec.normalise_workloads(args["workloads"], host=host)
         self._secrets = redaction.secret_values(self._secrets, [spec.secret_env for spec in specs])
+        hash_key = None
+        if args.get("config_hash_key"):
+            hash_key = container_plan.host_hash_key(args["config_hash_key"], host or "")
+        elif any(spec.secret_env for spec in specs):
+            self._display.warning(
+                f"host {host!r}: container_workloads_config_hash_key is not set, so the config"
+                " hash does not cover secret_env values: a changed secret value does not replace"
+                " its container. Set the key (in a vault or an AWX credential) to roll secret"
+                " changes out."
+            )
 
         info = self._read_host()
         engine = info.get("engine") or {}
@@ -262,6 +273,7 @@ class ActionModule(ActionBase):
                     trust_level=spec.trust_level or trust_policy.TRUSTED,
                     image_id=(image or {}).get("id"),
                     decision=decision_view,
+                    hash_key=hash_key,
                 )
             )
         for spec in specs:

@@ -198,6 +198,15 @@ options:
         manage, holds is refused before any change (unless listed in O(adopt)).
     type: str
     default: trustbound.wincontainers
+  config_hash_key:
+    description:
+      - Secret key of the C(trustbound.wincontainers.config_hash) label (C(no_log)). Each host gets
+        its own key, HMAC-SHA256 of the host's name under this one, and the label is an
+        HMAC-SHA256 of the container's configuration, secret_env values included.
+      - Without it the label covers no secret value (only the secret variables' names), so
+        changing a secret value does not replace the container; a warning says so.
+      - No value derived from a secret is stored or shown without this key.
+    type: str
   adopt:
     description:
       - Workload names whose existing container (another owner's, or unmanaged) this run may take

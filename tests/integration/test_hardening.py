@@ -194,3 +194,50 @@ def test_a_list_as_trust_boundary_is_refused_not_turned_into_text(fleet):
     )
     assert_refused_and_unchanged(run, before, "wincontainers_trust_boundary")
     assert fleet.host() == before
+
+
+OLD_HASH = "sha256:5e884898da28047151d0e56f8dc6292773603d0d6aabbdd62a11ef721d1542d8"
+
+
+def test_an_unkeyed_config_hash_never_reaches_a_result(fleet):
+    """container_host_info's registered result is what AWX stores in its job events."""
+    plays = [
+        {
+            "hosts": "shared",
+            "gather_facts": False,
+            "tasks": [
+                {"trustbound.wincontainers.container_host_info": {}, "register": "info"},
+                {"ansible.builtin.debug": {"var": "info.containers"}},
+            ],
+        }
+    ]
+    run = fleet._run(plays, inventory=fleet.inventory)
+    assert run.rc == 0, run.output
+    assert OLD_HASH not in run.output
+    assert "********" in run.output
+    # The host keeps its label.
+    assert containers(fleet)["web"]["labels"]["trustbound.wincontainers.config_hash"] == OLD_HASH
+
+
+def test_the_config_hash_label_is_keyed_per_host_and_a_secret_change_rolls_out(fleet):
+    key = "site-config-hash-key-Vaulted"
+    workloads = [{"name": "pinned", "image": NANO, "secret_env": {"PIN": "4711"}}]
+    first = fleet.play(
+        DEPLOY, wincontainers_workloads=workloads, container_workloads_config_hash_key=key
+    )
+    assert first.rc == 0, first.output
+    label = containers(fleet)["pinned"]["labels"]["trustbound.wincontainers.config_hash"]
+    assert label.startswith("v2-hmac-sha256:")
+    assert "4711" not in first.output and key not in first.output
+    again = fleet.play(
+        DEPLOY, wincontainers_workloads=workloads, container_workloads_config_hash_key=key
+    )
+    assert again.stats["shared"]["changed"] == 0, again.output
+    rotated = [dict(workloads[0], secret_env={"PIN": "0815"})]
+    third = fleet.play(
+        DEPLOY, wincontainers_workloads=rotated, container_workloads_config_hash_key=key
+    )
+    assert third.rc == 0 and third.stats["shared"]["changed"] == 1, third.output
+    pinned = containers(fleet)["pinned"]
+    assert "PIN=0815" in pinned["env"]
+    assert pinned["labels"]["trustbound.wincontainers.config_hash"] != label
