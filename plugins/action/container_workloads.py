@@ -10,6 +10,8 @@ pulls when an image the decision needs is missing (never in check mode); one
 
 from __future__ import annotations
 
+import os
+import socket
 from typing import Any
 
 from ansible.plugins.action import ActionBase
@@ -58,6 +60,7 @@ ARGUMENT_SPEC: dict[str, Any] = {
     "adopt": {"type": "list", "elements": "str", "default": []},
     "config_hash_key": {"type": "str", "no_log": True},
     "start_timeout": {"type": "int", "default": 10},
+    "lock_timeout": {"type": "int", "default": 300},
     "registry_credentials": {
         "type": "list",
         "elements": "dict",
@@ -178,8 +181,16 @@ class ActionModule(ActionBase):
             )
         return info
 
+    def _lock_holder(self) -> str:
+        """Who writes: this run's owner, controller, process, and AWX job when there is one."""
+        job = self._task_vars.get("awx_job_id") or self._task_vars.get("tower_job_id")
+        where = f"{socket.gethostname()} pid {os.getpid()}" + (f", AWX job {job}" if job else "")
+        return f"trustbound.wincontainers.container_workloads (owner {self._owner!r}, {where})"
+
     def _steps_args(self, steps, secrets, credentials, docker_path) -> dict[str, Any]:
         return {
+            "lock_timeout": self._lock_timeout,
+            "lock_holder": self._lock_holder(),
             "steps": steps,
             # key/value entries: Ansible.Basic masks no_log suboption values, not dict values.
             "secrets": [{"key": key, "value": value} for key, value in sorted(secrets.items())],
@@ -194,6 +205,8 @@ class ActionModule(ActionBase):
         check_mode = bool(self._task.check_mode)
         _check_start_timeout(args["start_timeout"], host)
         args = read_options(args, host)
+        self._owner = args["owner"]
+        self._lock_timeout = max(0, min(args["lock_timeout"], workload_spec.MAX_TIMEOUT_SECONDS))
         specs = workload_spec.normalise_workloads(args["workloads"], host=host)
         self._secrets = redaction.secret_values(self._secrets, [spec.secret_env for spec in specs])
         hash_key = None
@@ -419,6 +432,13 @@ class ActionModule(ActionBase):
             STEPS_MODULE, self._steps_args(plan.steps, plan.secrets, [], docker_path)
         )
         results = reply.get("results") or []
+        outcome["host_lock"] = reply.get("lock")
+        if reply.get("failed") and reply.get("failed_step") is None:
+            # Refused before any step: the host lock is held by another run.
+            for step in outcome["steps"]:
+                step["status"] = "not run"
+            outcome.update(failed=True, msg=f"host {self._host!r}: {_engine_message(reply)}")
+            return
         by_index = {r.get("index"): r for r in results if not r.get("rollback")}
         for index, step in enumerate(outcome["steps"]):
             ran = by_index.get(index)

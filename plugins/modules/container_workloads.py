@@ -215,6 +215,13 @@ options:
     type: list
     elements: str
     default: []
+  lock_timeout:
+    description:
+      - Seconds the apply waits for the host lock (one writer per host, held by
+        M(trustbound.wincontainers.container_steps)) while another run changes the host; then the
+        host fails naming the lock's holder and since when, and nothing is changed.
+    type: int
+    default: 300
   start_timeout:
     description:
       - Seconds a new container has to be seen running before it counts as failed.
@@ -416,6 +423,13 @@ pulled:
   returned: when the workloads were valid
   type: list
   elements: str
+host_lock:
+  description:
+    - The host lock the apply held (M(trustbound.wincontainers.container_steps)'s RV(lock)):
+      C(path), C(waited_seconds), C(taken_over) (the record a run that did not finish left), or
+      C(holder) when the wait timed out.
+  returned: when container changes were carried out
+  type: dict
 module_runs:
   description: How many module runs this task made on the host (1 when nothing had to change).
   returned: always
