@@ -425,9 +425,9 @@ pulled:
   elements: str
 host_lock:
   description:
-    - The host lock the apply held (M(trustbound.wincontainers.container_steps)'s RV(lock)):
-      C(path), C(waited_seconds), C(taken_over) (the record a run that did not finish left), or
-      C(holder) when the wait timed out.
+    - The host lock the apply held, the C(lock) result of
+      M(trustbound.wincontainers.container_steps) - C(path), C(waited_seconds), C(taken_over) (the
+      record a run that did not finish left), or C(holder) when the wait timed out.
   returned: when container changes were carried out
   type: dict
 module_runs:

@@ -16,9 +16,9 @@ SECRET = "Hunter2-Secret-99"
 UNTRUSTED = [{"name": "scan", "image": NANO, "trust_level": "untrusted"}]
 
 
-def refused(workloads=(), settings=None, hostvars=HOSTVARS) -> ProvisionError:
+def refused(workloads=(), settings=None, hostvars=None) -> ProvisionError:
     with pytest.raises(ProvisionError) as info:
-        plan(make_info(), hostvars, "ws2022", workloads, settings or make_settings())
+        plan(make_info(), hostvars or HOSTVARS, "ws2022", workloads, settings or make_settings())
     return info.value
 
 
