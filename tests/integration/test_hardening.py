@@ -162,7 +162,7 @@ def test_a_host_port_held_by_another_container_is_refused_before_any_change(flee
             "host-system-mount",
         ),
         (
-            {"name": "ops", "volumes": ["\\\\?\\pipe\\docker_engine:\\\\.\\pipe\\docker_engine"]},
+            {"name": "ops", "volumes": ["\\\\?\\pipe\\docker_engine:\\\\.\\pipe\\engine"]},
             "engine-pipe-mount",
         ),
         (
