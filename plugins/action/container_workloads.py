@@ -11,6 +11,8 @@ pulls when an image the decision needs is missing (never in check mode); one
 
 from __future__ import annotations
 
+import os
+import socket
 from typing import Any
 
 from ansible.plugins.action import ActionBase
@@ -18,6 +20,9 @@ from ansible.plugins.action import ActionBase
 from ansible_collections.trustbound.wincontainers.plugins.plugin_utils import (
     container_plan,
     host_facts,
+    inputs,
+    mount_policy,
+    ownership,
     redaction,
     trust_policy,
     workload_spec,
@@ -37,22 +42,28 @@ TRUST_OPTIONS = {
     )
 }
 
+# Inputs surveys send as text are "raw" here and read by plugin_utils/inputs.py, the same
+# reading provisioning and the isolation_decision filter use; the trust policy validates
+# the trust options (a list is not a trust boundary).
 ARGUMENT_SPEC: dict[str, Any] = {
-    "workloads": {"type": "list", "elements": "raw", "default": []},
-    "trust_boundary": {"type": "str"},
-    "isolation_preference": {"type": "str", "choices": ["process", "hyperv"]},
-    "allow_isolation_downgrade": {"type": "bool"},
-    "allow_container_admin": {"type": "bool"},
+    "workloads": {"type": "raw", "default": []},
+    "trust_boundary": {"type": "raw"},
+    "isolation_preference": {"type": "raw"},
+    "allow_isolation_downgrade": {"type": "raw"},
+    "allow_container_admin": {"type": "raw"},
     "enforcement": {
         "type": "str",
         "choices": [container_plan.ENFORCE, container_plan.REPORT],
         "default": container_plan.ENFORCE,
     },
-    "purge": {"type": "bool", "default": False},
-    "owner": {"type": "str", "default": "trustbound.wincontainers"},
+    "purge": {"type": "raw", "default": False},
+    "owner": {"type": "raw", "default": "trustbound.wincontainers"},
+    "adopt": {"type": "list", "elements": "str", "default": []},
+    "config_hash_key": {"type": "str", "no_log": True},
     "start_timeout": {"type": "int", "default": 10},
     # The registered result of container_host_info: used instead of reading the host again.
     "host_info": {"type": "dict"},
+    "lock_timeout": {"type": "int", "default": 300},
     "registry_credentials": {
         "type": "list",
         "elements": "dict",
@@ -100,8 +111,23 @@ def image_registry(ref: str) -> str:
 
 
 def trust_hostvars(args: dict[str, Any]) -> dict[str, Any]:
-    """The inventory variables the trust policy reads, from the task's options (only set ones)."""
+    """The inventory variables the trust policy reads, from the task's options (only set ones).
+    The policy reads their booleans with inputs.to_bool, as provisioning does."""
     return {var: args[opt] for opt, var in TRUST_OPTIONS.items() if args.get(opt) is not None}
+
+
+def read_options(args: dict[str, Any], host: str | None) -> dict[str, Any]:
+    """``purge`` and ``owner`` read as inputs.py reads them; a refusal names the variable."""
+    try:
+        purge = inputs.to_bool(args["purge"], "container_workloads_purge")
+        owner = inputs.to_text(args["owner"], "container_workloads_owner").strip()
+    except inputs.InputTypeError as exc:
+        raise WorkloadsFailure(
+            f"host {host!r}: refused by rule '{workload_spec.RULE_BAD_VALUE}': {exc}; the owner"
+            " label is what keeps other owners' containers out of reach. Nothing was changed.",
+            rule=workload_spec.RULE_BAD_VALUE,
+        ) from None
+    return dict(args, purge=purge, owner=owner)
 
 
 class ActionModule(ActionBase):
@@ -118,7 +144,7 @@ class ActionModule(ActionBase):
         self._task_vars = task_vars
         self._module_runs = 0
         self._secrets: list[str] = redaction.secret_values(
-            [c["password"] for c in args["registry_credentials"]]
+            [c["password"] for c in args["registry_credentials"]], args.get("config_hash_key")
         )
         try:
             outcome = self._reconcile(args)
@@ -173,8 +199,16 @@ class ActionModule(ActionBase):
             )
         return info
 
+    def _lock_holder(self) -> str:
+        """Who writes: this run's owner, controller, process, and AWX job when there is one."""
+        job = self._task_vars.get("awx_job_id") or self._task_vars.get("tower_job_id")
+        where = f"{socket.gethostname()} pid {os.getpid()}" + (f", AWX job {job}" if job else "")
+        return f"trustbound.wincontainers.container_workloads (owner {self._owner!r}, {where})"
+
     def _steps_args(self, steps, secrets, credentials, docker_path) -> dict[str, Any]:
         return {
+            "lock_timeout": self._lock_timeout,
+            "lock_holder": self._lock_holder(),
             "steps": steps,
             # key/value entries: Ansible.Basic masks no_log suboption values, not dict values.
             "secrets": [{"key": key, "value": value} for key, value in sorted(secrets.items())],
@@ -188,8 +222,21 @@ class ActionModule(ActionBase):
         host = self._host
         check_mode = bool(self._task.check_mode)
         _check_start_timeout(args["start_timeout"], host)
+        args = read_options(args, host)
+        self._owner = args["owner"]
+        self._lock_timeout = max(0, min(args["lock_timeout"], workload_spec.MAX_TIMEOUT_SECONDS))
         specs = workload_spec.normalise_workloads(args["workloads"], host=host)
         self._secrets = redaction.secret_values(self._secrets, [spec.secret_env for spec in specs])
+        hash_key = None
+        if args.get("config_hash_key"):
+            hash_key = container_plan.host_hash_key(args["config_hash_key"], host or "")
+        elif any(spec.secret_env for spec in specs):
+            self._display.warning(
+                f"host {host!r}: container_workloads_config_hash_key is not set, so the config"
+                " hash does not cover secret_env values: a changed secret value does not replace"
+                " its container. Set the key (in a vault or an AWX credential) to roll secret"
+                " changes out."
+            )
 
         info = self._read_host(args["host_info"])
         engine = info.get("engine") or {}
@@ -205,16 +252,29 @@ class ActionModule(ActionBase):
             policy_host["hyperv_available"] = installable is not False
         images = list(info.get("images") or [])
         docker_path = _docker_path(engine)
+        self._data_root = mount_policy.data_root(engine.get("daemon_config"))
+        self._refuse(
+            ownership.name_conflicts(
+                specs,
+                info.get("containers") or [],
+                owner=args["owner"],
+                adopt=args["adopt"],
+                host=host,
+            )
+            + ownership.port_conflicts(
+                specs,
+                info.get("containers") or [],
+                owner=args["owner"],
+                purge=args["purge"],
+                host=host,
+            )
+        )
 
         present = [spec for spec in specs if spec.state != "absent"]
         cpu_problems = workload_spec.refuse_cpus_over_host(
             present, (info.get("machine") or {}).get("logical_processors"), host
         )
-        if cpu_problems:
-            raise WorkloadsFailure(
-                "; ".join(str(p) for p in cpu_problems) + ". Nothing was changed.",
-                rule=cpu_problems[0].rule,
-            )
+        self._refuse(cpu_problems)
         # Refusals that do not depend on the image's version come before any pull.
         self._decide_all(present, images, policy_host)
         missing = _missing_images(present, images)
@@ -248,13 +308,17 @@ class ActionModule(ActionBase):
                     trust_level=spec.trust_level or trust_policy.TRUSTED,
                     image_id=(image or {}).get("id"),
                     decision=decision_view,
+                    hash_key=hash_key,
                 )
             )
         for spec in specs:
             if spec.state == "absent":
                 desired.append(container_plan.Desired(spec=spec, decision={}))
 
-        allow_admin = bool(policy_host.get("allow_container_admin"))
+        # The policy accepted the flag above, so it reads as a boolean.
+        allow_admin = inputs.optional_bool(
+            policy_host.get("allow_container_admin"), "wincontainers_allow_container_admin", False
+        )
         actual = container_plan.with_effective_users(info.get("containers") or [], images)
         plan = container_plan.plan(
             desired,
@@ -324,12 +388,14 @@ class ActionModule(ActionBase):
                 problems.append(str(exc))
                 rule = rule or exc.rule
                 continue
-            refusal = workload_spec.refuse_network_under_hyperv(
-                spec, decision.isolation, self._host
-            )
-            if refusal is not None:
-                problems.append(str(refusal))
-                rule = rule or refusal.rule
+            refusals = [
+                workload_spec.refuse_network_under_hyperv(spec, decision.isolation, self._host),
+                *self._mount_refusals(spec, decision),
+            ]
+            refusals = [refusal for refusal in refusals if refusal is not None]
+            if refusals:
+                problems.extend(str(refusal) for refusal in refusals)
+                rule = rule or refusals[0].rule
                 continue
             decisions[spec.name] = decision
         if problems:
@@ -343,6 +409,27 @@ class ActionModule(ActionBase):
                 pulled=list(pulled),
             )
         return decisions
+
+    def _refuse(self, problems: list[workload_spec.SpecProblem]) -> None:
+        if problems:
+            raise WorkloadsFailure(
+                "; ".join(str(p) for p in problems) + ". Nothing was changed.",
+                rule=problems[0].rule,
+            )
+
+    def _mount_refusals(self, spec, decision) -> list[workload_spec.SpecProblem]:
+        """Host system paths and named pipes, for a workload trust sends to Hyper-V."""
+        if not decision.hyperv_required:
+            return []
+        sources = [mount.source for mount in spec.mounts if mount.source]
+        return [
+            workload_spec.SpecProblem(self._host, repr(spec.name), rule, "volumes", detail)
+            for rule, detail in mount_policy.hyperv_mount_problems(
+                sources,
+                allow_named_pipes=spec.allow_named_pipe_mounts,
+                data_root_path=self._data_root,
+            )
+        ]
 
     def _pull(self, refs, credentials, docker_path) -> list[dict[str, Any]]:
         by_registry = {c["registry"].lower(): c for c in credentials}
@@ -358,11 +445,10 @@ class ActionModule(ActionBase):
         )
         results = reply.get("results") or []
         if reply.get("failed"):
-            failed = reply.get("failed_step")
-            step = steps[failed] if isinstance(failed, int) and failed < len(steps) else {}
+            step = _failed_pull(steps, reply)
             raise WorkloadsFailure(
-                f"host {self._host!r}, workload {step.get('workload', '?')!r}: pulling image"
-                f" {step.get('image', '?')} failed: {_engine_message(reply)}."
+                f"host {self._host!r}, workload {step['workload']!r}: pulling image"
+                f" {step['image']} failed: {_engine_message(reply)}."
                 " No container was changed.",
                 pull_results=results,
                 changed=any(r.get("changed") for r in results),
@@ -375,6 +461,13 @@ class ActionModule(ActionBase):
             STEPS_MODULE, self._steps_args(plan.steps, plan.secrets, [], docker_path)
         )
         results = reply.get("results") or []
+        outcome["host_lock"] = reply.get("lock")
+        if reply.get("failed") and reply.get("failed_step") is None:
+            # Refused before any step: the host lock is held by another run.
+            for step in outcome["steps"]:
+                step["status"] = "not run"
+            outcome.update(failed=True, msg=f"host {self._host!r}: {_engine_message(reply)}")
+            return
         by_index = {r.get("index"): r for r in results if not r.get("rollback")}
         for index, step in enumerate(outcome["steps"]):
             ran = by_index.get(index)
@@ -415,6 +508,22 @@ class ActionModule(ActionBase):
             for entry in outcome["workloads"]:
                 if entry["name"] == workload:
                     entry["failed"] = True
+
+
+def _failed_pull(steps: list[dict[str, Any]], reply: dict[str, Any]) -> dict[str, Any]:
+    """The pull step that failed: by ``failed_step``, else the result with a non-zero rc, else
+    (the module failed before any step, e.g. on its arguments) every image it was to pull."""
+    failed = reply.get("failed_step")
+    if isinstance(failed, int) and not isinstance(failed, bool) and 0 <= failed < len(steps):
+        return steps[failed]
+    for result in reply.get("results") or []:
+        index = result.get("index")
+        if result.get("rc") not in (0, None) and isinstance(index, int) and index < len(steps):
+            return steps[index]
+    return {
+        "workload": ", ".join(sorted({s["workload"] for s in steps})),
+        "image": ", ".join(s["image"] for s in steps),
+    }
 
 
 def _check_start_timeout(value: int, host: str | None) -> None:

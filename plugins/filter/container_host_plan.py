@@ -37,15 +37,19 @@ options:
     required: true
   workloads:
     description: The host's C(wincontainers_workloads).
-    type: list
-    elements: dict
+    type: raw
     default: []
   settings:
     description:
       - The role's settings, with keys C(hyperv) (V(true), V(false) or V(auto)),
+        C(allow_reboot) (a boolean),
         C(engine) (C(runtime), C(version), C(url), C(checksum), C(checksums)) and
         C(daemon) (C(hosts), C(tls), C(group), C(log_max_size), C(log_max_file),
         C(default_isolation), C(extra)).
+      - Booleans are read as Ansible reads them (C(yes)/C(no), C(true)/C(false), C(on)/C(off),
+        C(1)/C(0), any case); lists and mappings may be given as their JSON text (what AWX
+        surveys send). Anything else fails the plan naming the variable, without quoting it.
+      - O(workloads) is validated with the same rules as deployment before anything is decided.
     type: dict
     required: true
 """
@@ -74,6 +78,9 @@ _value:
     rule:
       description: The rule behind RV(_value.error), or V(null).
       type: str
+    allow_reboot:
+      description: C(container_host_allow_reboot), read as a boolean.
+      type: bool
     features:
       description: Windows features to install, V(Containers) always, V(Hyper-V) when wanted.
       type: list

@@ -20,6 +20,12 @@ description:
     is known.
   - Administrator accounts (C(ContainerAdministrator), C(Administrator), C(NT AUTHORITY\SYSTEM),
     C(LocalSystem), any case, any domain prefix) are refused unless the host allows them.
+  - The host's boolean keys are read as Ansible reads booleans (C(yes)/C(no), C(true)/C(false),
+    C(on)/C(off), C(1)/C(0), any case), as the roles and the actions read them, so text from an
+    AWX survey or an INI inventory means the same everywhere; anything else is refused.
+  - Administrator SIDs and groups (C(S-1-5-93-2-1), C(S-1-5-32-544), C(BUILTIN\Administrators),
+    ...) and look-alike spellings count as administrators; user names Windows cannot hold as an
+    account, or with invisible characters, are refused.
   - Refuses by failing the task with a message that names the host, the workload and the rule.
   - Pure controller-side computation; contacts no host. See docs/trust-model.md in the collection.
 positional: host

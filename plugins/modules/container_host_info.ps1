@@ -204,6 +204,13 @@ Function Get-ContainerFact {
         if ($c.Config.Labels) {
             foreach ($key in $c.Config.Labels.Keys) { $labels[$key] = [string]$c.Config.Labels[$key] }
         }
+        # A config hash of the first label format ("sha256:") covers secret_env values
+        # unkeyed: printed, it lets a reader brute-force a weak secret. Current labels
+        # ("v2-...") hold none or are keyed, and are returned as they are.
+        $configHash = $labels['trustbound.wincontainers.config_hash']
+        if ($null -ne $configHash -and -not $configHash.StartsWith('v2-')) {
+            $labels['trustbound.wincontainers.config_hash'] = '********'
+        }
         @{
             id = $c.Id
             name = ([string]$c.Name).TrimStart('/')

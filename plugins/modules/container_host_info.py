@@ -270,7 +270,11 @@ containers:
       description: C(State.Running).
       type: bool
     labels:
-      description: C(Config.Labels).
+      description:
+        - C(Config.Labels).
+        - A C(trustbound.wincontainers.config_hash) label of the first format (C(sha256:...), an
+          unkeyed hash over secret values) is returned as C(********); current labels (C(v2-...))
+          cover no secret value or are keyed, and are returned as they are.
       type: dict
     command:
       description: C(Config.Cmd).

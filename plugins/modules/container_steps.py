@@ -182,6 +182,20 @@ options:
     description: Path of C(docker.exe).
     type: str
     default: docker.exe
+  lock_timeout:
+    description:
+      - Seconds to wait for the host lock (one writer per host) before failing with a message
+        naming its holder and since when. The controller passes it; V(0) tries once.
+      - The lock is the file C(%ProgramData%\trustbound.wincontainers\host.lock), opened for
+        writing with C(FileShare.Read) for the whole run and holding a record of the holder.
+        Windows closes the handle when the process ends, however it ends, so a lock whose
+        holder died is taken over (RV(lock.taken_over) names it). Check mode takes no lock.
+    type: int
+    default: 0
+  lock_holder:
+    description: Who holds the lock, written into its record (the controller's run, job, user).
+    type: str
+    default: trustbound.wincontainers.container_steps
 attributes:
   check_mode:
     description:
@@ -306,6 +320,23 @@ results:
       type: int
       returned: when the container exited
       sample: 1
+lock:
+  description: The host lock of this run (not in check mode).
+  returned: when the module got as far as the lock
+  type: dict
+  contains:
+    path:
+      description: The lock file.
+      type: str
+    waited_seconds:
+      description: Seconds this run waited for it.
+      type: int
+    taken_over:
+      description: The record a holder that did not finish left (its process ended), or null.
+      type: dict
+    holder:
+      description: When the wait timed out, the record of the run that holds the lock.
+      type: dict
 failed_step:
   description: Index of the step that failed, null when none did.
   returned: always

@@ -41,6 +41,8 @@ options:
   workloads:
     description:
       - The host's workloads, normally C(wincontainers_workloads). Unknown keys are refused.
+      - A list, or its JSON text (what AWX surveys and extra vars send); anything else is refused
+        without quoting it.
       - See C(docs/container_workloads.md) in the collection for every key and example.
     type: list
     elements: dict
@@ -85,12 +87,18 @@ options:
         description: Entry point, a string or a list (its first word is the executable).
         type: raw
       env:
-        description: Environment variables (plain; they are visible in C(docker inspect)).
+        description:
+          - Environment variables (plain; they are visible in C(docker inspect)).
+          - Names that differ only in case are refused (Windows environment names ignore case), as
+            are values holding NUL or longer than 32767 characters.
         type: dict
       secret_env:
         description:
           - Environment variables whose values are kept out of logs, results and diffs. They reach
             the host only in a C(no_log) option and never appear on the docker command line.
+          - They pass through the docker CLI's own environment, so names that change how the CLI
+            runs are refused (C(DOCKER_*), C(BUILDKIT_*), C(GO*), proxies, C(PATH),
+            C(SystemRoot), C(TEMP), ...; see docs/security.md).
         type: dict
       ports:
         description:
@@ -101,10 +109,20 @@ options:
       volumes:
         description:
           - Volumes and bind mounts, C(source:target[:ro|rw]) with Windows paths, or mappings with
-            C(source), C(target), C(read_only). Mapping the engine's named pipe is refused.
+            C(source), C(target), C(read_only). Mapping the engine's named pipe is refused, however
+            it is spelt.
+          - For a workload that trust sends to Hyper-V (untrusted, hostile, another trust
+            boundary), host system paths (a drive root, the Windows directory, Program Files,
+            C(ProgramData\docker), the engine's data root, folders holding them, administrative
+            shares) and named pipes (unless O(workloads[].allow_named_pipe_mounts)) are refused.
         type: list
         elements: raw
         aliases: [mounts]
+      allow_named_pipe_mounts:
+        description:
+          - Let a workload that trust sends to Hyper-V mount named pipes other than the engine's.
+        type: bool
+        default: false
       networks:
         description:
           - Networks, the first given at create. V(host) is refused; C(container:<x>) is refused
@@ -122,7 +140,9 @@ options:
         description: CPU limit (under Hyper-V isolation, the utility VM's vCPU count).
         type: float
       labels:
-        description: Labels; names starting with C(trustbound.wincontainers.) are reserved.
+        description:
+          - Labels; names starting with C(trustbound.wincontainers.) are reserved, names holding
+            C(=) are refused.
         type: dict
       stop_timeout:
         description: Seconds to wait when stopping the container.
@@ -140,7 +160,7 @@ options:
   trust_boundary:
     description:
       - Organisation or tenant that owns the host and its kernel (C(wincontainers_trust_boundary)).
-      - Required by the trust policy.
+      - Required by the trust policy; must be a string (a list is refused, not turned into text).
     type: str
   isolation_preference:
     description: Isolation used when trust allows either (C(wincontainers_isolation_preference)).
@@ -152,7 +172,11 @@ options:
         (C(wincontainers_allow_isolation_downgrade)); never for C(hostile) workloads.
     type: bool
   allow_container_admin:
-    description: Allow admin accounts inside containers (C(wincontainers_allow_container_admin)).
+    description:
+      - Allow admin accounts inside containers (C(wincontainers_allow_container_admin)).
+      - This option, O(allow_isolation_downgrade) and O(purge) are read as Ansible reads booleans
+        (C(yes)/C(no), C(true)/C(false), C(on)/C(off), C(1)/C(0), any case), the same reading as
+        the roles and the P(trustbound.wincontainers.isolation_decision#filter) filter.
     type: bool
   enforcement:
     description:
@@ -169,9 +193,35 @@ options:
   owner:
     description:
       - Value of the C(trustbound.wincontainers.owner) label; O(purge) only removes containers
-        with this owner, so two inventories can share a host.
+        with this owner, so two inventories can share a host. An empty owner is refused.
+      - A workload whose name another owner's container, or a container this collection does not
+        manage, holds is refused before any change (unless listed in O(adopt)).
     type: str
     default: trustbound.wincontainers
+  config_hash_key:
+    description:
+      - Secret key of the C(trustbound.wincontainers.config_hash) label (C(no_log)). Each host gets
+        its own key, HMAC-SHA256 of the host's name under this one, and the label is an
+        HMAC-SHA256 of the container's configuration, secret_env values included.
+      - Without it the label covers no secret value (only the secret variables' names), so
+        changing a secret value does not replace the container; a warning says so.
+      - No value derived from a secret is stored or shown without this key.
+    type: str
+  adopt:
+    description:
+      - Workload names whose existing container (another owner's, or unmanaged) this run may take
+        over - replace it with one carrying this owner's labels, or remove it for
+        C(state=absent).
+    type: list
+    elements: str
+    default: []
+  lock_timeout:
+    description:
+      - Seconds the apply waits for the host lock (one writer per host, held by
+        M(trustbound.wincontainers.container_steps)) while another run changes the host; then the
+        host fails naming the lock's holder and since when, and nothing is changed.
+    type: int
+    default: 300
   start_timeout:
     description:
       - Seconds a new container has to be seen running before it counts as failed.
@@ -381,6 +431,13 @@ pulled:
   returned: when the workloads were valid
   type: list
   elements: str
+host_lock:
+  description:
+    - The host lock the apply held, the C(lock) result of
+      M(trustbound.wincontainers.container_steps) - C(path), C(waited_seconds), C(taken_over) (the
+      record a run that did not finish left), or C(holder) when the wait timed out.
+  returned: when container changes were carried out
+  type: dict
 module_runs:
   description: How many module runs this task made on the host (1 when nothing had to change).
   returned: always

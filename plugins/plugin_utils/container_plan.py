@@ -16,6 +16,7 @@ host port can only be bound once), and is started again if the new one fails.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -64,13 +65,19 @@ class Desired:
     trust_level: str = ""
     image_id: str | None = None
     decision: dict[str, Any] = field(default_factory=dict)
+    # The per-host config hash key (host_hash_key); None: secret values are not covered.
+    hash_key: bytes | None = None
 
     @property
     def name(self) -> str:
         return self.spec.name
 
     def config_hash(self) -> str:
-        """Covers everything that needs a new container, secret values included."""
+        """Covers everything that needs a new container. Secret values only under the host's
+        key: ``v2-hmac-sha256:`` (HMAC-SHA256 keyed per host, secret values included) or, with
+        no key, ``v2-sha256:`` over the rest and the secret variables' names. Never an unkeyed
+        digest of a secret: the label is stored on the host and shown by container_host_info,
+        and a fast digest of a weak secret is brute-forced in a blink."""
         spec = self.spec
         config = {
             "image": spec.image,
@@ -79,7 +86,6 @@ class Desired:
             "command": spec.command,
             "entrypoint": spec.entrypoint,
             "env": spec.env,
-            "secret_env": spec.secret_env,
             # Sorted: their order means nothing to docker, so reordering them in the inventory
             # is no change. The networks' order is (the first is given at create).
             "ports": sorted(port.render() for port in spec.ports),
@@ -90,8 +96,14 @@ class Desired:
             "cpus": spec.cpus,
             "labels": spec.labels,
         }
+        if self.hash_key is None:
+            config["secret_env_names"] = sorted(spec.secret_env)
+            canonical = json.dumps(config, sort_keys=True, separators=(",", ":"))
+            return "v2-sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+        config["secret_env"] = spec.secret_env
         canonical = json.dumps(config, sort_keys=True, separators=(",", ":"))
-        return "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+        digest = hmac.new(self.hash_key, canonical.encode("utf-8"), hashlib.sha256)
+        return "v2-hmac-sha256:" + digest.hexdigest()
 
     def managed_labels(self, owner: str) -> dict[str, str]:
         return {
@@ -119,6 +131,14 @@ class Plan:
     @property
     def changed(self) -> bool:
         return bool(self.steps)
+
+
+def host_hash_key(master_key: str, host: str) -> bytes:
+    """The config hash key of one host: HMAC-SHA256 of the host's name under the site's secret
+    ``config_hash_key`` (kept in a vault or an AWX credential), so no two hosts share a key and
+    the master key never leaves the controller."""
+    message = f"trustbound.wincontainers config_hash\0{host}".encode()
+    return hmac.new(master_key.encode("utf-8"), message, hashlib.sha256).digest()
 
 
 def secret_key(workload: str, variable: str) -> str:

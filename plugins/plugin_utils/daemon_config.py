@@ -130,9 +130,12 @@ def build(
         config["group"] = str(settings["group"])
 
     config["log-driver"] = "json-file"
+    # None only: 0 is a value, refused below (it would keep no log file), not the default.
+    max_size = settings.get("log_max_size")
+    max_file = settings.get("log_max_file")
     config["log-opts"] = {
-        "max-size": str(settings.get("log_max_size") or "10m"),
-        "max-file": str(settings.get("log_max_file") or 3),
+        "max-size": str("10m" if max_size is None or max_size == "" else max_size),
+        "max-file": str(3 if max_file is None or max_file == "" else max_file),
     }
 
     wanted = str(settings.get("default_isolation") or "auto")

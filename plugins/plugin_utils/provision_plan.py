@@ -22,7 +22,9 @@ from ansible_collections.trustbound.wincontainers.plugins.plugin_utils import (
     daemon_config,
     engine_release,
     host_facts,
+    inputs,
     trust_policy,
+    workload_spec,
 )
 from ansible_collections.trustbound.wincontainers.plugins.plugin_utils.refusal import Refusal
 
@@ -35,21 +37,63 @@ class ProvisionError(Refusal):
     """The role must stop on this host before changing anything."""
 
 
+def _bad_input(host: str, variable: str, exc: Exception) -> ProvisionError:
+    return ProvisionError(
+        f"host {host!r}: refused by rule 'bad-field': {exc}. Nothing was changed on the host.",
+        host=host,
+        rule="bad-field",
+        field=variable,
+    )
+
+
 def _hyperv_mode(value: Any, host: str) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    text = str(value if value is not None else "auto").strip().lower()
-    aliases = {"yes": "true", "on": "true", "no": "false", "off": "false"}
-    text = aliases.get(text, text)
-    if text not in HYPERV_MODES:
-        raise ProvisionError(
-            f"host {host!r}: refused by rule 'bad-field': container_host_hyperv must be true,"
-            f" false or auto, got {value!r}",
-            host=host,
-            rule="bad-field",
-            field="container_host_hyperv",
+    """``auto``, or a boolean read as Ansible reads one."""
+    if value is None or (isinstance(value, str) and value.strip().lower() == "auto"):
+        return "auto"
+    try:
+        return "true" if inputs.to_bool(value, "container_host_hyperv") else "false"
+    except inputs.InputTypeError as exc:
+        raise _bad_input(host, "container_host_hyperv", f"{exc} or auto") from None
+
+
+def read_settings(settings: Mapping[str, Any], host: str) -> dict[str, Any]:
+    """The role's settings with survey text read as the declared types (inputs.py), or a
+    refusal naming the variable. Only the keys given are read."""
+    engine = dict(settings.get("engine") or {})
+    daemon = dict(settings.get("daemon") or {})
+    readers = (
+        (engine, "checksums", "container_host_engine_checksums", inputs.to_mapping),
+        (daemon, "hosts", "container_host_daemon_hosts", inputs.to_list),
+        (daemon, "tls", "container_host_daemon_tls", inputs.to_mapping),
+        (daemon, "extra", "container_host_daemon_extra_config", inputs.to_mapping),
+        (daemon, "log_max_file", "container_host_daemon_log_max_file", inputs.to_positive_int),
+    )
+    try:
+        for section, key, variable, reader in readers:
+            if key in section and section[key] is not None:
+                section[key] = reader(section[key], variable)
+        allow_reboot = inputs.optional_bool(
+            settings.get("allow_reboot"), "container_host_allow_reboot", True
         )
-    return text
+    except inputs.InputTypeError as exc:
+        raise _bad_input(host, str(exc).split(" ", 1)[0], exc) from None
+    return {**settings, "engine": engine, "daemon": daemon, "allow_reboot": allow_reboot}
+
+
+def validated_workloads(workloads: Any, host: str) -> list[workload_spec.WorkloadSpec]:
+    """wincontainers_workloads read by the deployer's own rules (workload_spec): provisioning
+    decides Hyper-V and the engine's default isolation from them, so it acts on nothing it
+    has not validated."""
+    try:
+        return workload_spec.normalise_workloads(workloads, host=host)
+    except workload_spec.WorkloadSpecError as exc:
+        raise ProvisionError(
+            f"{exc}. Provisioning stops before any change: it decides Hyper-V and the engine's"
+            " default isolation from these workloads.",
+            host=host,
+            rule=exc.rule,
+            field="wincontainers_workloads",
+        ) from None
 
 
 def _workload_name(workload: Any, index: int) -> str:
@@ -71,7 +115,7 @@ def _fallback_needs(workload: Any, host: Mapping[str, Any]) -> tuple[bool, bool]
 
 
 def workload_needs(
-    policy_host: Mapping[str, Any], workloads: Sequence[Any]
+    policy_host: Mapping[str, Any], workloads: Sequence[workload_spec.WorkloadSpec]
 ) -> tuple[list[str], list[str], list[str]]:
     """Ask the trust policy about each workload as if Hyper-V were available.
 
@@ -84,7 +128,8 @@ def workload_needs(
     hyperv: list[str] = []
     tenants: list[str] = []
     warnings: list[str] = []
-    for index, workload in enumerate(workloads or []):
+    for index, spec in enumerate(workloads or []):
+        workload = spec.policy_input(None) if isinstance(spec, workload_spec.WorkloadSpec) else spec
         name = _workload_name(workload, index)
         try:
             decision = trust_policy.decide(workload, hypothetical)
@@ -123,9 +168,10 @@ def plan(
             f"host {name!r}: {exc} (rule 'host-facts')", host=name, rule="host-facts"
         ) from None
     warnings: list[str] = []
+    settings = read_settings(settings, name)
     mode = _hyperv_mode(settings.get("hyperv", "auto"), name)
 
-    workloads = list(workloads or [])
+    workloads = [spec for spec in validated_workloads(workloads, name) if spec.state != "absent"]
     if workloads:
         hyperv_reasons, tenant_reasons, more = workload_needs(policy_host, workloads)
         warnings.extend(more)
@@ -175,6 +221,7 @@ def plan(
     features = [CONTAINERS] + ([HYPERV_FEATURE] if wanted else [])
     return {
         "host": policy_host,
+        "allow_reboot": settings["allow_reboot"],
         "os_build": build,
         "features": features,
         "missing_features": missing_features(info, features),

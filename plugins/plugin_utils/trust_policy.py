@@ -9,10 +9,12 @@ and its source are listed in docs/trust-model.md.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ansible_collections.trustbound.wincontainers.plugins.plugin_utils import inputs
 from ansible_collections.trustbound.wincontainers.plugins.plugin_utils.windows_versions import (
     HYPERV,
     IMAGE_NEWER_THAN_HOST,
@@ -99,11 +101,91 @@ _REPOSITORY_NAME_MAX_LENGTH = 255
 # stay below it.
 _REFERENCE_MAX_LENGTH = 1024
 
+# Administrator accounts and groups, by name (compared on a look-alike skeleton, see
+# _skeleton). ContainerAdministrator is the container's built-in admin (virtual account
+# "User Manager\\ContainerAdministrator").
 _ADMIN_ACCOUNTS = frozenset(
-    {"containeradministrator", "administrator", "system", "localsystem", "s-1-5-18"}
+    {
+        "containeradministrator",
+        "administrator",
+        "administrators",
+        "domain admins",
+        "enterprise admins",
+        "schema admins",
+        "system",
+        "localsystem",
+        "trustedinstaller",
+    }
 )
-# The built-in Administrator account of any machine or domain has RID 500.
-_ADMIN_SID_RE = re.compile(r"s-1-5-21-[0-9]+-[0-9]+-[0-9]+-500")
+# Well-known SIDs of administrators (Microsoft's "Well-known SIDs"): LocalSystem, BUILTIN\\
+# Administrators, ContainerAdministrator (S-1-5-93-2-1, as Microsoft/hcsshim and go-winio name
+# it), TrustedInstaller's service SID.
+_ADMIN_SIDS = frozenset(
+    {
+        "s-1-5-18",
+        "s-1-5-32-544",
+        "s-1-5-93-2-1",
+        "s-1-5-80-956008885-3418522649-1831038044-1853292631-2271478464",
+    }
+)
+# Domain or machine accounts by RID: Administrator (500), Domain Admins (512), Schema Admins
+# (518), Enterprise Admins (519).
+_ADMIN_SID_RE = re.compile(r"s-1-5-21-[0-9]+-[0-9]+-[0-9]+-(?:500|512|518|519)")
+_SID_RE = re.compile(r"s-1(?:-[0-9]+)+", re.IGNORECASE)
+# Characters a Windows account name cannot hold (Microsoft, USER_INFO_0 remarks and
+# sAMAccountName): " / \\ [ ] : ; | = , + * ? < > and the control characters 1-31.
+_ACCOUNT_FORBIDDEN = frozenset('"/\\[]:;|=,+*?<>')
+_ACCOUNT_MAX_LENGTH = 256
+# Letters of other scripts drawn like Latin ones (Unicode's confusables, the ones an
+# administrator name can be spelt with); NFKD handles full-width forms and ligatures.
+_CONFUSABLES = str.maketrans(
+    {
+        "\u0131": "i",  # dotless i
+        "\u017f": "s",  # long s
+        "\u0430": "a",
+        "\u0435": "e",
+        "\u043e": "o",
+        "\u0440": "p",
+        "\u0441": "c",
+        "\u0445": "x",
+        "\u0456": "i",
+        "\u0458": "j",
+        "\u0455": "s",
+        "\u0443": "y",
+        "\u04bb": "h",
+        "\u04cf": "l",
+        "\u0501": "d",
+        "\u03b1": "a",
+        "\u03bf": "o",
+        "\u03b9": "i",
+        "\u03bd": "v",
+        "\u03c4": "t",
+        "\u0391": "a",
+        "\u0392": "b",
+        "\u0395": "e",
+        "\u0397": "h",
+        "\u0399": "i",
+        "\u039a": "k",
+        "\u039c": "m",
+        "\u039d": "n",
+        "\u039f": "o",
+        "\u03a1": "p",
+        "\u03a4": "t",
+        "\u03a7": "x",
+        "\u0410": "a",
+        "\u0412": "b",
+        "\u0415": "e",
+        "\u041a": "k",
+        "\u041c": "m",
+        "\u041d": "h",
+        "\u041e": "o",
+        "\u0420": "p",
+        "\u0421": "c",
+        "\u0422": "t",
+        "\u0425": "x",
+        "\u0406": "i",
+    }
+)
 
 
 class PolicyError(Exception):
@@ -167,18 +249,67 @@ class Decision:
 # --- helpers other modules reuse -------------------------------------------------------
 
 
-def is_admin_user(name: str) -> bool:
-    """True for an administrator account, whatever its case or domain prefix.
+def _skeleton(text: str) -> str:
+    """A comparison form: compatibility-decomposed, marks and invisible characters dropped,
+    look-alike letters mapped to Latin, case folded."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    kept = "".join(
+        ch for ch in decomposed if unicodedata.category(ch) not in ("Mn", "Me", "Cf", "Cc")
+    )
+    return kept.translate(_CONFUSABLES).casefold().translate(_CONFUSABLES)
 
-    ``ContainerAdministrator``, ``Administrator``, ``NT AUTHORITY\\SYSTEM``,
-    ``LocalSystem`` (also bare ``SYSTEM``, the SID ``S-1-5-18`` and RID-500
-    SIDs), with or without ``.\\``, ``DOMAIN\\`` or ``User Manager\\`` before
-    them, or an ``@domain`` suffix.
+
+def is_admin_user(name: str) -> bool:
+    """True for an administrator account or group, whatever its case, domain or spelling.
+
+    ``ContainerAdministrator``, ``Administrator``, ``Administrators`` (also
+    ``BUILTIN\\Administrators``), ``Domain Admins``, ``Enterprise Admins``, ``Schema Admins``,
+    ``NT AUTHORITY\\SYSTEM``, ``LocalSystem``, ``TrustedInstaller``, their SIDs (S-1-5-18,
+    S-1-5-32-544, S-1-5-93-2-1, RID 500/512/518/519), with or without ``.\\``,
+    ``DOMAIN\\`` or ``User Manager\\`` before them or an ``@domain`` suffix, and spelt with
+    look-alike letters (dotless i, Cyrillic or Greek letters, full-width forms).
     """
     if not isinstance(name, str):
         raise TypeError(f"user name must be a string, got {type(name).__name__}")
-    account = name.strip().rsplit("\\", 1)[-1].split("@", 1)[0].strip().casefold()
-    return account in _ADMIN_ACCOUNTS or _ADMIN_SID_RE.fullmatch(account) is not None
+    account = _skeleton(name).strip().rsplit("\\", 1)[-1].split("@", 1)[0].strip()
+    return (
+        account in _ADMIN_ACCOUNTS
+        or account in _ADMIN_SIDS
+        or _ADMIN_SID_RE.fullmatch(account) is not None
+    )
+
+
+def account_name_problem(name: str) -> str | None:
+    """Why Windows could not hold ``name`` as an account (``[DOMAIN\\]account``, ``account@domain``
+    or a SID), or None. Invisible (format) characters are refused as well: they make one
+    account look like another."""
+    if len(name) > _ACCOUNT_MAX_LENGTH:
+        return f"is longer than {_ACCOUNT_MAX_LENGTH} characters"
+    for ch in name:
+        category = unicodedata.category(ch)
+        if category == "Cc":
+            return "holds a control character"
+        if category == "Cf" or (category.startswith("Z") and ch != " "):
+            return (
+                f"holds an invisible character (U+{ord(ch):04X}), which makes one account"
+                " name look like another"
+            )
+    if _SID_RE.fullmatch(name.strip()):
+        return None
+    domain, _sep, account = name.rpartition("\\")
+    account = account.split("@", 1)[0]
+    if not account.strip():
+        return "names no account"
+    bad = sorted({ch for ch in account if ch in _ACCOUNT_FORBIDDEN})
+    if bad or any(ch in _ACCOUNT_FORBIDDEN - {"\\"} for ch in domain):
+        shown = " ".join(bad) if bad else "a character"
+        return (
+            f"holds {shown}, which Windows account names cannot contain"
+            ' (" / \\ [ ] : ; | = , + * ? < >)'
+        )
+    if account.endswith("."):
+        return "ends with a period, which Windows account names cannot"
+    return None
 
 
 def validate_container_name(name: object) -> None:
@@ -353,16 +484,12 @@ def _optional(mapping: Mapping[str, Any], key: str, default: Any) -> Any:
 
 
 def _flag(refuser: _Refuser, host: Mapping[str, Any], key: str) -> bool:
-    value = _optional(host, key, False)
-    if not isinstance(value, bool):
-        hint = ""
-        if isinstance(value, str):
-            hint = " (a string is not a boolean: in an INI inventory write True or False)"
-        raise refuser.bad(
-            f"host.{key}",
-            f"{_inventory_note(key)}must be a boolean (true or false), got {_short(value)}{hint}",
-        )
-    return value
+    """Ansible's boolean conversion (inputs.to_bool): surveys and INI inventories send text."""
+    variable = INVENTORY_VARIABLES.get(key, f"host.{key}")
+    try:
+        return inputs.optional_bool(host.get(key), variable, False)
+    except inputs.InputTypeError as exc:
+        raise refuser.bad(f"host.{key}", f"({exc})") from None
 
 
 def _inventory_note(key: str) -> str:
@@ -372,8 +499,9 @@ def _inventory_note(key: str) -> str:
 
 def _boundary(refuser: _Refuser, value: object, field: str, note: str = "") -> str:
     if not isinstance(value, str) or not value.strip():
+        got = "an empty string" if isinstance(value, str) else inputs.describe(value)
         raise refuser.bad(
-            field, f"{note}must be a non-empty string naming a trust boundary, got {_short(value)}"
+            field, f"{note}must be a non-empty string naming a trust boundary, got {got}"
         )
     return value
 
@@ -382,7 +510,10 @@ def _choice(
     refuser: _Refuser, value: object, field: str, choices: tuple[str, ...], note: str = ""
 ) -> str:
     if not isinstance(value, str) or value not in choices:
-        raise refuser.bad(field, f"{note}must be one of {', '.join(choices)}, got {_short(value)}")
+        # The value is not quoted: input that cannot be read may hold a secret.
+        raise refuser.bad(
+            field, f"{note}must be one of {', '.join(choices)}, got {inputs.describe(value)}"
+        )
     return value
 
 
@@ -456,7 +587,12 @@ def _validate_workload(refuser: _Refuser, workload: object, host: _Host) -> _Wor
     )
     user = _optional(workload, "user", DEFAULT_USER)
     if not isinstance(user, str) or not user.strip():
-        raise refuser.bad("workload.user", f"must be a non-empty account name, got {_short(user)}")
+        raise refuser.bad(
+            "workload.user", f"must be a non-empty account name, got {inputs.describe(user)}"
+        )
+    problem = account_name_problem(user)
+    if problem is not None:
+        raise refuser.bad("workload.user", f"is not a Windows account name: it {problem}")
     image_version = None
     if workload.get("image_os_version") is not None:
         try:

@@ -18,7 +18,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ansible_collections.trustbound.wincontainers.plugins.plugin_utils import trust_policy
+from ansible_collections.trustbound.wincontainers.plugins.plugin_utils import (
+    inputs,
+    mount_policy,
+    trust_policy,
+)
 
 STATES = ("started", "stopped", "absent")
 RESERVED_LABEL_PREFIX = "trustbound.wincontainers."
@@ -41,7 +45,11 @@ RULE_BAD_VALUE = "bad-value"
 RULE_BAD_NAME = "bad-container-name"
 RULE_BAD_IMAGE = "bad-image-reference"
 RULE_DUPLICATE = "duplicate-name"
-RULE_ENGINE_PIPE = "engine-pipe-mount"
+RULE_ENGINE_PIPE = mount_policy.RULE_ENGINE_PIPE
+RULE_ENV_NAME_CASE = "env-name-case-clash"
+RULE_ENV_VALUE = "env-value"
+RULE_CLI_ENV = "secret-env-changes-cli"
+RULE_LABEL_KEY = "bad-label-key"
 RULE_HOST_DEVICES = "host-devices"
 RULE_PRIVILEGED = "privileged-unsupported"
 RULE_READ_ONLY = "read-only-unsupported"
@@ -75,6 +83,7 @@ KNOWN_KEYS = frozenset(
         "cpus",
         "labels",
         "stop_timeout",
+        "allow_named_pipe_mounts",
         # Known only to be refused with their own rule.
         "devices",
         "privileged",
@@ -83,6 +92,47 @@ KNOWN_KEYS = frozenset(
 )
 
 _ENV_NAME_RE = re.compile(r"[^=\x00]+")
+# Windows: "The maximum size of a user-defined environment variable is 32,767 characters"
+# (Microsoft, SetEnvironmentVariable / "Environment Variables"); NUL ends a value.
+MAX_ENV_VALUE_LENGTH = 32767
+# secret_env values reach the docker CLI's own environment (``--env NAME`` copies them
+# from it), so a name the CLI or its Go runtime reads would change how the CLI runs: where
+# it connects, which config and credentials it uses, its proxies, which programs it finds.
+# docker/cli docs/reference/commandline/docker.md ("Environment variables") lists DOCKER_*
+# and BUILDKIT_PROGRESS plus Go's HTTP_PROXY, HTTPS_PROXY, NO_PROXY; the rest are the
+# Windows process variables a program's loading and temp files depend on.
+CLI_ENV_PREFIXES = ("DOCKER_", "BUILDKIT_", "BUILDX_", "GO")
+CLI_ENV_NAMES = frozenset(
+    {
+        "HTTP_PROXY",
+        "HTTPS_PROXY",
+        "NO_PROXY",
+        "ALL_PROXY",
+        "SSL_CERT_FILE",
+        "SSL_CERT_DIR",
+        "PATH",
+        "PATHEXT",
+        "SYSTEMROOT",
+        "SYSTEMDRIVE",
+        "WINDIR",
+        "COMSPEC",
+        "TEMP",
+        "TMP",
+        "USERPROFILE",
+        "HOMEDRIVE",
+        "HOMEPATH",
+        "HOME",
+        "APPDATA",
+        "LOCALAPPDATA",
+        "PROGRAMDATA",
+        "PROGRAMFILES",
+        "ALLUSERSPROFILE",
+        "USERNAME",
+        "USERDOMAIN",
+        "COMPUTERNAME",
+        "PSMODULEPATH",
+    }
+)
 _RESTART_RE = re.compile(r"(no|always|unless-stopped|on-failure(:[1-9][0-9]*)?)")
 _MEMORY_RE = re.compile(r"([0-9]+)\s*([bkmg]?)b?", re.IGNORECASE)
 _MEMORY_UNITS = {"": 1, "b": 1, "k": 1024, "m": 1024**2, "g": 1024**3}
@@ -179,6 +229,7 @@ class WorkloadSpec:
     cpus: float = 0.0
     labels: dict[str, str] = field(default_factory=dict)
     stop_timeout: int = 10
+    allow_named_pipe_mounts: bool = False
 
     @property
     def holds_host_ports(self) -> bool:
@@ -213,8 +264,8 @@ class _Checker:
 
 
 def _short(value: object) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
+    """What was given, never what it holds: input that cannot be read may hold a secret."""
+    return inputs.describe(value)
 
 
 def _label(entry: object, index: int) -> str:
@@ -270,6 +321,7 @@ def _env(check: _Checker, key: str, value: object) -> dict[str, str]:
         check.bad(key, f"must be a mapping of variable names to values, got {type(value).__name__}")
         return {}
     env: dict[str, str] = {}
+    folded: dict[str, str] = {}
     for name, item in value.items():
         if not isinstance(name, str) or not _ENV_NAME_RE.fullmatch(name):
             check.bad(key, f"has an invalid variable name {_short(name)} (empty, or holds '=')")
@@ -279,8 +331,31 @@ def _env(check: _Checker, key: str, value: object) -> dict[str, str]:
             # The value itself is never echoed: it may be a secret.
             check.bad(f"{key}.{name}", f"must be text or a number, got {type(item).__name__}")
             continue
+        if "\x00" in text or len(text) > MAX_ENV_VALUE_LENGTH:
+            why = "holds a NUL character" if "\x00" in text else f"has {len(text)} characters"
+            check.refuse(
+                RULE_ENV_VALUE,
+                f"{key}.{name}",
+                f"the value of {name} {why}; Windows environment values end at NUL and hold"
+                f" at most {MAX_ENV_VALUE_LENGTH} characters",
+            )
+            continue
+        if name.casefold() in folded:
+            check.refuse(
+                RULE_ENV_NAME_CASE,
+                key,
+                f"variables {folded[name.casefold()]} and {name} differ only in case; Windows"
+                " environment names ignore case, so one would silently replace the other",
+            )
+            continue
+        folded[name.casefold()] = name
         env[name] = text
     return env
+
+
+def _cli_env_name(name: str) -> bool:
+    upper = name.upper()
+    return upper in CLI_ENV_NAMES or upper.startswith(CLI_ENV_PREFIXES)
 
 
 def _port_number(check: _Checker, text: str | None, what: str) -> int | None:
@@ -335,14 +410,6 @@ def _port(check: _Checker, item: object) -> Port | None:
     return Port(container=container, protocol=match["proto"] or "tcp", host=host, host_ip=ip)
 
 
-def _is_engine_pipe(path: str, engine_pipes: tuple[str, ...]) -> bool:
-    normalised = path.replace("/", "\\").casefold()
-    if not normalised.startswith("\\\\.\\pipe\\"):
-        return False
-    pipe = normalised[len("\\\\.\\pipe\\") :]
-    return any(pipe == name.casefold() or pipe.startswith(name.casefold()) for name in engine_pipes)
-
-
 def _mount(check: _Checker, item: object, engine_pipes: tuple[str, ...]) -> Mount | None:
     if isinstance(item, Mapping):
         unknown = set(item) - {"source", "target", "read_only"}
@@ -359,8 +426,10 @@ def _mount(check: _Checker, item: object, engine_pipes: tuple[str, ...]) -> Moun
         if source is not None and not isinstance(source, str):
             check.bad("volumes", f"entry {_short(item)} has a non-text 'source'")
             return None
-        if not isinstance(read_only, bool):
-            check.bad("volumes", f"entry {_short(item)} has a non-boolean 'read_only'")
+        try:
+            read_only = inputs.to_bool(read_only, "read_only")
+        except inputs.InputTypeError as exc:
+            check.bad("volumes", f"entry has a bad 'read_only' ({exc})")
             return None
         mount = Mount(target=target, source=source or None, read_only=read_only)
     elif isinstance(item, str):
@@ -381,7 +450,7 @@ def _mount(check: _Checker, item: object, engine_pipes: tuple[str, ...]) -> Moun
         check.bad("volumes", f"entries must be strings or mappings, got {_short(item)}")
         return None
     for path in (mount.source, mount.target):
-        if path and _is_engine_pipe(path, engine_pipes):
+        if path and mount_policy.is_engine_pipe(path, engine_pipes):
             check.refuse(
                 RULE_ENGINE_PIPE,
                 "volumes",
@@ -458,6 +527,14 @@ def _labels(check: _Checker, value: object) -> dict[str, str]:
         if not isinstance(key, str) or not key or text is None:
             check.bad("labels", f"entry {_short(key)} must map a name to text")
             continue
+        if "=" in key:
+            check.refuse(
+                RULE_LABEL_KEY,
+                "labels",
+                f"label key {key!r} holds '='; docker splits --label at the first '=', so the"
+                " container would carry another label and be replaced on every run",
+            )
+            continue
         if key.startswith(RESERVED_LABEL_PREFIX):
             check.refuse(
                 RULE_RESERVED_LABEL,
@@ -480,6 +557,14 @@ def _optional_text(check: _Checker, entry: Mapping[str, Any], key: str) -> str |
     return value
 
 
+def _flag(check: _Checker, entry: Mapping[str, Any], key: str) -> bool:
+    try:
+        return inputs.optional_bool(entry.get(key), key, False)
+    except inputs.InputTypeError as exc:
+        check.bad(key, f"is not a boolean ({exc})")
+        return False
+
+
 def _refuse_unsupported(check: _Checker, entry: Mapping[str, Any]) -> None:
     if entry.get("devices"):
         check.refuse(
@@ -488,13 +573,13 @@ def _refuse_unsupported(check: _Checker, entry: Mapping[str, Any]) -> None:
             "host devices give the container direct access to host hardware, a hole in the"
             " isolation boundary; they are not deployed by this collection",
         )
-    if entry.get("privileged"):
+    if _flag(check, entry, "privileged"):
         check.refuse(
             RULE_PRIVILEGED,
             "privileged",
             "privileged containers are not supported on Windows (docker refuses --privileged)",
         )
-    if entry.get("read_only"):
+    if _flag(check, entry, "read_only"):
         check.refuse(
             RULE_READ_ONLY,
             "read_only",
@@ -507,6 +592,7 @@ def _normalise_entry(
 ) -> tuple[WorkloadSpec | None, list[SpecProblem]]:
     check = _Checker(host, _label(entry, index))
     if not isinstance(entry, Mapping):
+        # Only the type: a workload given as JSON text holds its secret_env values.
         check.refuse(
             RULE_NOT_A_MAPPING, None, f"each workload must be a mapping, got {_short(entry)}"
         )
@@ -545,7 +631,8 @@ def _normalise_entry(
         try:
             trust_policy.validate_image_reference(image)
         except ValueError as exc:
-            check.refuse(RULE_BAD_IMAGE, "image", f"{_short(image)}: {exc}")
+            shown = repr(image) if isinstance(image, str) and len(image) <= 80 else _short(image)
+            check.refuse(RULE_BAD_IMAGE, "image", f"{shown}: {exc}")
 
     state = entry.get("state", "started")
     if state not in STATES:
@@ -564,13 +651,24 @@ def _normalise_entry(
 
     env = _env(check, "env", entry.get("env"))
     secret_env = _env(check, "secret_env", entry.get("secret_env"))
-    clash = sorted(set(env) & set(secret_env))
+    plain = {name.casefold() for name in env}
+    clash = sorted(name for name in secret_env if name.casefold() in plain)
     if clash:
         check.refuse(
             RULE_SECRET_ENV_CLASH,
             "secret_env",
-            f"variable(s) {', '.join(clash)} are set in both env and secret_env",
+            f"variable(s) {', '.join(clash)} are set in both env and secret_env (Windows"
+            " environment names ignore case)",
         )
+    for variable in sorted(secret_env):
+        if _cli_env_name(variable):
+            check.refuse(
+                RULE_CLI_ENV,
+                f"secret_env.{variable}",
+                f"{variable} would be set in the docker CLI's own environment (secret_env values"
+                " reach the container through it) and change how the CLI runs; use env for"
+                " the container's own setting, or another name",
+            )
 
     restart = entry.get("restart_policy", "no")
     if restart is False:  # YAML's bare `no`
@@ -617,6 +715,7 @@ def _normalise_entry(
         cpus=_cpus(check, entry.get("cpus")),
         labels=_labels(check, entry.get("labels")),
         stop_timeout=stop_timeout,
+        allow_named_pipe_mounts=_flag(check, entry, "allow_named_pipe_mounts"),
     )
     return (None if check.problems else spec), check.problems
 
@@ -630,20 +729,12 @@ def normalise_workloads(
 
     ``engine_pipes`` are pipe names (under ``\\\\.\\pipe\\``) that reach the engine.
     """
-    if entries is None:
-        return []
-    if not isinstance(entries, list):
+    try:
+        entries = inputs.to_list(entries, "wincontainers_workloads")
+    except inputs.InputTypeError as exc:
         raise WorkloadSpecError(
-            [
-                SpecProblem(
-                    host,
-                    "(all)",
-                    RULE_NOT_A_LIST,
-                    None,
-                    f"wincontainers_workloads must be a list, got {type(entries).__name__}",
-                )
-            ]
-        )
+            [SpecProblem(host, "(all)", RULE_NOT_A_LIST, None, str(exc))]
+        ) from None
     specs: list[WorkloadSpec] = []
     problems: list[SpecProblem] = []
     seen: dict[str, int] = {}
@@ -678,8 +769,9 @@ def normalise_workloads(
 def _host_port_conflicts(specs: list[WorkloadSpec], host: str | None) -> list[SpecProblem]:
     """A host port can be bound once per protocol and address: the second container to start
     fails, after the containers before it were changed. An address-less binding takes every
-    address (0.0.0.0 and ::)."""
-    bound: list[tuple[Port, str]] = []
+    address (0.0.0.0 and ::). One pass, keyed by (port, protocol): linear in the ports."""
+    # (port, protocol) -> (workload holding every address or None, {address: workload})
+    bound: dict[tuple[int, str], tuple[str | None, dict[str, str]]] = {}
     problems: list[SpecProblem] = []
     for spec in specs:
         if spec.state == "absent":
@@ -687,7 +779,12 @@ def _host_port_conflicts(specs: list[WorkloadSpec], host: str | None) -> list[Sp
         for port in spec.ports:
             if port.host is None:
                 continue
-            other = next((name for held, name in bound if _collide(held, port)), None)
+            key = (port.host, port.protocol)
+            every, by_address = bound.get(key, (None, {}))
+            if port.host_ip in _ANY_ADDRESS:
+                other = every or next(iter(by_address.values()), None)
+            else:
+                other = every or by_address.get(port.host_ip)
             if other is not None:
                 owner = "this workload" if other == spec.name else f"workload {other!r}"
                 problems.append(
@@ -700,21 +797,35 @@ def _host_port_conflicts(specs: list[WorkloadSpec], host: str | None) -> list[Sp
                         f" published by {owner}; a host port can be bound by one container only",
                     )
                 )
-            bound.append((port, spec.name))
+                continue
+            if port.host_ip in _ANY_ADDRESS:
+                every = spec.name
+            else:
+                by_address[port.host_ip] = spec.name
+            bound[key] = (every, by_address)
     return problems
 
 
 _ANY_ADDRESS = {None, "0.0.0.0", "[::]"}
 
 
-def _collide(first: Port, second: Port) -> bool:
-    if first.host != second.host or first.protocol != second.protocol:
-        return False
-    return (
-        first.host_ip in _ANY_ADDRESS
-        or second.host_ip in _ANY_ADDRESS
-        or (first.host_ip == second.host_ip)
-    )
+def host_port_holders(
+    containers: list[Mapping[str, Any]], exclude: set[str]
+) -> dict[tuple[int, str], str]:
+    """(host port, protocol) -> name of a running container (not in ``exclude``) that binds it,
+    from container_host_info's ``ports`` ("[ip:]host:container/proto")."""
+    held: dict[tuple[int, str], str] = {}
+    for container in containers:
+        name = container.get("name")
+        if not name or name in exclude:
+            continue
+        if not (container.get("running") or container.get("state") == "running"):
+            continue
+        for text in container.get("ports") or []:
+            match = _PORT_RE.fullmatch(str(text).strip())
+            if match and match["host"]:
+                held.setdefault((int(match["host"]), match["proto"] or "tcp"), name)
+    return held
 
 
 def engine_pipe_names(daemon_config: Mapping[str, Any] | None) -> tuple[str, ...]:

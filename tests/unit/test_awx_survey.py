@@ -35,7 +35,8 @@ def test_each_answer_fits_the_declared_option(question):
     option = declared()[variable]
     if question["type"] == "multiplechoice":
         assert question["default"] in question["choices"]
-        if option["type"] == "bool":
+        # booleans are declared raw and read by the roles as Ansible reads a boolean
+        if option["type"] == "bool" or isinstance(option.get("default"), bool):
             assert set(question["choices"]) <= TRUTHY
         else:
             assert set(question["choices"]) == set(option["choices"])

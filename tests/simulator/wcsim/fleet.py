@@ -21,11 +21,12 @@ fleet file.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -91,6 +92,7 @@ HOST_FAULT_KEYS = frozenset(
         "locked_engine_files",
         "engine_fails_after_reboot",
         "updates_poll_drops",
+        "step_seconds",
     }
 )
 # Read by the wire layer through Fleet.wire_faults(); add its new keys here.
@@ -120,7 +122,9 @@ class Endpoint:
 class _Entry:
     def __init__(self, host: Host) -> None:
         self.host = host
-        self.lock = threading.Lock()
+        # Re-entrant: a concurrent model takes it per step (host.exclusive) inside a run
+        # that, for a serialised model, already holds it.
+        self.lock = threading.RLock()
 
 
 class Fleet:
@@ -134,6 +138,8 @@ class Fleet:
         downloads: FleetDownloads,
     ) -> None:
         self._entries = {name: _Entry(host) for name, host in hosts.items()}
+        for name, entry in self._entries.items():
+            entry.host.exclusive = self._exclusive_for(name)
         self.state_dir = state_dir
         self.registry = registry
         self.downloads = downloads
@@ -200,9 +206,36 @@ class Fleet:
             entry.host.state.port = port
             self._save(name)
 
+    def _exclusive_for(self, name: str) -> Callable[[], contextlib.AbstractContextManager[None]]:
+        @contextlib.contextmanager
+        def exclusive() -> Iterator[None]:
+            entry = self._entries[name]
+            with entry.lock:
+                try:
+                    yield
+                finally:
+                    self._save(name)
+
+        return exclusive
+
     def handle(self, host: str, request: ModuleRun | RawCommand) -> Reply:
-        """Run one request against a host's state; raises HostUnreachable while it is down."""
+        """Run one request against a host's state; raises HostUnreachable while it is down.
+
+        Requests are serialised per host, except runs of models that say they run
+        concurrently (``Model.concurrent``, e.g. container_steps): on Windows two module
+        processes run at once, so those take the host's lock only around each change
+        (``host.exclusive()``) and two runs interleave step by step."""
         entry = self._entry(host)
+        model = modules.get(request.module) if isinstance(request, ModuleRun) else None
+        if model is not None and model.concurrent:
+            with entry.lock:
+                if not entry.host.windows.is_up():
+                    raise HostUnreachable(f"{host} is down (rebooting)")
+            try:
+                return run_module(entry.host, request)
+            finally:
+                with entry.lock:
+                    self._save(host)
         with entry.lock:
             simulated = entry.host
             try:

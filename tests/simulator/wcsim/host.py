@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -249,7 +250,7 @@ def files_from_config(config: dict[str, Any] | None) -> dict[str, FileState]:
         if str(path).casefold() in {p.casefold() for p in files}:
             raise ValueError(f"{where}: given twice (Windows paths ignore case)")
         sha256, size = _sha256_and_size(where, spec)
-        files[str(path)] = FileState(sha256=sha256, size=size)
+        files[str(path)] = FileState(sha256=sha256, size=size, content=str(spec.get("content", "")))
     return files
 
 
@@ -319,6 +320,12 @@ class Host:
         self.registry = registry
         self.downloads = downloads
         self._clock = clock
+        # Open exclusive handles on host files (path, case-folded -> holder token). Not
+        # persisted: a process's handles close when it ends, as do a simulator's on restart.
+        self.open_handles: dict[str, str] = {}
+        # Held around each change by models that run concurrently (Model.concurrent): the
+        # fleet replaces it with the host's lock; a serialised run already holds it.
+        self.exclusive: Callable[[], AbstractContextManager[None]] = nullcontext
 
     @property
     def name(self) -> str:

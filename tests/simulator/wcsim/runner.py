@@ -61,7 +61,8 @@ def run_module(host: Host, request: ModuleRun) -> Reply:
             },
             1,
         )
-    injected = _injected_failure(host, model.name)
+    with host.exclusive():
+        injected = _injected_failure(host, model.name)
     if injected is not None:
         return injected
     try:

@@ -199,6 +199,7 @@ class FileState:
     sha256: str  # lower-case hex, as the module compares it
     size: int = 0
     source_url: str = ""  # the URL it was downloaded from ("" when seeded by the fleet file)
+    content: str = ""  # text files the modules read back (the host lock's holder record)
 
 
 @dataclass

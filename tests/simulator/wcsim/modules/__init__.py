@@ -77,6 +77,9 @@ class Model:
     options: ClassVar[dict[str, dict[str, Any]]] = {}
     returns: ClassVar[frozenset[str]] = frozenset()
     supports_check_mode: ClassVar[bool] = False
+    # True: runs of this model are not serialised with the host's other requests; the model
+    # takes ``host.exclusive()`` around each change (see Fleet.handle).
+    concurrent: ClassVar[bool] = False
     mutually_exclusive: ClassVar[list[list[str]]] = []
     required_together: ClassVar[list[list[str]]] = []
     required_one_of: ClassVar[list[list[str]]] = []

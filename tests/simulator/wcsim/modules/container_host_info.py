@@ -127,6 +127,19 @@ def image_facts(host: Any) -> list[dict[str, Any]]:
     ]
 
 
+CONFIG_HASH_LABEL = "trustbound.wincontainers.config_hash"
+
+
+def _shown_labels(labels: dict[str, str]) -> dict[str, str]:
+    """As the .ps1 returns them: a config hash of the first label format ("sha256:", unkeyed
+    over secret values) is masked; "v2-" hashes are returned as they are."""
+    shown = dict(labels)
+    value = shown.get(CONFIG_HASH_LABEL)
+    if value is not None and not value.startswith("v2-"):
+        shown[CONFIG_HASH_LABEL] = "********"
+    return shown
+
+
 def container_facts(host: Any) -> list[dict[str, Any]]:
     return [
         {
@@ -138,7 +151,7 @@ def container_facts(host: Any) -> list[dict[str, Any]]:
             "user": c.user,
             "state": c.state,
             "running": c.running,
-            "labels": dict(c.labels),
+            "labels": _shown_labels(c.labels),
             "command": list(c.command),
             "entrypoint": list(c.entrypoint),
             # Names only, as the .ps1: values never leave the host.

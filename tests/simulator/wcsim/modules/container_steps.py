@@ -8,10 +8,18 @@ failure stops the run and that step's ``on_failure`` steps run.
 
 from __future__ import annotations
 
+import time
+import uuid
+from datetime import UTC, datetime
 from typing import Any
 
+from .. import host_lock
 from ..engine import EngineError
 from . import Model, ModuleFailure, register
+
+# The .ps1 retries the lock once a second; the model polls faster (wall clock), which only
+# changes how often it looks, not when it gives up.
+_LOCK_POLL_SECONDS = 0.1
 
 ACTIONS = ["pull", "create", "start", "wait_running", "stop", "remove", "rename", "remove_image"]
 
@@ -68,6 +76,9 @@ class StepFailed(Exception):
 class ContainerSteps(Model):
     name = "trustbound.wincontainers.container_steps"
     supports_check_mode = True
+    # Two module runs against one host run at once on Windows: the host lock, not the
+    # simulator, keeps them apart.
+    concurrent = True
     options: dict[str, dict[str, Any]] = {  # noqa: RUF012 - read-only registry data
         "steps": {
             "type": "list",
@@ -96,8 +107,10 @@ class ContainerSteps(Model):
             },
         },
         "docker_path": {"type": "str", "default": "docker.exe"},
+        "lock_timeout": {"type": "int", "default": 0},
+        "lock_holder": {"type": "str", "default": "trustbound.wincontainers.container_steps"},
     }
-    returns = frozenset({"results", "failed_step", "msg"})
+    returns = frozenset({"results", "failed_step", "msg", "lock"})
 
     def run(
         self, host: Any, params: dict[str, Any], check_mode: bool, diff: bool
@@ -120,10 +133,71 @@ class ContainerSteps(Model):
                 "msg": f"check mode: {len(steps)} step(s) planned, none carried out",
             }
 
+        token = uuid.uuid4().hex
+        lock = self._acquire(host, params, token)
+        try:
+            result = self._run_steps(host, steps, secrets, credentials)
+        except ModuleFailure as failure:
+            failure.extra["lock"] = lock
+            raise
+        finally:
+            with host.exclusive():
+                host_lock.release(host, token)
+        return result | {"lock": lock}
+
+    @staticmethod
+    def _acquire(host: Any, params: dict[str, Any], token: str) -> dict[str, Any]:
+        """Open the lock file exclusively, retrying until ``lock_timeout`` seconds passed."""
+        timeout = params.get("lock_timeout") or 0
+        started = time.monotonic()
+        while True:
+            with host.exclusive():
+                try:
+                    stale = host_lock.open_exclusive(host, token)
+                except host_lock.LockBusy as busy:
+                    holder = busy.record
+                else:
+                    since = datetime.fromtimestamp(host.now(), UTC)
+                    host_lock.write_record(
+                        host,
+                        {
+                            "holder": params.get("lock_holder") or "",
+                            "since": since.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                            "pid": 4000 + int(token[:4], 16) % 4000,
+                        },
+                    )
+                    return {
+                        "path": host_lock.LOCK_PATH,
+                        "waited_seconds": int(time.monotonic() - started),
+                        "taken_over": stale or None,
+                    }
+            waited = time.monotonic() - started
+            if waited >= timeout:
+                raise ModuleFailure(
+                    f"the host lock {host_lock.LOCK_PATH} is held by"
+                    f" {holder.get('holder') or '(unknown)'} since {holder.get('since') or '?'}"
+                    f" (pid {holder.get('pid', '?')}); waited {timeout} seconds for it: another"
+                    " run is changing this host. Nothing was changed; run again when it is done",
+                    results=[],
+                    failed_step=None,
+                    lock={
+                        "path": host_lock.LOCK_PATH,
+                        "waited_seconds": int(waited),
+                        "holder": holder,
+                    },
+                )
+            time.sleep(_LOCK_POLL_SECONDS)
+
+    def _run_steps(self, host, steps, secrets, credentials) -> dict[str, Any]:
+        results: list[dict[str, Any]] = []
         changed = False
+        pause = float(host.faults.get("step_seconds") or 0)
         for index, step in enumerate(steps):
+            if pause:
+                time.sleep(pause)  # a docker command takes time; the other run may act meanwhile
             try:
-                extra = self._carry_out(host, step, secrets, credentials)
+                with host.exclusive():
+                    extra = self._carry_out(host, step, secrets, credentials)
             except StepFailed as failure:
                 results.append(
                     self._result(step, index, rc=failure.rc, stderr=failure.stderr, rollback=False)
@@ -131,7 +205,8 @@ class ContainerSteps(Model):
                 )
                 for undo in step.get("on_failure") or []:
                     try:
-                        self._carry_out(host, undo, secrets, credentials)
+                        with host.exclusive():
+                            self._carry_out(host, undo, secrets, credentials)
                         results.append(self._result(undo, index, rc=0, stderr="", rollback=True))
                         changed = True
                     except StepFailed as undo_failure:

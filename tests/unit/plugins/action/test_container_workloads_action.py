@@ -451,13 +451,16 @@ def test_admin_container_replaced_when_enforcing_reported_when_not():
         }
     )
     workloads = [{"name": "legacy", "image": CORE}, {"name": "web", "image": NANO}]
-    reported = run(copy.deepcopy(host), workloads, enforcement="report")
+    refused = run(copy.deepcopy(host), workloads)
+    assert refused["rule"] == "unmanaged-container"
+    assert len(host.calls) == 0 or all("container_steps" not in c[0] for c in host.calls)
+    reported = run(copy.deepcopy(host), workloads, enforcement="report", adopt=["legacy"])
     assert reported["failed"] is True
     assert "'legacy'" in reported["msg"] and "admin-user" in reported["msg"]
     assert [w["action"] for w in reported["workloads"]] == [cp.REPORTED, cp.CREATE]
     assert reported["noncompliant"][0]["user"] == "ContainerAdministrator"
 
-    enforced = run(host, workloads)
+    enforced = run(host, workloads, adopt=["legacy"])
     assert not enforced.get("failed")
     assert enforced["workloads"][0]["action"] == cp.REPLACE
     legacy = host.find("legacy")

@@ -11,7 +11,12 @@ NANO_ID = "sha256:" + "a" * 64
 OWNER = "inv"
 
 
-def desired(isolation="process", user="ContainerUser", image_id=NANO_ID, **entry) -> cp.Desired:
+HASH_KEY = cp.host_hash_key("site-secret-key-for-tests", "h1")
+
+
+def desired(
+    isolation="process", user="ContainerUser", image_id=NANO_ID, hash_key=HASH_KEY, **entry
+) -> cp.Desired:
     entry.setdefault("name", "web")
     entry.setdefault("image", NANO)
     spec = ws.normalise_workloads([entry], host="h1")[0]
@@ -23,6 +28,7 @@ def desired(isolation="process", user="ContainerUser", image_id=NANO_ID, **entry
         trust_level=spec.trust_level or "trusted",
         image_id=image_id,
         decision={"isolation": isolation, "user": user, "reasons": [], "rules": []},
+        hash_key=hash_key,
     )
 
 

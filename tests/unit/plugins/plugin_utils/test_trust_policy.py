@@ -422,15 +422,16 @@ BAD_HOSTS = [
     ({"os_version": None}, "host.os_version", "is required"),
     ({"os_version": "2022"}, "host.os_version", "malformed"),
     ({"os_version": "6.3.9600.0"}, "host.os_version", "Windows 10.0"),
-    ({"hyperv_available": "yes"}, "host.hyperv_available", "must be a boolean"),
-    ({"hyperv_available": 1}, "host.hyperv_available", "must be a boolean"),
+    ({"hyperv_available": "maybe"}, "host.hyperv_available", "must be a boolean"),
+    ({"hyperv_available": 2}, "host.hyperv_available", "must be a boolean"),
+    ({"hyperv_available": [True]}, "host.hyperv_available", "got a list (1 items)"),
     (
-        {"allow_isolation_downgrade": "true"},
+        {"allow_isolation_downgrade": "truee"},
         "host.allow_isolation_downgrade",
         "wincontainers_allow_isolation_downgrade",
     ),
     (
-        {"allow_container_admin": 1},
+        {"allow_container_admin": "enabled"},
         "host.allow_container_admin",
         "wincontainers_allow_container_admin",
     ),
@@ -453,9 +454,13 @@ def test_bad_host_values_name_the_field(overrides, field, text):
     assert "workload 'web'" in str(err)
 
 
-def test_string_flag_explains_ini_inventories():
-    err = refusal(make_workload(), make_host(allow_container_admin="true"))
-    assert "in an INI inventory write True or False" in str(err)
+@pytest.mark.parametrize("text", ["true", "True", "YES", "on", "1", " y "])
+def test_string_flags_read_as_ansible_reads_them(text):
+    """AWX surveys and INI inventories send text: Ansible's own boolean words are accepted."""
+    decision = decide(
+        make_workload(user="ContainerAdministrator"), make_host(allow_container_admin=text)
+    )
+    assert "admin-user-allowed" in decision.rules
 
 
 def test_non_mapping_inputs_are_refused():

@@ -1,0 +1,105 @@
+"""One writer per host: two runs against one host at once never leave a workload without a
+container (issue 13, item 12), on a simulated host where two container_steps runs really run
+at once (wcsim runs that model concurrently; every docker step takes 1.5 s)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+from conftest import BIN, FLEETS, REPO, WcsimFleet, ansible_env
+
+pytestmark = pytest.mark.slow
+
+DEPLOY = REPO / "playbooks" / "deploy.yml"
+NANO = "mcr.microsoft.com/windows/nanoserver:ltsc2022"
+
+
+def workloads(marker: str) -> list[dict]:
+    return [{"name": "web", "image": NANO, "command": ["ping", "-t", marker]}]
+
+
+def start(fleet: WcsimFleet, tmp: Path, marker: str) -> subprocess.Popen:
+    tmp.mkdir(parents=True, exist_ok=True)
+    extra = {"wincontainers_workloads": workloads(marker), "container_workloads_lock_timeout": 120}
+    return subprocess.Popen(
+        [
+            str(BIN / "ansible-playbook"),
+            "-i",
+            str(fleet.inventory),
+            "-i",
+            str(FLEETS / "hardening_vars.yml"),
+            str(DEPLOY),
+            "-e",
+            json.dumps(extra),
+        ],
+        env=ansible_env(tmp),
+        cwd=tmp,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def result(stdout: str) -> dict:
+    data = json.loads(stdout)
+    for play in data["plays"]:
+        for task in play["tasks"]:
+            if "Reconcile the containers" in task["task"]["name"]:
+                return task["hosts"]["shared"]
+    raise AssertionError(stdout)
+
+
+def names(fleet: WcsimFleet) -> dict[str, dict]:
+    return {c["name"]: c for c in fleet.host_state("shared")["containers"]}
+
+
+def test_two_runs_at_once_never_leave_the_workload_without_a_container(tmp_path):
+    fleet = WcsimFleet(FLEETS / "hardening_lock.yml", tmp_path / "state")
+    fleet.start()
+    try:
+        first_deploy = start(fleet, tmp_path / "a0", "first")
+        first_deploy.communicate(timeout=240)
+        assert names(fleet)["web"]["state"] == "running"
+
+        one = start(fleet, tmp_path / "a", "one")
+        # Start the second run once the first is changing the host (its temporary container
+        # exists), so its read and its apply fall inside the first run's apply.
+        deadline = time.monotonic() + 120
+        while "web-tbwc-new" not in names(fleet) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert "web-tbwc-new" in names(fleet), "the first run never started its apply"
+        two = start(fleet, tmp_path / "b", "two")
+        seen_without_web = False
+        while one.poll() is None or two.poll() is None:
+            containers = names(fleet)
+            if "web" not in containers and "web-tbwc-new" not in containers:
+                seen_without_web = True
+            time.sleep(0.05)
+        out_one, _ = one.communicate()
+        out_two, _ = two.communicate()
+        assert not seen_without_web, "the workload had no container at some point"
+        web = names(fleet)["web"]
+        assert web["state"] == "running"
+        results = [result(out_one), result(out_two)]
+        locks = [r.get("host_lock") or {} for r in results]
+        # The second writer waited for the first one's lock (or found it free after it).
+        assert any(lock.get("waited_seconds", 0) >= 1 for lock in locks), [
+            (r.get("msg"), r.get("host_lock"), r.get("summary")) for r in results
+        ]
+        assert all(lock.get("path", "").endswith("host.lock") for lock in locks if lock)
+        # The lock is free again and its record empty.
+        files = fleet.host_state("shared")["files"]
+        record = next(f for p, f in files.items() if p.lower().endswith("host.lock"))
+        assert record["content"] == ""
+        # A run after both converges: the workload is what the last inventory says.
+        again = start(fleet, tmp_path / "c", "two")
+        out_again, _ = again.communicate(timeout=240)
+        assert again.returncode == 0, out_again
+        assert names(fleet)["web"]["command"] == ["ping", "-t", "two"]
+        assert "web-tbwc-new" not in names(fleet)
+    finally:
+        fleet.stop()
