@@ -70,7 +70,9 @@ def test_site_converges_then_changes_nothing(venv: Path, tmp_path: Path) -> None
                 command, env=env, capture_output=True, text=True, timeout=600, check=False
             )
             assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
-            recaps.append({m[0]: tuple(int(x) for x in m[1:]) for m in RECAP.findall(done.stdout)})
+            recap = {m[0]: tuple(int(x) for x in m[1:]) for m in RECAP.findall(done.stdout)}
+            assert recap.pop("localhost")[2:] == (0, 0)  # the summary play: unreachable, failed
+            recaps.append(recap)
         first, second = recaps
         assert set(first) == {"ws2016-erp", "ws2019-branch", "ws2022-edge", "ws2025-core"}
         assert all(changed > 0 for _ok, changed, _u, _f in first.values()), first
