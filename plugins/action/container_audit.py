@@ -18,6 +18,7 @@ from ansible.plugins.action import ActionBase
 from ansible_collections.trustbound.wincontainers.plugins.plugin_utils import (
     audit_findings,
     audit_rules,
+    container_plan,
     host_facts,
     redaction,
     trust_policy,
@@ -43,6 +44,7 @@ ARGUMENT_SPEC: dict[str, Any] = {
     "allow_container_admin": {"type": "bool"},
     "owner": {"type": "str", "default": audit_rules.DEFAULT_OWNER},
     "updates": {"type": "dict"},
+    "config_hash_key": {"type": "str", "no_log": True},
 }
 
 
@@ -103,6 +105,11 @@ class ActionModule(ActionBase):
                     workloads=args["workloads"],
                     owner=args["owner"],
                     updates=args["updates"],
+                    hash_key=(
+                        container_plan.host_hash_key(args["config_hash_key"], host or "")
+                        if args["config_hash_key"]
+                        else None
+                    ),
                 )
             except host_facts.HostFactsError as exc:
                 outcome = {"failed": True, "msg": f"host {host!r}: {exc}"}

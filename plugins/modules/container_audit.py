@@ -56,6 +56,12 @@ options:
       - The owner label of the containers this inventory manages (C(container_workloads_owner)).
     type: str
     default: trustbound.wincontainers
+  config_hash_key:
+    description:
+      - The deployment's C(container_workloads_config_hash_key), so that the drift rule compares
+        the keyed config-hash labels the way M(trustbound.wincontainers.container_workloads) wrote
+        them. Without it, containers deployed with a key are reported as drifted.
+    type: str
   updates:
     description:
       - The registered result of C(ansible.windows.win_updates) with C(state=searched). Updates in

@@ -185,8 +185,9 @@ def _revision(version: str | None) -> tuple[int, int] | None:
 
 
 class _HostAudit:
-    def __init__(self, info, hostvars, host, *, workloads, owner, updates) -> None:
+    def __init__(self, info, hostvars, host, *, workloads, owner, updates, hash_key=None) -> None:
         self.info = info
+        self.hash_key = hash_key
         self.hostvars = dict(hostvars)
         self.host = host
         self.workloads = list(workloads or [])
@@ -568,6 +569,7 @@ class _HostAudit:
                 trust_boundary=spec.trust_boundary or self.policy_host.get("trust_boundary", ""),
                 trust_level=spec.trust_level or trust_policy.TRUSTED,
                 image_id=(image or {}).get("id"),
+                hash_key=self.hash_key,
             )
             found = container_plan.differences(desired, container, self.owner)
             running = container.get("state") == "running"
@@ -798,6 +800,13 @@ def audit_host(
     workloads: Sequence[Any] | None = None,
     owner: str = DEFAULT_OWNER,
     updates: Mapping[str, Any] | None = None,
+    hash_key: bytes | None = None,
 ) -> Audit:
-    """Audit one host. ``hostvars`` holds the wincontainers_* trust variables."""
-    return _HostAudit(info, hostvars, host, workloads=workloads, owner=owner, updates=updates).run()
+    """Audit one host. ``hostvars`` holds the wincontainers_* trust variables.
+
+    ``hash_key`` is the host's config hash key (``container_plan.host_hash_key``), the same the
+    deployment used: without it a keyed config-hash label always looks drifted.
+    """
+    return _HostAudit(
+        info, hostvars, host, workloads=workloads, owner=owner, updates=updates, hash_key=hash_key
+    ).run()

@@ -76,6 +76,7 @@ def managed(
     user: str = "ContainerUser",
     boundary: str = "contoso",
     level: str = "trusted",
+    hash_key: bytes | None = None,
     **container: Any,
 ) -> dict[str, Any]:
     """The container container_workloads would have created for ``workload``."""
@@ -88,6 +89,7 @@ def managed(
         trust_boundary=boundary,
         trust_level=level,
         image_id=image["id"],
+        hash_key=hash_key,
     )
     base = {
         "id": f"{spec.name}-id",

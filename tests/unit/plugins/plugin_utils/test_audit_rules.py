@@ -19,6 +19,7 @@ from audit_builders import (
 from ansible_collections.trustbound.wincontainers.plugins.plugin_utils import (
     audit_findings,
     audit_rules,
+    container_plan,
 )
 
 TENANT = {"name": "tenant", "image": NANO, "trust_boundary": "fabrikam", "memory": "1g", "cpus": 1}
@@ -470,3 +471,14 @@ def test_data_root_sddl_as_dockerd_sets_it_is_quiet_and_an_inherited_one_fires()
     finding = one(run(info(engine=engine), workloads=[]), "WC-ENG-DATA-ROOT-ACL")
     assert finding["evidence"]["entries"][0].startswith("not protected")
     assert any("BU is allowed 0x1200a9" in e for e in finding["evidence"]["entries"])
+
+
+def test_keyed_config_hash_is_drift_only_under_another_key():
+    key = container_plan.host_hash_key("a vaulted master key", "ws2022")
+    secret_web = dict(WEB, secret_env={"TOKEN": "s3cret"})
+    deployed = managed(secret_web, hash_key=key)
+    same = run(info(containers=[deployed]), workloads=[secret_web], hash_key=key)
+    assert not [f for f in same.findings if f["id"] == "WC-INV-DRIFT"]
+    other = container_plan.host_hash_key("another key", "ws2022")
+    drifted = run(info(containers=[deployed]), workloads=[secret_web], hash_key=other)
+    assert one(drifted, "WC-INV-DRIFT", "web")
