@@ -6,7 +6,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 name: container_host_feature_failure
 short_description: Explain a failed Windows feature install on a container host
-version_added: 0.2.0
+version_added: 0.1.0
 author: trustbound.wincontainers maintainers (@trustbound)
 description:
   - Turns the failed M(ansible.windows.win_feature) result into a message naming the host.

@@ -6,7 +6,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 name: container_image_prune
 short_description: The old images a base image refresh left behind that nothing uses any more
-version_added: 0.2.0
+version_added: 0.1.0
 author: trustbound.wincontainers maintainers (@trustbound)
 description:
   - Takes the moved tags of a refresh (the C(trustbound.wincontainers.container_image_pulls)

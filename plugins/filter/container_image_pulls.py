@@ -6,7 +6,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 name: container_image_pulls
 short_description: The pulls that refresh a host's workload images, and which tags moved
-version_added: 0.2.0
+version_added: 0.1.0
 author: trustbound.wincontainers maintainers (@trustbound)
 description:
   - Without O(results) - one M(trustbound.wincontainers.container_steps) C(pull) step per tag the

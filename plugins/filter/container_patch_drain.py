@@ -6,7 +6,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 name: container_patch_drain
 short_description: What runs on a container host, and the steps that stop its managed workloads
-version_added: 0.2.0
+version_added: 0.1.0
 author: trustbound.wincontainers maintainers (@trustbound)
 description:
   - Records every container (name, image, image id, isolation, user, state) from the result of

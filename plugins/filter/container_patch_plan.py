@@ -6,7 +6,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 name: container_patch_plan
 short_description: Plan a container host's patch on the controller, before anything changes
-version_added: 0.2.0
+version_added: 0.1.0
 author: trustbound.wincontainers maintainers (@trustbound)
 description:
   - Takes the result of M(trustbound.wincontainers.container_host_info) and the result of

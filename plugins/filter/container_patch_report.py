@@ -6,7 +6,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 name: container_patch_report
 short_description: One container host's patch report
-version_added: 0.2.0
+version_added: 0.1.0
 author: trustbound.wincontainers maintainers (@trustbound)
 description:
   - Builds the per-host report of a patch run from the patch plan, the drain record, the

@@ -6,7 +6,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 name: site_summary
 short_description: Summarise a site run over every host, for set_stats and AWX workflows
-version_added: 0.2.0
+version_added: 0.1.0
 author: trustbound.wincontainers maintainers (@trustbound)
 description:
   - Reads each host's registered C(container_host_plan) and C(container_workloads_result)
