@@ -302,7 +302,9 @@ def _summary_of_container(container: Mapping[str, Any] | None) -> dict[str, Any]
         "entrypoint": container.get("entrypoint") or [],
         "env_names": sorted(container.get("env_names") or []),
         "ports": sorted(container.get("ports") or []),
-        "mounts": sorted(container.get("mounts") or []),
+        # moby lower-cases Windows mount specs (volume/mounts/windows_parser.go): both
+        # sides are shown case-folded, so a diff never shows a change that is only case.
+        "mounts": sorted(str(m).casefold() for m in container.get("mounts") or []),
         "networks": container.get("networks") or [],
         "restart_policy": container.get("restart_policy"),
         "memory_bytes": container.get("memory_bytes") or 0,
@@ -326,7 +328,7 @@ def _summary_of_desired(desired: Desired, owner: str) -> dict[str, Any]:
         # Names only, as for the running container: values may be secrets.
         "env_names": sorted([*spec.env, *spec.secret_env]),
         "ports": sorted(port.render() for port in spec.ports),
-        "mounts": sorted(mount.render() for mount in spec.mounts),
+        "mounts": sorted(mount.render().casefold() for mount in spec.mounts),
         "networks": list(spec.networks),
         "restart_policy": spec.restart_policy,
         "memory_bytes": spec.memory_bytes,

@@ -99,3 +99,13 @@ def test_the_config_hash_is_never_shown():
     assert create["labels"][cp.LABEL_CONFIG_HASH] == MASK
     # ... while the host still gets the real one.
     assert result.steps[0]["labels"][cp.LABEL_CONFIG_HASH] == new.config_hash()
+
+
+def test_a_mount_moby_lower_cased_shows_no_change_in_the_diff():
+    from ansible_collections.trustbound.wincontainers.plugins.plugin_utils import container_plan
+
+    want = desired(mounts=["C:\\Data\\Web:C:\\App\\Data"])
+    running = deployed(want, mounts=["c:\\data\\web:c:\\app\\data"])
+    before = container_plan._summary_of_container(running)
+    after = container_plan._summary_of_desired(want, OWNER)
+    assert before["mounts"] == after["mounts"] == ["c:\\data\\web:c:\\app\\data"]
