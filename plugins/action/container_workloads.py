@@ -95,6 +95,10 @@ def _as_provisioned(info: dict[str, Any]) -> dict[str, Any]:
     return seen
 
 
+class EngineStoppedInCheckMode(Exception):
+    """Check mode on a host whose engine is installed but stopped: the task is skipped."""
+
+
 class WorkloadsFailure(Exception):
     """Ends the task: ``msg`` names the host, the workload and the rule."""
 
@@ -148,6 +152,8 @@ class ActionModule(ActionBase):
         )
         try:
             outcome = self._reconcile(args)
+        except EngineStoppedInCheckMode as exc:
+            outcome = {"skipped": True, "changed": False, "msg": str(exc)}
         except WorkloadsFailure as exc:
             outcome = {"failed": True, "changed": False, "msg": exc.msg, **exc.extra}
         except (workload_spec.WorkloadSpecError, trust_policy.PolicyError) as exc:
@@ -182,9 +188,17 @@ class ActionModule(ActionBase):
             )
         engine = info.get("engine") or {}
         if not engine.get("installed") or engine.get("service_state") != "running":
-            if self._task.check_mode:
+            if self._task.check_mode and not engine.get("installed"):
                 # A dry run of the whole site on a bare host: decide on trust alone.
                 return _as_provisioned(info)
+            if self._task.check_mode:
+                # Installed but stopped: its containers cannot be listed, so no plan is honest.
+                raise EngineStoppedInCheckMode(
+                    f"check mode: host {self._host!r} has a container engine that is not running"
+                    f" (service: {engine.get('service_state')}), so its containers cannot be"
+                    " listed and its workloads cannot be planned; a real run of the site"
+                    " playbook starts it first. Nothing was changed."
+                )
             raise WorkloadsFailure(
                 f"host {self._host!r}: the container engine is not running (installed:"
                 f" {bool(engine.get('installed'))}, service: {engine.get('service_state')});"
@@ -272,7 +286,7 @@ class ActionModule(ActionBase):
 
         present = [spec for spec in specs if spec.state != "absent"]
         cpu_problems = workload_spec.refuse_cpus_over_host(
-            present, (info.get("machine") or {}).get("logical_processors"), host
+            present, _processors(info.get("machine") or {}), host
         )
         self._refuse(cpu_problems)
         # Refusals that do not depend on the image's version come before any pull.
@@ -524,6 +538,12 @@ def _failed_pull(steps: list[dict[str, Any]], reply: dict[str, Any]) -> dict[str
         "workload": ", ".join(sorted({s["workload"] for s in steps})),
         "image": ", ".join(s["image"] for s in steps),
     }
+
+
+def _processors(machine: dict[str, Any]) -> Any:
+    """What dockerd counts: one processor group (at most 64), when the host reports it."""
+    group = machine.get("group_processors")
+    return group if group is not None else machine.get("logical_processors")
 
 
 def _check_start_timeout(value: int, host: str | None) -> None:

@@ -145,7 +145,7 @@ options:
             C(=) are refused.
         type: dict
       stop_timeout:
-        description: Seconds to wait when stopping the container.
+        description: Seconds to wait when stopping the container, 0 to 3600.
         type: int
         default: 10
       devices:
@@ -225,7 +225,8 @@ options:
   start_timeout:
     description:
       - Seconds a new container has to be seen running before it counts as failed.
-      - From 1 to 2147483647; anything else is refused before any change.
+      - From 1 to 3600 (one hour, since the wait happens inside one module run); anything else is
+        refused before any change.
     type: int
     default: 10
   host_info:

@@ -29,8 +29,9 @@ RESERVED_LABEL_PREFIX = "trustbound.wincontainers."
 ENGINE_PIPE_NAMES = ("docker_engine",)
 # container_plan creates a replacement as "<name>-tbwc-new": no workload may be called that.
 RESERVED_NAME_SUFFIX = "-tbwc-new"
-# Ansible.Basic's int is an Int32: a larger timeout fails the module's own argument check.
-MAX_TIMEOUT_SECONDS = 2**31 - 1
+# A step waits inside one module run (one WinRS command): an hour at most, far below
+# Ansible.Basic's Int32 limit, so that a typo cannot hold a host's apply for years.
+MAX_TIMEOUT_SECONDS = 3600
 # HostConfig.Memory is an int64.
 _MAX_MEMORY_BYTES = 2**63 - 1
 # docker turns --cpus into NanoCPUs, Windows into a CPU percentage: 0.01 is the finest step.

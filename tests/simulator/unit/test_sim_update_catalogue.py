@@ -116,8 +116,10 @@ def test_engine_that_does_not_start_after_the_reboot(make_sim, write_fleet, patc
     # service stops and only the event log has the reason.
     engine.start_service()
     assert not engine.running
-    assert "hnsCall failed in Win32" in engine.record.last_exit_error
-    assert engine.record.last_exit_error.startswith("failed to start daemon: ")
+    assert engine.record.last_exit_error == (
+        "failed to start daemon: Error initializing network controller: Error creating default"
+        " network: hnsCall failed in Win32: Element not found. (0x490)"
+    )
 
 
 def test_a_dropped_poll_is_retried_by_the_action(make_sim, write_fleet, patched_sleep):

@@ -883,7 +883,7 @@ class Engine:
 
 
 ENGINE_BOOT_FAILURE = (
-    "failed to start daemon: Error initializing network controller: Error creating default"
+    "Error initializing network controller: Error creating default"
     " network: hnsCall failed in Win32: Element not found. (0x490)"
 )
 

@@ -360,8 +360,19 @@ def test_engine_not_running_fails_clearly():
     assert result["failed"] is True and "engine is not running" in result["msg"]
 
 
+def test_check_mode_on_a_host_whose_engine_is_stopped_skips_it():
+    info = host_info(engine_state="stopped")
+    info["engine"]["installed"] = True
+    host = FakeHost(info)
+    result = run(host, [{"name": "web", "image": NANO}], check_mode=True)
+    assert result["skipped"] is True and "not running" in result["msg"]
+    assert host.step_runs == []
+
+
 def test_check_mode_on_a_host_not_yet_provisioned_plans_on_trust_alone():
-    host = FakeHost(host_info(images=(), engine_state="stopped", hyperv=False))
+    info = host_info(images=(), engine_state="absent", hyperv=False)
+    info["engine"]["installed"] = False
+    host = FakeHost(info)
     workloads = [
         {"name": "web", "image": NANO},
         {"name": "partner", "image": NANO, "trust_boundary": "fabrikam"},
@@ -378,7 +389,9 @@ def test_check_mode_on_a_host_not_yet_provisioned_plans_on_trust_alone():
 
 
 def test_check_mode_on_a_host_not_yet_provisioned_refuses_what_the_policy_refuses():
-    host = FakeHost(host_info(images=(), engine_state="absent"))
+    info = host_info(images=(), engine_state="absent")
+    info["engine"]["installed"] = False
+    host = FakeHost(info)
     hostile = {"name": "evil", "image": NANO, "trust_level": "hostile", "isolation": "process"}
     result = run(host, [hostile], check_mode=True)
     assert result["failed"] is True

@@ -52,12 +52,19 @@ def test_cpus_below_docker_precision_are_refused():
     assert "0.01" in str(the_problem(error, ws.RULE_BAD_VALUE))
 
 
-@pytest.mark.parametrize("key", ["stop_timeout"])
-def test_timeouts_beyond_a_32_bit_int_are_refused_before_the_module_sees_them(key):
-    # Ansible.Basic's int is 32-bit: the module would fail its own argument check.
-    error = refusal([{"name": "web", "image": NANO, key: 2**31}])
+@pytest.mark.parametrize("value", [3601, 2**31])
+def test_step_timeouts_over_an_hour_are_refused_before_the_module_sees_them(value):
+    # A step waits inside one module run; Ansible.Basic's int is 32-bit besides.
+    error = refusal([{"name": "web", "image": NANO, "stop_timeout": value}])
     problem = the_problem(error, ws.RULE_BAD_VALUE)
-    assert problem.field == key and "2147483647" in str(problem)
+    assert problem.field == "stop_timeout" and "3600" in str(problem)
+
+
+def test_a_step_timeout_of_an_hour_is_kept():
+    (spec,) = ws.normalise_workloads(
+        [{"name": "web", "image": NANO, "stop_timeout": 3600}], host="h1"
+    )
+    assert spec.stop_timeout == 3600
 
 
 @pytest.mark.parametrize("port", ["999.1.1.1:8080:80", "10.0.0.256:8080:80", "[::zz]:8080:80"])
