@@ -21,6 +21,8 @@ from ansible_collections.trustbound.wincontainers.plugins.plugin_utils import (
     engine_release,
     engine_restart,
     host_facts,
+    host_lock,
+    refusal,
 )
 
 INFO_MODULE = "trustbound.wincontainers.container_host_info"
@@ -43,6 +45,7 @@ ARGUMENT_SPEC = {
     "proxy_username": {"type": "str"},
     "proxy_password": {"type": "str", "no_log": True},
     "proxy_use_default_credential": {"type": "bool", "default": False},
+    "lock_timeout": {"type": "int", "default": 300},
 }
 PROXY_OPTIONS = (
     "use_proxy",
@@ -130,11 +133,21 @@ class ActionModule(ActionBase):
         self._supports_check_mode = True
         task_vars = task_vars or {}
         result = super().run(tmp, task_vars)
-        for internal in ("_steps", "_daemon_config_text", "_restore_containers", "_data_root"):
+        for internal in ("_steps", "_daemon_config_text", "_data_root"):
             if internal in self._task.args:
                 return dict(result, failed=True, msg=f"{internal} is internal to container_engine")
         _validation, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
         host = task_vars.get("inventory_hostname")
+        try:
+            engine_release.validate_proxy(
+                host=host,
+                url=args["proxy_url"],
+                username_given=bool(args["proxy_username"]),
+                password_given=bool(args["proxy_password"]),
+            )
+            host_lock.wait_seconds(args["lock_timeout"], host, "lock_timeout")
+        except refusal.Refusal as exc:
+            return dict(result, failed=True, changed=False, msg=str(exc), rule=exc.rule)
 
         if args["host_info"] is not None:
             info = args["host_info"]
@@ -172,7 +185,7 @@ class ActionModule(ActionBase):
             daemon_config.validate(
                 desired, host=host, multi_tenant=multi_tenant, engine_version=release.version
             )
-        except (engine_release.EngineReleaseError, daemon_config.DaemonConfigError) as exc:
+        except refusal.Refusal as exc:
             return dict(result, failed=True, changed=False, msg=str(exc), rule=exc.rule)
 
         engine = info.get("engine") or {}
@@ -242,8 +255,9 @@ class ActionModule(ActionBase):
             "start_timeout": args["start_timeout"],
             **{k: args[k] for k in PROXY_OPTIONS if args[k] is not None},
             "_steps": steps,
-            "_restore_containers": [c["id"] for c in running],
             "_data_root": data_root_acl.data_root(desired),
+            "lock_timeout": args["lock_timeout"],
+            "lock_holder": host_lock.holder(RUNTIME_MODULES[release.runtime], task_vars),
         }
         if "write_config" in steps:
             module_args["_daemon_config_text"] = daemon_config.canonical(desired)

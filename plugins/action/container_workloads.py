@@ -11,8 +11,6 @@ pulls when an image the decision needs is missing (never in check mode); one
 
 from __future__ import annotations
 
-import os
-import socket
 from typing import Any
 
 from ansible.plugins.action import ActionBase
@@ -20,16 +18,21 @@ from ansible.plugins.action import ActionBase
 from ansible_collections.trustbound.wincontainers.plugins.plugin_utils import (
     container_plan,
     host_facts,
+    host_lock,
     inputs,
     mount_policy,
     ownership,
     redaction,
+    refusal,
     trust_policy,
     workload_spec,
 )
 
 INFO_MODULE = "trustbound.wincontainers.container_host_info"
 STEPS_MODULE = "trustbound.wincontainers.container_steps"
+
+# Plans made again when other runs changed the host while this one waited for the lock.
+MAX_PLAN_ATTEMPTS = 3
 
 # Task option -> inventory variable the trust policy reads (through host_facts).
 TRUST_OPTIONS = {
@@ -165,6 +168,8 @@ class ActionModule(ActionBase):
             }
         except host_facts.HostFactsError as exc:
             outcome = {"failed": True, "changed": False, "msg": f"host {self._host!r}: {exc}"}
+        except refusal.Refusal as exc:
+            outcome = {"failed": True, "changed": False, "msg": str(exc), "rule": exc.rule}
         outcome["module_runs"] = self._module_runs
         result.update(redaction.redact(outcome, self._secrets))
         return result
@@ -214,15 +219,14 @@ class ActionModule(ActionBase):
         return info
 
     def _lock_holder(self) -> str:
-        """Who writes: this run's owner, controller, process, and AWX job when there is one."""
-        job = self._task_vars.get("awx_job_id") or self._task_vars.get("tower_job_id")
-        where = f"{socket.gethostname()} pid {os.getpid()}" + (f", AWX job {job}" if job else "")
-        return f"trustbound.wincontainers.container_workloads (owner {self._owner!r}, {where})"
+        writer = "trustbound.wincontainers.container_workloads"
+        return host_lock.holder(writer, self._task_vars, f"owner {self._owner!r}")
 
     def _steps_args(self, steps, secrets, credentials, docker_path) -> dict[str, Any]:
         return {
             "lock_timeout": self._lock_timeout,
             "lock_holder": self._lock_holder(),
+            "replan_after_wait": True,
             "steps": steps,
             # key/value entries: Ansible.Basic masks no_log suboption values, not dict values.
             "secrets": [{"key": key, "value": value} for key, value in sorted(secrets.items())],
@@ -232,13 +236,15 @@ class ActionModule(ActionBase):
 
     # --- the job ------------------------------------------------------------------------
 
-    def _reconcile(self, args: dict[str, Any]) -> dict[str, Any]:
+    def _reconcile(self, args: dict[str, Any], attempt: int = 1) -> dict[str, Any]:
         host = self._host
         check_mode = bool(self._task.check_mode)
         _check_start_timeout(args["start_timeout"], host)
         args = read_options(args, host)
         self._owner = args["owner"]
-        self._lock_timeout = max(0, min(args["lock_timeout"], workload_spec.MAX_TIMEOUT_SECONDS))
+        self._lock_timeout = host_lock.wait_seconds(
+            args["lock_timeout"], host, "container_workloads_lock_timeout"
+        )
         specs = workload_spec.normalise_workloads(args["workloads"], host=host)
         self._secrets = redaction.secret_values(self._secrets, [spec.secret_env for spec in specs])
         hash_key = None
@@ -364,7 +370,20 @@ class ActionModule(ActionBase):
                 )
 
         if plan.steps and not check_mode:
+            outcome["plan_attempts"] = attempt
             self._apply(plan, docker_path, outcome)
+            if outcome.pop("replan", False):
+                # Another run changed the host while this one waited for the lock: this plan
+                # came from the read before that change, so read and plan again.
+                if attempt < MAX_PLAN_ATTEMPTS:
+                    return self._reconcile(dict(args, host_info=None), attempt + 1)
+                outcome.update(
+                    failed=True,
+                    changed=bool(pulled),
+                    msg=f"host {host!r}: other runs changed the host while this one waited for"
+                    f" the host lock, {attempt} times; no step was carried out. Run again when"
+                    " they are done.",
+                )
         elif unprovisioned:
             outcome["msg"] = (
                 f"check mode: host {host!r} has no running container engine yet, so this plan"
@@ -476,6 +495,9 @@ class ActionModule(ActionBase):
         )
         results = reply.get("results") or []
         outcome["host_lock"] = reply.get("lock")
+        if reply.get("replan"):
+            outcome["replan"] = True
+            return
         if reply.get("failed") and reply.get("failed_step") is None:
             # Refused before any step: the host lock is held by another run.
             for step in outcome["steps"]:

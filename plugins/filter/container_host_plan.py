@@ -42,7 +42,9 @@ options:
   settings:
     description:
       - The role's settings, with keys C(hyperv) (V(true), V(false) or V(auto)),
-        C(allow_reboot) (a boolean),
+        C(allow_reboot) (a boolean), C(nested_virtualization), C(lock_timeout) (seconds, 0 to
+        3600), C(proxy) (C(url), and C(username_given)/C(password_given) as booleans, so the plan
+        never receives a proxy password),
         C(engine) (C(runtime), C(version), C(url), C(checksum), C(checksums)) and
         C(daemon) (C(hosts), C(tls), C(group), C(log_max_size), C(log_max_file),
         C(default_isolation), C(extra)).

@@ -5,6 +5,7 @@
 #AnsibleRequires -CSharpUtil Ansible.Basic
 #Requires -Module Ansible.ModuleUtils.ArgvParser
 #Requires -Module Ansible.ModuleUtils.CommandUtil
+#AnsibleRequires -PowerShell ..module_utils.HostLock
 
 # Carries out the steps the container_engine action plugin planned on the
 # controller (which validated the pin and the daemon.json). It decides
@@ -36,8 +37,9 @@ $spec = @{
             default = @()
         }
         _daemon_config_text = @{ type = 'str' }
-        _restore_containers = @{ type = 'list'; elements = 'str'; default = @() }
         _data_root = @{ type = 'str' }
+        lock_timeout = @{ type = 'int'; default = 300 }
+        lock_holder = @{ type = 'str'; default = 'trustbound.wincontainers.container_engine' }
     }
     supports_check_mode = $true
 }
@@ -74,6 +76,16 @@ $module.Result.download = @{ path = $zip; url = $url; checksum = $checksum; reus
 $module.Result.changed = $steps.Count -gt 0
 $module.Result.rolled_back = $false
 $module.Result.containers = @{ restored = @(); not_restarted = @() }
+$hostLock = $null
+$ranBefore = @()
+
+# Every failure once the host lock is held: the lock record emptied, then the module failed.
+Function Exit-Failure {
+    param([string]$Message, [Object]$ErrorRecord)
+    Exit-HostLock -HostLock $hostLock
+    if ($ErrorRecord) { $module.FailJson($Message, $ErrorRecord) }
+    $module.FailJson($Message)
+}
 
 Function Get-Sha256([string]$path) {
     (Get-FileHash -LiteralPath $path -Algorithm SHA256).Hash.ToLowerInvariant()
@@ -134,12 +146,12 @@ Function Get-EngineZip {
     }
     catch {
         Remove-Item -LiteralPath $partial -Force -ErrorAction SilentlyContinue
-        $module.FailJson("Failed to download $url : $($_.Exception.Message)", $_)
+        Exit-Failure -Message "Failed to download $url : $($_.Exception.Message)" -ErrorRecord $_
     }
     $actual = Get-Sha256 $partial
     if ($actual -ne $checksum) {
         Remove-Item -LiteralPath $partial -Force
-        $module.FailJson(("The checksum for {0} did not match '{1}', it was '{2}'" -f $url, $checksum, $actual))
+        Exit-Failure -Message ("The checksum for {0} did not match '{1}', it was '{2}'" -f $url, $checksum, $actual)
     }
     Move-Item -LiteralPath $partial -Destination $zip -Force
 }
@@ -199,7 +211,7 @@ Function Expand-Engine {
     Copy-Item -LiteralPath $zip -Destination $copy -Force
     $actual = Get-Sha256 $copy
     if ($actual -ne $checksum) {
-        $module.FailJson(("The checksum for {0} did not match '{1}', it was '{2}'" -f $copy, $checksum, $actual))
+        Exit-Failure -Message ("The checksum for {0} did not match '{1}', it was '{2}'" -f $copy, $checksum, $actual)
     }
     $staging = Join-Path -Path $module.Tmpdir -ChildPath ('docker-{0}' -f $version)
     Expand-Archive -LiteralPath $copy -DestinationPath $staging -Force
@@ -213,7 +225,7 @@ Function Expand-Engine {
             finally { $stream.Dispose() }
             $unpacked = Join-Path -Path $staging -ChildPath $entry.FullName
             if ((Get-Sha256 $unpacked) -ne $expected) {
-                $module.FailJson(('{0} does not match its entry in {1}; nothing was changed' -f $unpacked, $copy))
+                Exit-Failure -Message ('{0} does not match its entry in {1}; nothing was changed' -f $unpacked, $copy)
             }
         }
     }
@@ -255,18 +267,47 @@ Function Add-InstallPathToMachinePath {
     }
 }
 
-# The containers the controller listed (those that ran before the engine
-# stopped): start each one again that is not running, report those that fail.
+# Every running container (every owner's, hand-started ones too), read once this run holds
+# the host lock and before the engine stops: another writer may have replaced containers
+# since the controller's read. --no-trunc: the full ids Restore-Container starts.
+# Before an install our docker.exe may not exist yet: the CLI on PATH talks to the same pipe.
+Function Get-RunningContainer {
+    $cli = if (Test-Path -LiteralPath $docker) { $docker } else { 'docker.exe' }
+    $format = '{{.ID}} {{.Names}}'
+    try {
+        $run = Run-Command -command (Argv-ToString -arguments @($cli, 'ps', '--no-trunc', '--format', $format))
+    }
+    catch {
+        $run = @{ rc = -1; stdout = ''; stderr = $_.Exception.Message }
+    }
+    if ($run.rc -ne 0) {
+        # The API does not answer (daemon.json moved it off the default pipe): nothing can be
+        # listed, and the change that repairs it goes on; the controller warns.
+        $module.Result.containers.list_error = ('docker ps failed (rc {0}): {1}' -f $run.rc, ($run.stderr + $run.stdout).Trim())
+        return , [Collections.Generic.List[object]]@()
+    }
+    $list = [Collections.Generic.List[object]]@()
+    foreach ($line in ($run.stdout -split "`r?`n")) {
+        $id, $name = $line.Trim() -split ' ', 2
+        if ($id) { $list.Add(@{ id = $id; name = $name }) }
+    }
+    , $list
+}
+
+# After the engine is back: start again each container that ran before it stopped and is
+# not running; report those that would not start.
 Function Restore-Container {
     $report = @{ restored = [Collections.Generic.List[string]]@(); not_restarted = [Collections.Generic.List[object]]@() }
-    foreach ($id in @($module.Params._restore_containers)) {
+    foreach ($container in $ranBefore) {
+        $id = $container.id
         $state = Run-Command -command (Argv-ToString -arguments @($docker, 'inspect', '--format', '{{.State.Running}}', $id))
         if ($state.rc -eq 0 -and $state.stdout.Trim() -eq 'true') { $report.restored.Add($id); continue }
         $run = Run-Command -command (Argv-ToString -arguments @($docker, 'start', $id))
         if ($run.rc -eq 0) { $report.restored.Add($id) }
-        else { $report.not_restarted.Add(@{ id = $id; error = ($run.stderr + $run.stdout).Trim() }) }
+        else { $report.not_restarted.Add(@{ id = $id; name = $container.name; error = ($run.stderr + $run.stdout).Trim() }) }
     }
-    $module.Result.containers = @{ restored = @($report.restored); not_restarted = @($report.not_restarted) }
+    $module.Result.containers.restored = @($report.restored)
+    $module.Result.containers.not_restarted = @($report.not_restarted)
 }
 
 # dockerd applies this ACL to its data root only when it creates the root itself
@@ -280,13 +321,17 @@ Function Protect-DataRoot([string]$path) {
 }
 
 if (-not $module.CheckMode) {
+    $hostLock = Enter-HostLock -Module $module -Timeout $module.Params.lock_timeout -Holder $module.Params.lock_holder
+    $module.Result.lock = $hostLock.Info
+    $service = Get-Service -Name docker -ErrorAction SilentlyContinue
+    $wasRunning = $null -ne $service -and $service.Status -eq 'Running'
+    $stopsEngine = @($steps | Where-Object { $_ -in @('install', 'restart', 'unregister_service') }).Count -gt 0
+    if ($wasRunning -and $stopsEngine) { $ranBefore = Get-RunningContainer }
     if ('protect_data_root' -in $steps) {
         $root = $module.Params._data_root
         if (-not $root) { $root = Join-Path -Path $env:ProgramData -ChildPath 'docker' }
         Protect-DataRoot $root
     }
-    $service = Get-Service -Name docker -ErrorAction SilentlyContinue
-    $wasRunning = $null -ne $service -and $service.Status -eq 'Running'
     $before = Get-EngineState
     $oldImagePath = $null
     if ($service) { $oldImagePath = [string](Get-ItemProperty -LiteralPath $serviceKey -Name ImagePath -ErrorAction SilentlyContinue).ImagePath }
@@ -350,16 +395,17 @@ if (-not $module.CheckMode) {
         $again = if ($wasRunning) { Start-Engine } else { $null }
         Remove-Backup
         if ($again) {
-            $module.FailJson(('{0}; rolling back to docker {1} failed too: {2}' -f $failure, $before.version, $again))
+            Exit-Failure -Message ('{0}; rolling back to docker {1} failed too: {2}' -f $failure, $before.version, $again)
         }
         $module.Result.rolled_back = $true
         Restore-Container
         $running = if ($wasRunning) { ', engine running again' } else { '' }
-        $module.FailJson(('{0}; rolled back to docker {1} and the previous daemon.json{2}' -f $failure, $before.version, $running))
+        Exit-Failure -Message ('{0}; rolled back to docker {1} and the previous daemon.json{2}' -f $failure, $before.version, $running)
     }
-    if ($failure) { $module.FailJson($failure) }
+    if ($failure) { Exit-Failure -Message $failure }
     Remove-Backup
-    if ('restart' -in $steps -or 'start' -in $steps -or $module.Params._restore_containers.Count -gt 0) { Restore-Container }
+    if ('restart' -in $steps -or 'start' -in $steps -or $ranBefore.Count -gt 0) { Restore-Container }
+    Exit-HostLock -HostLock $hostLock
 }
 
 $module.Result.engine = Get-EngineState

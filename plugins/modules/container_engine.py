@@ -80,13 +80,17 @@ options:
     type: bool
     default: true
   proxy_url:
-    description: Proxy for the engine download, instead of the host's default proxy.
+    description:
+      - Proxy for the engine download, instead of the host's default proxy, as
+        C(http://host:port) or C(https://host:port).
+      - A URL with a user name or password in it is refused before any change (it would be
+        shown in logs); use O(proxy_username) and O(proxy_password).
     type: str
   proxy_username:
-    description: User name for the proxy at O(proxy_url).
+    description: User name for the proxy at O(proxy_url). Needs O(proxy_password).
     type: str
   proxy_password:
-    description: Password for O(proxy_username).
+    description: Password for O(proxy_username). Needs O(proxy_username).
     type: str
   proxy_use_default_credential:
     description: Authenticate to O(proxy_url) as the connection's user (Kerberos/NTLM).
@@ -102,6 +106,22 @@ options:
         task changed nothing and no restart happened.
       - A failed or skipped result, or anything that is not such a read, is refused.
     type: dict
+  lock_timeout:
+    description:
+      - Seconds to wait for the host lock (one writer per host) while another run changes the
+        host; then the task fails naming the lock's holder and since when, and nothing is
+        changed. V(0) tries once. From 0 to 3600.
+      - The lock is the file C(%ProgramData%\trustbound.wincontainers\host.lock), the one
+        M(trustbound.wincontainers.container_steps) holds, held for the whole engine change
+        (download, switch, restart, containers started again). Check mode takes no lock.
+    type: int
+    default: 300
+  lock_holder:
+    description:
+      - Who holds the lock, written into its record. The action plugin sets it to this run
+        (module, controller, process, AWX job); a task cannot set it.
+    type: str
+    default: trustbound.wincontainers.container_engine
   _steps:
     description:
       - Internal use only. The action plugin plans the steps; setting it on a task is refused.
@@ -126,13 +146,6 @@ options:
       - Internal use only. The engine's data root, given dockerd's protected ACL
         (Administrators and SYSTEM only) before C(daemon.json) is written under it.
     type: str
-  _restore_containers:
-    description:
-      - Internal use only. Ids of the containers that ran before the engine stops (every owner's);
-        the module starts each one again that is not running once the engine is back.
-    type: list
-    elements: str
-    default: []
 notes:
   - Offline hosts - copy the verified zip to C(<cache_dir>\docker-<version>.zip) beforehand (for
     example with M(ansible.windows.win_copy)); a cached zip whose SHA-256 is O(checksum) is used
@@ -143,7 +156,9 @@ notes:
     C(docker.exe) held open by another process, a C(daemon.json) dockerd refuses, dockerd exiting
     during start-up), the previous binaries and C(daemon.json) are put back, the engine is started
     again when it ran before, and the task fails with dockerd's message and C(rolled back).
-  - Stopping the engine stops every container on the host. After the engine is back, every
+  - Stopping the engine stops every container on the host. Before it stops, the module lists
+    the containers that run (C(docker ps), once it holds the host lock, since another run may
+    have replaced containers after the controller's read); after the engine is back, every
     container that ran before (every owner's, those started by hand too) is started again; any
     that would not start is reported in RV(containers.not_restarted) and as a warning. In check
     mode the task warns that the restart stops every container.
@@ -202,9 +217,36 @@ containers:
       type: list
       elements: str
     not_restarted:
-      description: Those that would not start, each with C(id) and docker's C(error).
+      description: Those that would not start, each with C(id), C(name) and docker's C(error).
       type: list
       elements: dict
+    list_error:
+      description:
+        - Why the running containers could not be listed before the engine stopped (the API did
+          not answer on the default pipe, the case a C(daemon.json) repair fixes); the change
+          went on and the task warns.
+      type: str
+      returned: when C(docker ps) failed
+lock:
+  description: The host lock this run held (not in check mode, nor when nothing was to change).
+  returned: when the module got as far as the lock
+  type: dict
+  contains:
+    path:
+      description: The lock file.
+      type: str
+    waited_seconds:
+      description: Seconds this run waited for it.
+      type: int
+    contended:
+      description: Whether another run held the lock when this one arrived.
+      type: bool
+    taken_over:
+      description: The record a holder that did not finish left (its process ended), or null.
+      type: dict
+    holder:
+      description: When the wait timed out, the record of the run that holds the lock.
+      type: dict
 steps:
   description: The steps carried out, in order (in check mode, the steps that would be).
   returned: always

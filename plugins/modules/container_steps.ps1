@@ -6,6 +6,7 @@
 #AnsibleRequires -CSharpUtil Ansible.Basic
 #Requires -Module Ansible.ModuleUtils.ArgvParser
 #Requires -Module Ansible.ModuleUtils.CommandUtil
+#AnsibleRequires -PowerShell ..module_utils.HostLock
 
 # Carries out an ordered list of docker steps planned on the controller
 # (plugins/plugin_utils/container_plan.py). It decides nothing: it stops at the
@@ -80,6 +81,7 @@ $spec = @{
         docker_path = @{ type = 'str'; default = 'docker.exe' }
         lock_timeout = @{ type = 'int'; default = 0 }
         lock_holder = @{ type = 'str'; default = 'trustbound.wincontainers.container_steps' }
+        replan_after_wait = @{ type = 'bool'; default = $false }
     }
     supports_check_mode = $true
 }
@@ -377,76 +379,15 @@ if ($module.CheckMode) {
     $module.ExitJson()
 }
 
-# One writer per host: the lock file is opened for writing with FileShare.Read, so a second
-# writer's open fails (sharing violation) while this process lives, and Windows closes the
-# handle when it ends, however it ends: a lock whose holder died opens again (taken over),
-# its record naming who did not finish.
-$lockPath = Join-Path -Path $env:ProgramData -ChildPath 'trustbound.wincontainers\host.lock'
-$null = New-Item -Path (Split-Path -Path $lockPath -Parent) -ItemType Directory -Force
-$lockStarted = [DateTime]::UtcNow
-$lockStream = $null
-while ($null -eq $lockStream) {
-    try {
-        $lockStream = [IO.File]::Open($lockPath, 'OpenOrCreate', 'ReadWrite', 'Read')
-    }
-    catch [IO.IOException] {
-        $waited = ([DateTime]::UtcNow - $lockStarted).TotalSeconds
-        if ($waited -ge $module.Params.lock_timeout) {
-            $record = @{}
-            try {
-                $reader = [IO.File]::Open($lockPath, 'Open', 'Read', 'ReadWrite')
-                try {
-                    $text = (New-Object -TypeName IO.StreamReader -ArgumentList $reader).ReadToEnd()
-                }
-                finally {
-                    $reader.Dispose()
-                }
-                if ($text) {
-                    $record = [Ansible.Basic.AnsibleModule]::FromJson($text)
-                }
-            }
-            catch {
-                $record = @{ holder = '(unreadable lock record)' }
-            }
-            $holder = if ($record.holder) { $record.holder } else { '(unknown)' }
-            $since = if ($record.since) { $record.since } else { '?' }
-            $holderPid = if ($null -ne $record.pid) { $record.pid } else { '?' }
-            $module.Result.lock = @{ path = $lockPath; waited_seconds = [int]$waited; holder = $record }
-            $module.FailJson(("the host lock {0} is held by {1} since {2} (pid {3}); waited {4} seconds for it: another run is changing this host. Nothing was changed; run again when it is done" -f $lockPath, $holder, $since, $holderPid, $module.Params.lock_timeout))
-        }
-        Start-Sleep -Seconds 1
-    }
-}
-$lockReader = New-Object -TypeName IO.StreamReader -ArgumentList $lockStream, ([Text.UTF8Encoding]::new($false)), $false, 4096, $true
-$staleText = $lockReader.ReadToEnd()
-$stale = $null
-if ($staleText) {
-    try {
-        $stale = [Ansible.Basic.AnsibleModule]::FromJson($staleText)
-    }
-    catch {
-        $stale = @{ holder = '(unreadable lock record)' }
-    }
-}
-$lockRecord = [Ansible.Basic.AnsibleModule]::ToJson(@{
-        holder = $module.Params.lock_holder
-        since = [DateTime]::UtcNow.ToString('yyyy-MM-ddTHH:mm:ssZ', [Globalization.CultureInfo]::InvariantCulture)
-        pid = $PID
-    })
-$lockBytes = [Text.Encoding]::UTF8.GetBytes($lockRecord)
-$lockStream.SetLength(0)
-$lockStream.Write($lockBytes, 0, $lockBytes.Length)
-$lockStream.Flush()
-$module.Result.lock = @{
-    path = $lockPath
-    waited_seconds = [int]([DateTime]::UtcNow - $lockStarted).TotalSeconds
-    taken_over = $stale
-}
-
-Function Close-HostLock {
-    # A normal end empties the record before the handle closes.
-    $lockStream.SetLength(0)
-    $lockStream.Dispose()
+$hostLock = Enter-HostLock -Module $module -Timeout $module.Params.lock_timeout -Holder $module.Params.lock_holder
+$module.Result.lock = $hostLock.Info
+$module.Result.replan = $false
+if ($module.Params.replan_after_wait -and $hostLock.Info.contended) {
+    # The plan was made from a read taken before the other run's change.
+    Exit-HostLock -HostLock $hostLock
+    $module.Result.replan = $true
+    $module.Result.msg = 'another run held the host lock when this one arrived; no step carried out, since the plan predates that run''s change'
+    $module.ExitJson()
 }
 
 for ($i = 0; $i -lt $steps.Count; $i++) {
@@ -479,10 +420,10 @@ for ($i = 0; $i -lt $steps.Count; $i++) {
         }
         $module.Result.results.Add((Format-StepResult -Step $undo -Index $i -Outcome $undoOutcome -Rollback $true))
     }
-    Close-HostLock
+    Exit-HostLock -HostLock $hostLock
     $module.FailJson($failureMessage)
 }
 
-Close-HostLock
+Exit-HostLock -HostLock $hostLock
 $module.Result.msg = "$($steps.Count) step(s) carried out"
 $module.ExitJson()

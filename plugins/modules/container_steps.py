@@ -196,6 +196,14 @@ options:
     description: Who holds the lock, written into its record (the controller's run, job, user).
     type: str
     default: trustbound.wincontainers.container_steps
+  replan_after_wait:
+    description:
+      - When another run held the lock as this one arrived, wait for it, then carry out no step
+        and return RV(replan=true), since the steps were planned from a read taken before that
+        run changed the host. The container_workloads action sets it, reads the host again and
+        plans again.
+    type: bool
+    default: false
 attributes:
   check_mode:
     description:
@@ -331,12 +339,22 @@ lock:
     waited_seconds:
       description: Seconds this run waited for it.
       type: int
+    contended:
+      description: Whether another run held the lock when this one arrived.
+      type: bool
     taken_over:
       description: The record a holder that did not finish left (its process ended), or null.
       type: dict
     holder:
       description: When the wait timed out, the record of the run that holds the lock.
       type: dict
+replan:
+  description:
+    - True when no step was carried out because another run held the lock as this one arrived
+      (O(replan_after_wait)); the plan must be made again from a fresh read.
+  returned: when the module got as far as the lock
+  type: bool
+  sample: false
 failed_step:
   description: Index of the step that failed, null when none did.
   returned: always

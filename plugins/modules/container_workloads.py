@@ -439,6 +439,14 @@ host_lock:
       record a run that did not finish left), or C(holder) when the wait timed out.
   returned: when container changes were carried out
   type: dict
+plan_attempts:
+  description:
+    - How many times the host was read and the plan made. More than 1 when another run held
+      the host lock as the apply arrived - that run changed the host, so this one read it again
+      and planned again rather than carry out a plan made before that change (at most 3).
+  returned: when container changes were planned outside check mode
+  type: int
+  sample: 1
 module_runs:
   description: How many module runs this task made on the host (1 when nothing had to change).
   returned: always

@@ -216,6 +216,42 @@ def pin_from_settings(settings: Mapping, *, host: str | None, os_build: int) -> 
     )
 
 
+def validate_proxy(
+    *, host: str | None, url: str | None, username_given: bool, password_given: bool
+) -> None:
+    """The engine download's proxy settings; nothing is quoted (a URL may hold a password)."""
+
+    def refuse(rule: str, fieldname: str, text: str) -> EngineReleaseError:
+        return EngineReleaseError.of(host, rule, fieldname, "the engine download proxy", text)
+
+    if username_given != password_given:
+        raise refuse(
+            "proxy_credentials_together",
+            "proxy_username" if password_given else "proxy_password",
+            "container_host_engine_proxy_username and container_host_engine_proxy_password"
+            " are given together or not at all",
+        )
+    if not url:
+        return
+    try:
+        parts = urlparse(str(url))
+        hostname = parts.hostname
+    except ValueError:
+        parts, hostname = None, None
+    if parts is not None and "@" in parts.netloc:
+        raise refuse(
+            "proxy_credentials_in_url",
+            "proxy_url",
+            "a user name or password in the proxy URL would be shown in logs and job events;"
+            " give them as container_host_engine_proxy_username and"
+            " container_host_engine_proxy_password",
+        )
+    if parts is None or parts.scheme not in ("http", "https") or not hostname:
+        raise refuse(
+            "proxy_url", "proxy_url", "an http:// or https:// URL with a host name is needed"
+        )
+
+
 def support_table() -> list[dict]:
     """The engine/OS support table the docs show, from the same constants."""
     rows = []

@@ -5,10 +5,12 @@
 Stopping dockerd stops every container; at its next start dockerd restarts
 only ``always`` containers and ``unless-stopped`` ones not stopped by hand
 (moby ``daemon.restore``). So before a step that stops the engine, the
-controller lists every container that runs (every owner's, hand-started ones
-too, from container_host_info's one read), the module starts each one again
-that is not running after the engine is back, and the ones that would not
-start are reported by name with docker's error.
+module lists every container that runs (every owner's, hand-started ones
+too) once it holds the host lock, since another writer may have replaced
+containers after the controller's read; it starts each one again that is not
+running after the engine is back, and the ones that would not start are
+reported by name with docker's error. The controller's read gives the check
+mode warning and the names of the ones the module reports without one.
 """
 
 from __future__ import annotations
@@ -49,10 +51,17 @@ def not_restarted_warnings(
     names = {c["id"]: c["name"] for c in running}
     report = module_result.get("containers") or {}
     warnings = []
+    if report.get("list_error"):
+        warnings.append(
+            f"host {host!r}: the running containers could not be listed before the engine"
+            f" stopped ({report['list_error']}); those without a restart policy that ran stay"
+            " stopped"
+        )
     for entry in report.get("not_restarted") or []:
         cid = str(entry.get("id", ""))
+        name = entry.get("name") or names.get(cid, cid)
         warnings.append(
-            f"host {host!r}: container {names.get(cid, cid)!r} ran before the engine restart and "
+            f"host {host!r}: container {name!r} ran before the engine restart and "
             f"would not start again: {entry.get('error') or 'no error given'}"
         )
     return warnings

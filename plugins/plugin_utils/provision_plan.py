@@ -22,6 +22,7 @@ from ansible_collections.trustbound.wincontainers.plugins.plugin_utils import (
     daemon_config,
     engine_release,
     host_facts,
+    host_lock,
     inputs,
     trust_policy,
     workload_spec,
@@ -78,6 +79,23 @@ def read_settings(settings: Mapping[str, Any], host: str) -> dict[str, Any]:
     except inputs.InputTypeError as exc:
         raise _bad_input(host, str(exc).split(" ", 1)[0], exc) from None
     return {**settings, "engine": engine, "daemon": daemon, "allow_reboot": allow_reboot}
+
+
+def check_engine_access(settings: Mapping[str, Any], host: str) -> None:
+    """What the engine task would refuse after the features were installed: the download
+    proxy and the host lock's wait, refused here before any change."""
+    proxy = settings.get("proxy") or {}
+    try:
+        engine_release.validate_proxy(
+            host=host,
+            url=proxy.get("url"),
+            username_given=bool(proxy.get("username_given")),
+            password_given=bool(proxy.get("password_given")),
+        )
+        if "lock_timeout" in settings:
+            host_lock.wait_seconds(settings["lock_timeout"], host, "container_host_lock_timeout")
+    except Refusal as exc:
+        raise ProvisionError(str(exc), host=host, rule=exc.rule, field=exc.field) from None
 
 
 def validated_workloads(workloads: Any, host: str) -> list[workload_spec.WorkloadSpec]:
@@ -185,6 +203,7 @@ def plan(
     except engine_release.EngineReleaseError as exc:
         raise ProvisionError(str(exc), host=name, rule=exc.rule, field=exc.field) from None
     warnings.extend(release.warnings)
+    check_engine_access(settings, name)
 
     daemon_settings = dict(settings.get("daemon") or {})
     try:

@@ -14,6 +14,7 @@ import pytest
 
 from wcsim.fleet import Fleet, FleetError
 from wcsim.host import HostFiles
+from wcsim.host_lock import LOCK_PATH
 from wcsim.interface import ModuleRun
 from wcsim.state import FileState, HostState, host_state_path, load_host_state
 
@@ -73,6 +74,11 @@ def state(fleet, host) -> HostState:
     return fleet.host(host).state
 
 
+def cache_files(host: HostState) -> dict[str, FileState]:
+    """The host's files but the host lock, which every engine change opens (and empties)."""
+    return {path: f for path, f in host.files.items() if path != LOCK_PATH}
+
+
 def remove_engine(fleet, host):
     fleet.host(host).engine.uninstall()
 
@@ -84,7 +90,8 @@ def test_first_install_downloads_once_into_the_cache(fleet):
                                   "reused": False}  # fmt: skip
     host = state(fleet, "fresh")
     assert host.download_count == {URL_27: 1}
-    assert host.files == {ZIP_27: FileState(sha256=SHA_27, size=1000, source_url=URL_27)}
+    assert cache_files(host) == {ZIP_27: FileState(sha256=SHA_27, size=1000, source_url=URL_27)}
+    assert host.files[LOCK_PATH].content == ""  # a normal end empties the lock record
     assert host.engine.version == "27.3.1"
 
 
@@ -107,7 +114,7 @@ def test_a_pin_change_and_back_downloads_each_zip_once(fleet):
     assert result["engine"]["version"] == "27.3.1"
     host = state(fleet, "fresh")
     assert host.download_count == {URL_27: 1, URL_20: 1}
-    assert set(host.files) == {ZIP_27, ZIP_20}
+    assert set(cache_files(host)) == {ZIP_27, ZIP_20}
 
 
 def test_a_corrupt_cached_zip_is_downloaded_again_and_replaced(fleet):
@@ -118,7 +125,7 @@ def test_a_corrupt_cached_zip_is_downloaded_again_and_replaced(fleet):
     assert result["download"]["reused"] is False
     host = state(fleet, "corrupt")
     assert host.download_count == {URL_27: 1}
-    assert host.files == {ZIP_27: FileState(sha256=SHA_27, size=1000, source_url=URL_27)}
+    assert cache_files(host) == {ZIP_27: FileState(sha256=SHA_27, size=1000, source_url=URL_27)}
 
 
 def test_a_cached_zip_unpacks_the_engine_it_holds(fleet):
@@ -140,7 +147,7 @@ def test_checksum_mismatch_fails_discards_the_download_and_installs_nothing(flee
                                   "reused": False}  # fmt: skip
     host = state(fleet, "fresh")
     assert host.engine is None
-    assert host.files == {}  # neither the zip nor the .partial
+    assert cache_files(host) == {}  # neither the zip nor the .partial
     assert host.download_count == {URL_27: 1}  # it was downloaded, then discarded
 
 
@@ -149,7 +156,7 @@ def test_checksum_mismatch_leaves_an_older_cached_file_as_it_was(fleet):
     rc, result = install(fleet, "corrupt", checksum="f" * 64)
     assert rc == 1 and "did not match" in result["msg"]
     host = state(fleet, "corrupt")
-    assert host.files == {ZIP_27: before}
+    assert cache_files(host) == {ZIP_27: before}
     assert host.engine is None
 
 
@@ -161,14 +168,14 @@ def test_an_unserved_url_fails_like_invoke_webrequest_and_counts_nothing(fleet):
         f"Failed to download {url} : The remote server returned an error: (404) Not Found."
     )
     assert state(fleet, "fresh").download_count == {}
-    assert state(fleet, "fresh").files == {}
+    assert cache_files(state(fleet, "fresh")) == {}
 
 
 def test_a_stale_partial_file_is_overwritten_by_the_next_download(fleet):
     HostFiles(state(fleet, "fresh")).write(f"{ZIP_27}.partial", FileState(sha256="0" * 64))
     rc, result = install(fleet, "fresh")
     assert rc == 0, result
-    assert set(state(fleet, "fresh").files) == {ZIP_27}
+    assert set(cache_files(state(fleet, "fresh"))) == {ZIP_27}
 
 
 def test_check_mode_neither_downloads_nor_reuses(fleet):
@@ -210,7 +217,7 @@ def test_a_state_file_without_files_or_download_count_still_loads(fleet, tmp_pat
     del data["files"], data["download_count"]
     path.write_text(json.dumps(data), encoding="utf-8")
     host = load_host_state(tmp_path / "state", "fresh")
-    assert host.files == {} and host.download_count == {}
+    assert cache_files(host) == {} and host.download_count == {}
 
 
 def test_snapshot_keeps_files_and_drops_the_download_count(fleet):

@@ -93,6 +93,7 @@ HOST_FAULT_KEYS = frozenset(
         "engine_fails_after_reboot",
         "updates_poll_drops",
         "step_seconds",
+        "engine_change_seconds",
     }
 )
 # Read by the wire layer through Fleet.wire_faults(); add its new keys here.

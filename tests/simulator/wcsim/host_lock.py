@@ -12,6 +12,9 @@ What plugins/modules/container_steps.ps1 does on Windows, modelled:
   record left in it names the writer that did not finish (a stale lock, taken over safely:
   no guess about whether a process still lives).
 
+``acquire`` is ``Enter-HostLock`` of plugins/module_utils/HostLock.psm1, which both
+container_steps and container_engine call before their first change.
+
 Open handles live in ``Host.open_handles`` (not persisted: they end with the process, and
 with the simulator); the file's text in ``HostState.files`` (persisted).
 """
@@ -19,6 +22,9 @@ with the simulator); the file's text in ``HostState.files`` (persisted).
 from __future__ import annotations
 
 import json
+import time
+import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 from .state import FileState
@@ -72,3 +78,53 @@ def abandon(host: Any, token: str) -> None:
     """The process died: Windows closes the handle, the record stays."""
     if host.open_handles.get(LOCK_PATH.casefold()) == token:
         del host.open_handles[LOCK_PATH.casefold()]
+
+
+# Enter-HostLock retries once a second; the model polls faster (wall clock), which only
+# changes how often it looks, not when it gives up.
+_POLL_SECONDS = 0.1
+
+
+def acquire(host: Any, timeout: int, holder: str) -> tuple[str, dict[str, Any]]:
+    """``Enter-HostLock``: open the lock exclusively, retrying for ``timeout`` seconds.
+
+    Returns (token, the module's ``lock`` result); a wait that ends raises the module's
+    failure with the holder's record. Callers hold no host lock (``host.exclusive()``)."""
+    from .modules import ModuleFailure  # the models import this module
+
+    token = uuid.uuid4().hex
+    started = time.monotonic()
+    contended = False
+    while True:
+        with host.exclusive():
+            try:
+                stale = open_exclusive(host, token)
+            except LockBusy as busy:
+                record = busy.record
+                contended = True
+            else:
+                since = datetime.fromtimestamp(host.now(), UTC)
+                write_record(
+                    host,
+                    {
+                        "holder": holder,
+                        "since": since.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                        "pid": 4000 + int(token[:4], 16) % 4000,
+                    },
+                )
+                return token, {
+                    "path": LOCK_PATH,
+                    "waited_seconds": int(time.monotonic() - started),
+                    "contended": contended,
+                    "taken_over": stale or None,
+                }
+        waited = time.monotonic() - started
+        if waited >= timeout:
+            raise ModuleFailure(
+                f"the host lock {LOCK_PATH} is held by {record.get('holder') or '(unknown)'}"
+                f" since {record.get('since') or '?'} (pid {record.get('pid', '?')}); waited"
+                f" {timeout} seconds for it: another run is changing this host. Nothing was"
+                " changed; run again when it is done",
+                lock={"path": LOCK_PATH, "waited_seconds": int(waited), "holder": record},
+            )
+        time.sleep(_POLL_SECONDS)

@@ -31,8 +31,18 @@ binaries and daemon.json, starts the engine again when it ran before and fails
 with dockerd's message and "rolled back". A ``docker.exe`` held open by another
 process (fault ``locked_engine_files``) fails the copy with the IOException text
 Copy-Item reports. After the engine (re)started, every container in
-``_restore_containers`` (the controller's list of what ran before) that is not
+the list of what ran before the engine stopped that is not
 running is started again; ``containers.not_restarted`` lists those that would not.
+Which containers ran is read by the module itself (``docker ps --no-trunc``) once it holds
+the host lock, before anything changes: a writer that held the lock first may have replaced
+containers since the controller's read. When ``docker ps`` fails (the API is off the default
+pipe, the case the change repairs) nothing is listed and ``containers.list_error`` says why.
+
+The whole change (download, switch, restart, containers started again) holds the host
+lock (``wcsim/host_lock.py``, ``Enter-HostLock`` of plugins/module_utils/HostLock.psm1),
+as container_steps' apply does, so the model runs concurrently with other module runs
+(``concurrent``): a deployment's apply waits for an engine change, and the other way
+round. Fault ``engine_change_seconds`` makes the change take that long (lock held).
 
 Failures after the module set its result keep ``steps``, ``download`` and
 ``changed`` in the answer, as Ansible.Basic's ``FailJson`` does.
@@ -41,9 +51,11 @@ Failures after the module set its result keep ``steps``, ``download`` and
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from .. import host_lock
 from ..engine import EngineError
 from ..host import DownloadError
 from ..state import INHERITED_SDDL, PROTECTED_SDDL, FileState
@@ -110,22 +122,31 @@ def _start_and_wait(engine: Any, timeout: int) -> None:
         raise ModuleFailure(f"dockerd did not answer within {timeout} s: {err.message}") from None
 
 
-def _restore_containers(engine: Any, ids: list[str]) -> dict[str, list]:
-    """Start again every listed container that is not running; report those that fail."""
+def _running_containers(engine: Any, result: dict[str, Any]) -> list[tuple[str, str]]:
+    """``Get-RunningContainer``: (id, name) of every running container. When the API does
+    not answer, none, and ``containers.list_error`` says why (the change goes on)."""
+    try:
+        return [(c.id, c.name) for c in engine.containers(all=False)]
+    except EngineError as err:
+        result["containers"]["list_error"] = f"docker ps failed (rc 1): {err.stderr.strip()}"
+        return []
+
+
+def _restore_containers(engine: Any, ran: list[tuple[str, str]]) -> dict[str, list]:
+    """Start again every container that ran and is not running; report those that fail."""
     report: dict[str, list] = {"restored": [], "not_restarted": []}
-    if not engine.running:
-        report["not_restarted"] = [{"id": i, "error": "the engine is not running"} for i in ids]
-        return report
-    for cid in ids:
-        container = engine.find(cid)
-        if container is None:
-            report["not_restarted"].append({"id": cid, "error": f"No such container: {cid}"})
+    for cid, name in ran:
+        if not engine.running:
+            report["not_restarted"].append(
+                {"id": cid, "name": name, "error": "the engine is not running"}
+            )
             continue
-        if not container.running:
+        container = engine.find(cid)
+        if container is None or not container.running:
             try:
-                engine.start(cid)
+                engine.start(cid)  # a container gone meanwhile fails with docker's message
             except EngineError as err:
-                report["not_restarted"].append({"id": cid, "error": err.stderr})
+                report["not_restarted"].append({"id": cid, "name": name, "error": err.stderr})
                 continue
         report["restored"].append(cid)
     return report
@@ -177,11 +198,14 @@ class ContainerEngine(Model):
         "proxy_username": {"type": "str"},
         "proxy_password": {"type": "str", "no_log": True},
         "proxy_use_default_credential": {"type": "bool", "default": False},
-        "_restore_containers": {"type": "list", "elements": "str", "default": []},
         "_data_root": {"type": "str"},
+        "lock_timeout": {"type": "int", "default": 300},
+        "lock_holder": {"type": "str", "default": "trustbound.wincontainers.container_engine"},
     }
-    returns = frozenset({"steps", "engine", "download", "rolled_back", "containers"})
+    returns = frozenset({"steps", "engine", "download", "rolled_back", "containers", "lock"})
     supports_check_mode = True
+    # Runs beside other module runs, as on Windows; the host lock keeps writers apart.
+    concurrent = True
 
     def run(
         self, host: Any, params: dict[str, Any], check_mode: bool, diff: bool
@@ -210,7 +234,30 @@ class ContainerEngine(Model):
             "containers": {"restored": [], "not_restarted": []},
         }
         if not check_mode:
-            try:
+            self._locked_change(
+                host, params, steps=steps, version=version, download=download, result=result
+            )
+        with host.exclusive():
+            record = host.engine.record
+            result["engine"] = {
+                "version": record.version if record else None,
+                "service_state": record.service_state if record else "absent",
+            }
+        return result
+
+    def _locked_change(self, host, params, *, steps, version, download, result) -> None:
+        """The change, holding the host lock from before the first change to the end."""
+        try:
+            token, result["lock"] = host_lock.acquire(
+                host, params["lock_timeout"], params["lock_holder"]
+            )
+        except ModuleFailure as failure:
+            raise ModuleFailure(failure.msg, **{**result, **failure.extra}) from None
+        try:
+            pause = float(host.faults.get("engine_change_seconds") or 0)
+            if pause:
+                time.sleep(pause)  # outside host.exclusive(): the lock alone keeps writers out
+            with host.exclusive():
                 self._carry_out(
                     host,
                     steps=steps,
@@ -218,18 +265,14 @@ class ContainerEngine(Model):
                     download=download,
                     config_text=params["_daemon_config_text"],
                     timeout=params["start_timeout"],
-                    restore=list(params["_restore_containers"] or []),
                     result=result,
                 )
-            except ModuleFailure as failure:
-                # FailJson adds failed/msg to the result the module built so far.
-                raise ModuleFailure(failure.msg, **{**result, **failure.extra}) from None
-        record = host.engine.record
-        result["engine"] = {
-            "version": record.version if record else None,
-            "service_state": record.service_state if record else "absent",
-        }
-        return result
+        except ModuleFailure as failure:
+            # FailJson adds failed/msg to the result the module built so far.
+            raise ModuleFailure(failure.msg, **{**result, **failure.extra}) from None
+        finally:
+            with host.exclusive():
+                host_lock.release(host, token)
 
     def _carry_out(
         self,
@@ -240,10 +283,11 @@ class ContainerEngine(Model):
         download: dict[str, Any],
         config_text: str | None,
         timeout: int,
-        restore: list[str],
         result: dict[str, Any],
     ) -> None:
         engine = host.engine
+        stops = bool({"install", "restart", "unregister_service"} & set(steps))
+        restore = _running_containers(engine, result) if stops and engine.running else []
         if "protect_data_root" in steps:
             # Protect-DataRoot: dockerd's ACL, created if absent, before daemon.json.
             host.state.data_root_sddl = PROTECTED_SDDL
@@ -283,7 +327,7 @@ class ContainerEngine(Model):
                 raise
             self._roll_back(engine, previous, timeout, failure)
             result["rolled_back"] = True
-            result["containers"] = _restore_containers(engine, restore)
+            result["containers"].update(_restore_containers(engine, restore))
             raise ModuleFailure(
                 f"{failure.msg}; rolled back to docker {previous.version} and the previous "
                 "daemon.json" + (", engine running again" if engine.running else ""),
@@ -291,7 +335,7 @@ class ContainerEngine(Model):
                 containers=result["containers"],
             ) from None
         if {"start", "restart"} & set(steps) or restore:
-            result["containers"] = _restore_containers(engine, restore)
+            result["containers"].update(_restore_containers(engine, restore))
 
     @staticmethod
     def _switch(engine, host, *, steps, version, download, config_text, timeout) -> None:

@@ -9,17 +9,11 @@ failure stops the run and that step's ``on_failure`` steps run.
 from __future__ import annotations
 
 import time
-import uuid
-from datetime import UTC, datetime
 from typing import Any
 
 from .. import host_lock
 from ..engine import EngineError
 from . import Model, ModuleFailure, register
-
-# The .ps1 retries the lock once a second; the model polls faster (wall clock), which only
-# changes how often it looks, not when it gives up.
-_LOCK_POLL_SECONDS = 0.1
 
 ACTIONS = ["pull", "create", "start", "wait_running", "stop", "remove", "rename", "remove_image"]
 
@@ -109,8 +103,9 @@ class ContainerSteps(Model):
         "docker_path": {"type": "str", "default": "docker.exe"},
         "lock_timeout": {"type": "int", "default": 0},
         "lock_holder": {"type": "str", "default": "trustbound.wincontainers.container_steps"},
+        "replan_after_wait": {"type": "bool", "default": False},
     }
-    returns = frozenset({"results", "failed_step", "msg", "lock"})
+    returns = frozenset({"results", "failed_step", "msg", "lock", "replan"})
 
     def run(
         self, host: Any, params: dict[str, Any], check_mode: bool, diff: bool
@@ -133,60 +128,35 @@ class ContainerSteps(Model):
                 "msg": f"check mode: {len(steps)} step(s) planned, none carried out",
             }
 
-        token = uuid.uuid4().hex
-        lock = self._acquire(host, params, token)
+        try:
+            token, lock = host_lock.acquire(
+                host, params.get("lock_timeout") or 0, params.get("lock_holder") or ""
+            )
+        except ModuleFailure as failure:
+            failure.extra.update(results=[], failed_step=None)
+            raise
+        if params.get("replan_after_wait") and lock["contended"]:
+            # The plan was made from a read taken before the other run's change.
+            with host.exclusive():
+                host_lock.release(host, token)
+            return {
+                "changed": False,
+                "results": [],
+                "failed_step": None,
+                "lock": lock,
+                "replan": True,
+                "msg": "another run held the host lock when this one arrived; no step carried"
+                " out, since the plan predates that run's change",
+            }
         try:
             result = self._run_steps(host, steps, secrets, credentials)
         except ModuleFailure as failure:
-            failure.extra["lock"] = lock
+            failure.extra.update(lock=lock, replan=False)
             raise
         finally:
             with host.exclusive():
                 host_lock.release(host, token)
-        return result | {"lock": lock}
-
-    @staticmethod
-    def _acquire(host: Any, params: dict[str, Any], token: str) -> dict[str, Any]:
-        """Open the lock file exclusively, retrying until ``lock_timeout`` seconds passed."""
-        timeout = params.get("lock_timeout") or 0
-        started = time.monotonic()
-        while True:
-            with host.exclusive():
-                try:
-                    stale = host_lock.open_exclusive(host, token)
-                except host_lock.LockBusy as busy:
-                    holder = busy.record
-                else:
-                    since = datetime.fromtimestamp(host.now(), UTC)
-                    host_lock.write_record(
-                        host,
-                        {
-                            "holder": params.get("lock_holder") or "",
-                            "since": since.strftime("%Y-%m-%dT%H:%M:%SZ"),
-                            "pid": 4000 + int(token[:4], 16) % 4000,
-                        },
-                    )
-                    return {
-                        "path": host_lock.LOCK_PATH,
-                        "waited_seconds": int(time.monotonic() - started),
-                        "taken_over": stale or None,
-                    }
-            waited = time.monotonic() - started
-            if waited >= timeout:
-                raise ModuleFailure(
-                    f"the host lock {host_lock.LOCK_PATH} is held by"
-                    f" {holder.get('holder') or '(unknown)'} since {holder.get('since') or '?'}"
-                    f" (pid {holder.get('pid', '?')}); waited {timeout} seconds for it: another"
-                    " run is changing this host. Nothing was changed; run again when it is done",
-                    results=[],
-                    failed_step=None,
-                    lock={
-                        "path": host_lock.LOCK_PATH,
-                        "waited_seconds": int(waited),
-                        "holder": holder,
-                    },
-                )
-            time.sleep(_LOCK_POLL_SECONDS)
+        return result | {"lock": lock, "replan": False}
 
     def _run_steps(self, host, steps, secrets, credentials) -> dict[str, Any]:
         results: list[dict[str, Any]] = []

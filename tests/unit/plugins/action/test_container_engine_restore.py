@@ -1,4 +1,8 @@
-"""container_engine: every running container is handed to the module before an engine stop."""
+"""container_engine: what an engine stop does to the containers, as the controller sees it.
+
+The module lists the running containers itself once it holds the host lock (the
+controller's read may be stale by then); the controller warns in check mode and names the
+containers the module could not start again."""
 
 from __future__ import annotations
 
@@ -27,20 +31,12 @@ RUNNING = (
 )
 
 
-def test_restart_hands_every_running_container_to_the_module_of_every_owner():
+def test_the_controller_hands_no_stale_container_list_to_the_module():
     info = with_containers(ready(config={"hosts": ["npipe://"]}), *RUNNING)
     _result, host = run(info)
     call = host.engine_calls[0]
     assert call["_steps"] == ["write_config", "restart"]
-    assert call["_restore_containers"] == ["a1", "b2", "c3"]
-
-
-def test_no_stop_no_list():
-    # a stopped engine: starting it stops nothing
-    info = with_containers(ready(state="stopped"), *RUNNING)
-    _result, host = run(info)
-    assert host.engine_calls[0]["_steps"] == ["start"]
-    assert host.engine_calls[0]["_restore_containers"] == []
+    assert not any("restore" in key for key in call)
 
 
 def test_check_mode_warns_that_the_restart_stops_every_container():
@@ -83,10 +79,17 @@ def test_start_timeout_out_of_range_is_refused_before_any_change(timeout):
     assert host.engine_calls == []
 
 
-def test_internal_restore_list_cannot_be_set_on_a_task():
-    result, _host = run(ready(), _restore_containers=["x"])
+def test_the_name_the_module_reports_wins_over_the_controller_s_read():
+    report = {"containers": {"not_restarted": [{"id": "zz", "name": "new", "error": "boom"}]}}
+    assert engine_restart.not_restarted_warnings("ws1", [], report) == [
+        "host 'ws1': container 'new' ran before the engine restart and would not start again: boom"
+    ]
+
+
+def test_internal_options_cannot_be_set_on_a_task():
+    result, _host = run(ready(), _data_root="D:\\x")
     assert result["failed"] is True
-    assert "_restore_containers is internal" in result["msg"]
+    assert "_data_root is internal" in result["msg"]
 
 
 def test_stops_engine_only_when_running_and_a_stopping_step():
@@ -108,3 +111,12 @@ def test_download_proxy_options_reach_the_module_and_unset_ones_do_not():
     assert call["use_proxy"] is True
     _result, host = run(ready(version="26.1.4"))
     assert "proxy_url" not in host.engine_calls[0]
+
+
+def test_a_listing_that_failed_is_warned():
+    report = {"containers": {"list_error": "docker ps failed (rc 1): pipe", "not_restarted": []}}
+    (warning,) = engine_restart.not_restarted_warnings("ws1", [], report)
+    assert "could not be listed before the engine stopped (docker ps failed (rc 1): pipe)" in (
+        warning
+    )
+    assert warning.startswith("host 'ws1'")
