@@ -67,6 +67,7 @@ ARGUMENT_SPEC: dict[str, Any] = {
     # The registered result of container_host_info: used instead of reading the host again.
     "host_info": {"type": "dict"},
     "lock_timeout": {"type": "int", "default": 300},
+    "lease_id": {"type": "str"},
     "registry_credentials": {
         "type": "list",
         "elements": "dict",
@@ -227,6 +228,8 @@ class ActionModule(ActionBase):
             "lock_timeout": self._lock_timeout,
             "lock_holder": self._lock_holder(),
             "replan_after_wait": True,
+            # Admitted while that lease holds the host; a normal end of the apply ends it.
+            **({"lease_id": self._lease_id} if self._lease_id else {}),
             "steps": steps,
             # key/value entries: Ansible.Basic masks no_log suboption values, not dict values.
             "secrets": [{"key": key, "value": value} for key, value in sorted(secrets.items())],
@@ -245,6 +248,7 @@ class ActionModule(ActionBase):
         self._lock_timeout = host_lock.wait_seconds(
             args["lock_timeout"], host, "container_workloads_lock_timeout"
         )
+        self._lease_id = args["lease_id"]
         specs = workload_spec.normalise_workloads(args["workloads"], host=host)
         self._secrets = redaction.secret_values(self._secrets, [spec.secret_env for spec in specs])
         hash_key = None

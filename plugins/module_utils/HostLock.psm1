@@ -7,6 +7,13 @@
 # while this process lives, and Windows closes the handle when the process ends,
 # however it ends: a lock whose holder died opens again (taken over), its record
 # naming who did not finish.
+#
+# A lease extends the lock across module runs and restarts (a patch: drain, Windows
+# Update with its restarts, restore): the holder leaves a record with lease_id and
+# lease_until instead of an empty one. Until then, only runs with the same lease id
+# take the lock; others wait as for a held lock. A lease ends by itself at lease_until.
+
+$script:RecordTimeFormat = 'yyyy-MM-ddTHH:mm:ssZ'
 
 Function Read-HostLockRecord {
     param([Parameter(Mandatory = $true)][AllowEmptyString()][AllowNull()][string]$Text)
@@ -19,74 +26,111 @@ Function Read-HostLockRecord {
     }
 }
 
+Function Test-ForeignLease {
+    # The record is a lease of another lease id that has not ended yet.
+    param([AllowNull()][Object]$Record, [AllowEmptyString()][string]$LeaseId)
+    if ($null -eq $Record -or -not $Record.lease_id -or -not $Record.lease_until) { return $false }
+    if ($LeaseId -and $Record.lease_id -eq $LeaseId) { return $false }
+    $styles = [Globalization.DateTimeStyles]'AssumeUniversal, AdjustToUniversal'
+    $until = [DateTime]::MinValue
+    if (-not [DateTime]::TryParseExact([string]$Record.lease_until, $script:RecordTimeFormat, [Globalization.CultureInfo]::InvariantCulture, $styles, [ref]$until)) {
+        return $false
+    }
+    return $until -gt [DateTime]::UtcNow
+}
+
+Function Format-UtcNow {
+    param([int]$AddSeconds = 0)
+    [DateTime]::UtcNow.AddSeconds($AddSeconds).ToString($script:RecordTimeFormat, [Globalization.CultureInfo]::InvariantCulture)
+}
+
+Function Write-HostLockRecord {
+    param([Parameter(Mandatory = $true)][Object]$Stream, [AllowNull()][Object]$Record)
+    $Stream.SetLength(0)
+    if ($null -ne $Record) {
+        $bytes = [Text.Encoding]::UTF8.GetBytes([Ansible.Basic.AnsibleModule]::ToJson($Record))
+        $Stream.Write($bytes, 0, $bytes.Length)
+    }
+    $Stream.Flush()
+}
+
 Function Enter-HostLock {
     <#
     .SYNOPSIS
-    Takes the host lock, retrying once a second for up to -Timeout seconds; when the wait
-    ends, fails the module with a message naming the holder and since when.
-    Returns @{ Stream; Info }: Info is the module's "lock" return value; Info.contended says
-    another run held the lock when this one arrived.
+    Takes the host lock, retrying once a second for up to -Timeout seconds while another
+    process holds it or another lease id's lease runs; when the wait ends, fails the module
+    with a message naming the holder and since when.
+    Returns @{ Stream; Info; Holder }: Info is the module's "lock" return value; Info.contended
+    says another run held the lock (or a lease) when this one arrived.
     #>
     param (
         [Parameter(Mandatory = $true)][Object]$Module,
         [Parameter(Mandatory = $true)][int]$Timeout,
-        [Parameter(Mandatory = $true)][string]$Holder
+        [Parameter(Mandatory = $true)][string]$Holder,
+        [AllowEmptyString()][string]$LeaseId = ''
     )
     $path = Join-Path -Path $env:ProgramData -ChildPath 'trustbound.wincontainers\host.lock'
     $null = New-Item -Path (Split-Path -Path $path -Parent) -ItemType Directory -Force
     $started = [DateTime]::UtcNow
     $stream = $null
     $contended = $false
+    $found = $null
     while ($null -eq $stream) {
+        $busy = $null
         try {
             $stream = [IO.File]::Open($path, 'OpenOrCreate', 'ReadWrite', 'Read')
+            $reader = New-Object -TypeName IO.StreamReader -ArgumentList $stream, ([Text.UTF8Encoding]::new($false)), $false, 4096, $true
+            $found = Read-HostLockRecord -Text $reader.ReadToEnd()
+            if (Test-ForeignLease -Record $found -LeaseId $LeaseId) {
+                $stream.Dispose()
+                $stream = $null
+                $busy = $found
+            }
         }
         catch [IO.IOException] {
-            $contended = $true
-            $waited = ([DateTime]::UtcNow - $started).TotalSeconds
-            if ($waited -ge $Timeout) {
-                $record = @{}
+            $busy = @{}
+            try {
+                $shared = [IO.File]::Open($path, 'Open', 'Read', 'ReadWrite')
                 try {
-                    $reader = [IO.File]::Open($path, 'Open', 'Read', 'ReadWrite')
-                    try {
-                        $text = (New-Object -TypeName IO.StreamReader -ArgumentList $reader).ReadToEnd()
-                    }
-                    finally {
-                        $reader.Dispose()
-                    }
-                    $read = Read-HostLockRecord -Text $text
-                    if ($null -ne $read) { $record = $read }
+                    $text = (New-Object -TypeName IO.StreamReader -ArgumentList $shared).ReadToEnd()
                 }
-                catch {
-                    $record = @{ holder = '(unreadable lock record)' }
+                finally {
+                    $shared.Dispose()
                 }
-                $who = if ($record.holder) { $record.holder } else { '(unknown)' }
-                $since = if ($record.since) { $record.since } else { '?' }
-                $holderPid = if ($null -ne $record.pid) { $record.pid } else { '?' }
-                $Module.Result.lock = @{ path = $path; waited_seconds = [int]$waited; holder = $record }
-                $Module.FailJson(("the host lock {0} is held by {1} since {2} (pid {3}); waited {4} seconds for it: another run is changing this host. Nothing was changed; run again when it is done" -f $path, $who, $since, $holderPid, $Timeout))
+                $read = Read-HostLockRecord -Text $text
+                if ($null -ne $read) { $busy = $read }
             }
-            Start-Sleep -Seconds 1
+            catch {
+                $busy = @{ holder = '(unreadable lock record)' }
+            }
         }
+        if ($null -eq $busy) { continue }
+        $contended = $true
+        $waited = ([DateTime]::UtcNow - $started).TotalSeconds
+        if ($waited -ge $Timeout) {
+            $who = if ($busy.holder) { $busy.holder } else { '(unknown)' }
+            $since = if ($busy.since) { $busy.since } else { '?' }
+            $holderPid = if ($null -ne $busy.pid) { $busy.pid } else { '?' }
+            $Module.Result.lock = @{ path = $path; waited_seconds = [int]$waited; holder = $busy }
+            if ($busy.lease_until) {
+                $Module.FailJson(("the host lock {0} is leased to {1} since {2} until {3} (lease {4}): that run changes this host across module runs and restarts; waited {5} seconds for it. Nothing was changed; run again when it is done (the lease ends by itself at {3})" -f $path, $who, $since, $busy.lease_until, $busy.lease_id, $Timeout))
+            }
+            $Module.FailJson(("the host lock {0} is held by {1} since {2} (pid {3}); waited {4} seconds for it: another run is changing this host. Nothing was changed; run again when it is done" -f $path, $who, $since, $holderPid, $Timeout))
+        }
+        Start-Sleep -Seconds 1
     }
-    $reader = New-Object -TypeName IO.StreamReader -ArgumentList $stream, ([Text.UTF8Encoding]::new($false)), $false, 4096, $true
-    $stale = Read-HostLockRecord -Text $reader.ReadToEnd()
-    $record = [Ansible.Basic.AnsibleModule]::ToJson(@{
-            holder = $Holder
-            since = [DateTime]::UtcNow.ToString('yyyy-MM-ddTHH:mm:ssZ', [Globalization.CultureInfo]::InvariantCulture)
-            pid = $PID
-        })
-    $bytes = [Text.Encoding]::UTF8.GetBytes($record)
-    $stream.SetLength(0)
-    $stream.Write($bytes, 0, $bytes.Length)
-    $stream.Flush()
+    $ownLease = $null -ne $found -and $LeaseId -and $found.lease_id -eq $LeaseId
+    $record = @{ holder = $Holder; since = (Format-UtcNow); pid = $PID }
+    Write-HostLockRecord -Stream $stream -Record $record
     @{
         Stream = $stream
+        Holder = $Holder
         Info = @{
             path = $path
             waited_seconds = [int]([DateTime]::UtcNow - $started).TotalSeconds
             contended = $contended
-            taken_over = $stale
+            taken_over = if ($ownLease) { $null } else { $found }
+            lease = if ($ownLease) { $found } else { $null }
         }
     }
 }
@@ -94,11 +138,26 @@ Function Enter-HostLock {
 Function Exit-HostLock {
     <#
     .SYNOPSIS
-    A normal end: empties the record, then closes the handle. Safe to call twice.
+    Ends this run's hold: empties the record, or with -LeaseSeconds leaves a lease record
+    (-LeaseId until now + -LeaseSeconds), then closes the handle. Safe to call twice.
     #>
-    param([Parameter(Mandatory = $true)][AllowNull()][Object]$HostLock)
+    param(
+        [Parameter(Mandatory = $true)][AllowNull()][Object]$HostLock,
+        [AllowEmptyString()][string]$LeaseId = '',
+        [int]$LeaseSeconds = 0
+    )
     if ($null -eq $HostLock -or $null -eq $HostLock.Stream) { return }
-    $HostLock.Stream.SetLength(0)
+    $record = $null
+    if ($LeaseId -and $LeaseSeconds -gt 0) {
+        $record = @{
+            holder = $HostLock.Holder
+            since = (Format-UtcNow)
+            pid = $PID
+            lease_id = $LeaseId
+            lease_until = (Format-UtcNow -AddSeconds $LeaseSeconds)
+        }
+    }
+    Write-HostLockRecord -Stream $HostLock.Stream -Record $record
     $HostLock.Stream.Dispose()
     $HostLock.Stream = $null
 }

@@ -244,6 +244,9 @@ lock:
     taken_over:
       description: The record a holder that did not finish left (its process ended), or null.
       type: dict
+    lease:
+      description: The lease of this run's lease id the lock carried when taken, or null.
+      type: dict
     holder:
       description: When the wait timed out, the record of the run that holds the lock.
       type: dict

@@ -241,10 +241,29 @@ Function Get-ContainerFact {
     return , @($containers)
 }
 
+# The host lock's record (plugins/module_utils/HostLock.psm1), read with FileShare.ReadWrite
+# since a holder has it open for writing: who changes the host now, or the lease a patch
+# holds it with across restarts; $null when the lock is free.
+Function Get-HostLockFact {
+    $path = Join-Path -Path $env:ProgramData -ChildPath 'trustbound.wincontainers\host.lock'
+    if (-not (Test-Path -LiteralPath $path)) { return $null }
+    try {
+        $stream = [IO.File]::Open($path, 'Open', 'Read', 'ReadWrite')
+        try { $text = (New-Object -TypeName IO.StreamReader -ArgumentList $stream).ReadToEnd() }
+        finally { $stream.Dispose() }
+        if (-not $text) { return $null }
+        return [Ansible.Basic.AnsibleModule]::FromJson($text)
+    }
+    catch {
+        return @{ holder = '(unreadable lock record)' }
+    }
+}
+
 $module.Result.os = Get-OsFact
 $module.Result.machine = Get-MachineFact
 $module.Result.features = Get-FeatureFact
 $module.Result.reboot_pending = [bool](Test-RebootPending)
+$module.Result.host_lock = Get-HostLockFact
 $engine = Get-EngineFact
 $module.Result.engine = $engine
 $module.Result.images = @()

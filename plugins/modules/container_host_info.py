@@ -137,6 +137,18 @@ features:
   returned: always
   type: dict
   sample: {"Containers": "Installed", "Hyper-V": "Available"}
+host_lock:
+  description:
+    - The record of the host lock (one writer per host), or null when it is free - C(holder),
+      C(since), C(pid) of the run changing the host now, or of one whose process ended before it
+      finished; with C(lease_id) and C(lease_until), the lease a patch holds the host with from its
+      drain to its restore.
+  returned: always
+  type: dict
+  sample: {"holder": "trustbound.wincontainers.container_updates (patch of ws1)",
+           "since": "2026-12-01T14:00:00Z", "pid": 4242,
+           "lease_id": "trustbound.wincontainers.container_updates",
+           "lease_until": "2026-12-01T18:00:00Z"}
 reboot_pending:
   description:
     - Whether a restart is pending (Component Based Servicing C(RebootPending), Windows Update

@@ -82,6 +82,8 @@ $spec = @{
         lock_timeout = @{ type = 'int'; default = 0 }
         lock_holder = @{ type = 'str'; default = 'trustbound.wincontainers.container_steps' }
         replan_after_wait = @{ type = 'bool'; default = $false }
+        lease_id = @{ type = 'str'; default = '' }
+        lease_seconds = @{ type = 'int'; default = 0 }
     }
     supports_check_mode = $true
 }
@@ -379,12 +381,14 @@ if ($module.CheckMode) {
     $module.ExitJson()
 }
 
-$hostLock = Enter-HostLock -Module $module -Timeout $module.Params.lock_timeout -Holder $module.Params.lock_holder
+$hostLock = Enter-HostLock -Module $module -Timeout $module.Params.lock_timeout -Holder $module.Params.lock_holder -LeaseId $module.Params.lease_id
+# A normal end leaves the lease asked for (none: an empty record); a failed run ends any lease.
+$lease = @{ LeaseId = $module.Params.lease_id; LeaseSeconds = $module.Params.lease_seconds }
 $module.Result.lock = $hostLock.Info
 $module.Result.replan = $false
 if ($module.Params.replan_after_wait -and $hostLock.Info.contended) {
     # The plan was made from a read taken before the other run's change.
-    Exit-HostLock -HostLock $hostLock
+    Exit-HostLock -HostLock $hostLock @lease
     $module.Result.replan = $true
     $module.Result.msg = 'another run held the host lock when this one arrived; no step carried out, since the plan predates that run''s change'
     $module.ExitJson()
@@ -424,6 +428,6 @@ for ($i = 0; $i -lt $steps.Count; $i++) {
     $module.FailJson($failureMessage)
 }
 
-Exit-HostLock -HostLock $hostLock
+Exit-HostLock -HostLock $hostLock @lease
 $module.Result.msg = "$($steps.Count) step(s) carried out"
 $module.ExitJson()

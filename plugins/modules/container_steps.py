@@ -196,6 +196,20 @@ options:
     description: Who holds the lock, written into its record (the controller's run, job, user).
     type: str
     default: trustbound.wincontainers.container_steps
+  lease_id:
+    description:
+      - A lease keeps the host lock across module runs and restarts (a patch - drain, Windows
+        Update with its restarts, restore). While a lease of another id runs, this run waits
+        for it as for a held lock; a run with the same id takes the lock.
+      - Empty, this run takes the lock only when no lease runs.
+    type: str
+    default: ''
+  lease_seconds:
+    description:
+      - With O(lease_id), a normal end leaves a lease of that id for this many seconds instead
+        of an empty lock record. V(0) ends a lease of that id. A failed run ends any lease.
+    type: int
+    default: 0
   replan_after_wait:
     description:
       - When another run held the lock as this one arrived, wait for it, then carry out no step
@@ -344,6 +358,9 @@ lock:
       type: bool
     taken_over:
       description: The record a holder that did not finish left (its process ended), or null.
+      type: dict
+    lease:
+      description: The lease of this run's lease id the lock carried when taken, or null.
       type: dict
     holder:
       description: When the wait timed out, the record of the run that holds the lock.

@@ -219,9 +219,17 @@ options:
     description:
       - Seconds the apply waits for the host lock (one writer per host, held by
         M(trustbound.wincontainers.container_steps)) while another run changes the host; then the
-        host fails naming the lock's holder and since when, and nothing is changed.
+        host fails naming the lock's holder and since when, and nothing is changed. From 0 to
+        3600.
     type: int
     default: 300
+  lease_id:
+    description:
+      - The lease this run belongs to (the C(trustbound.wincontainers.container_updates) role's
+        patch holds the host with one across Windows Update and its restarts). The apply is
+        admitted while that lease runs, and its normal end ends the lease.
+      - Unset, the apply waits for any lease as for a held lock (O(lock_timeout)).
+    type: str
   start_timeout:
     description:
       - Seconds a new container has to be seen running before it counts as failed.

@@ -238,6 +238,16 @@ RULES: dict[str, Rule] = _rules(
         " playbooks/deploy.yml so every workload runs again",
     ),
     Rule(
+        "WC-PATCH-LEASE",
+        "Host held by a patch's lease on the host lock",
+        MEDIUM,
+        "trustbound.wincontainers docs/updates.md (one writer per host, across the restarts):"
+        " a patch holds the host from its drain to its restore; deployments wait for it",
+        "when no patch runs on the host now, run playbooks/patch.yml for it again: it resumes"
+        " (brings the drained workloads back and ends the lease); otherwise the lease runs out"
+        " by itself at lease_until",
+    ),
+    Rule(
         "WC-PATCH-IMAGE-BEHIND",
         "Container image older than the host's patch level",
         MEDIUM,

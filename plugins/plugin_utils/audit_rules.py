@@ -732,6 +732,14 @@ class _HostAudit:
 
     # -- patch level --
     def patch_rules(self) -> None:
+        lock = self.info.get("host_lock")
+        if isinstance(lock, Mapping) and lock.get("lease_id"):
+            self.audit.add(
+                "WC-PATCH-LEASE",
+                {key: lock.get(key) for key in ("holder", "since", "lease_id", "lease_until")},
+                detail=f"{lock.get('holder')} holds the host until {lock.get('lease_until')}"
+                " (a patch in progress, or one that did not finish)",
+            )
         if self.info.get("reboot_pending"):
             self.audit.add(
                 "WC-PATCH-REBOOT-PENDING",

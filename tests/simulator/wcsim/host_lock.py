@@ -15,6 +15,11 @@ What plugins/modules/container_steps.ps1 does on Windows, modelled:
 ``acquire`` is ``Enter-HostLock`` of plugins/module_utils/HostLock.psm1, which both
 container_steps and container_engine call before their first change.
 
+A lease (``HostLock.psm1``'s ``-LeaseId``/``-LeaseSeconds``) carries the lock across
+module runs and restarts: the holder ends with a record holding ``lease_id`` and
+``lease_until`` instead of an empty one; until ``lease_until`` (the host's clock) a run
+with another lease id finds the lock busy, one with the same id takes it.
+
 Open handles live in ``Host.open_handles`` (not persisted: they end with the process, and
 with the simulator); the file's text in ``HostState.files`` (persisted).
 """
@@ -30,6 +35,7 @@ from typing import Any
 from .state import FileState
 
 LOCK_PATH = "C:\\ProgramData\\trustbound.wincontainers\\host.lock"
+TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"  # the .psm1's 'yyyy-MM-ddTHH:mm:ssZ'
 
 
 class LockBusy(Exception):
@@ -50,6 +56,12 @@ def _record(text: str) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
+def record(host: Any) -> dict[str, Any] | None:
+    """``Get-HostLockFact`` of container_host_info: the record, or None when it is empty."""
+    existing = host.files.get(LOCK_PATH)
+    return _record(existing.content) if existing and existing.content else None
+
+
 def open_exclusive(host: Any, token: str) -> dict[str, Any]:
     """Take the lock for ``token``; returns the record a dead holder left ({} if none)."""
     key = LOCK_PATH.casefold()
@@ -61,16 +73,43 @@ def open_exclusive(host: Any, token: str) -> dict[str, Any]:
     return _record(text)
 
 
-def write_record(host: Any, record: dict[str, Any]) -> None:
-    text = json.dumps(record, sort_keys=True)
+def write_record(host: Any, record: dict[str, Any] | None) -> None:
+    text = json.dumps(record, sort_keys=True) if record else ""
     host.files.write(LOCK_PATH, FileState(sha256="", size=len(text), content=text))
 
 
-def release(host: Any, token: str) -> None:
-    """Empty the record, then close the handle (a normal end)."""
+def _stamp(seconds: float) -> str:
+    return datetime.fromtimestamp(seconds, UTC).strftime(TIME_FORMAT)
+
+
+def foreign_lease(host: Any, record: dict[str, Any], lease_id: str) -> bool:
+    """``Test-ForeignLease``: a lease of another id that has not ended."""
+    if not record.get("lease_id") or not record.get("lease_until"):
+        return False
+    if lease_id and record["lease_id"] == lease_id:
+        return False
+    try:
+        until = datetime.strptime(str(record["lease_until"]), TIME_FORMAT).replace(tzinfo=UTC)
+    except ValueError:
+        return False
+    return until.timestamp() > host.now()
+
+
+def release(host: Any, token: str, lease: dict[str, Any] | None = None) -> None:
+    """Empty the record, or leave ``lease`` ({holder, lease_id, seconds}), then close."""
     if host.open_handles.get(LOCK_PATH.casefold()) != token:
         return
-    host.files.write(LOCK_PATH, FileState(sha256="", size=0, content=""))
+    record = None
+    if lease and lease.get("lease_id") and lease.get("seconds", 0) > 0:
+        now = host.now()
+        record = {
+            "holder": lease.get("holder") or "",
+            "since": _stamp(now),
+            "pid": lease.get("pid", 0),
+            "lease_id": lease["lease_id"],
+            "lease_until": _stamp(now + lease["seconds"]),
+        }
+    write_record(host, record)
     del host.open_handles[LOCK_PATH.casefold()]
 
 
@@ -85,8 +124,9 @@ def abandon(host: Any, token: str) -> None:
 _POLL_SECONDS = 0.1
 
 
-def acquire(host: Any, timeout: int, holder: str) -> tuple[str, dict[str, Any]]:
-    """``Enter-HostLock``: open the lock exclusively, retrying for ``timeout`` seconds.
+def acquire(host: Any, timeout: int, holder: str, lease_id: str = "") -> tuple[str, dict[str, Any]]:
+    """``Enter-HostLock``: open the lock exclusively, retrying for ``timeout`` seconds while
+    another process holds it or another lease id's lease runs.
 
     Returns (token, the module's ``lock`` result); a wait that ends raises the module's
     failure with the holder's record. Callers hold no host lock (``host.exclusive()``)."""
@@ -98,33 +138,48 @@ def acquire(host: Any, timeout: int, holder: str) -> tuple[str, dict[str, Any]]:
     while True:
         with host.exclusive():
             try:
-                stale = open_exclusive(host, token)
+                found = open_exclusive(host, token)
             except LockBusy as busy:
                 record = busy.record
-                contended = True
             else:
-                since = datetime.fromtimestamp(host.now(), UTC)
-                write_record(
-                    host,
-                    {
-                        "holder": holder,
-                        "since": since.strftime("%Y-%m-%dT%H:%M:%SZ"),
-                        "pid": 4000 + int(token[:4], 16) % 4000,
-                    },
-                )
-                return token, {
-                    "path": LOCK_PATH,
-                    "waited_seconds": int(time.monotonic() - started),
-                    "contended": contended,
-                    "taken_over": stale or None,
-                }
+                if not foreign_lease(host, found, lease_id):
+                    own = bool(lease_id) and found.get("lease_id") == lease_id
+                    write_record(
+                        host,
+                        {
+                            "holder": holder,
+                            "since": _stamp(host.now()),
+                            "pid": 4000 + int(token[:4], 16) % 4000,
+                        },
+                    )
+                    return token, {
+                        "path": LOCK_PATH,
+                        "waited_seconds": int(time.monotonic() - started),
+                        "contended": contended,
+                        "taken_over": None if own else (found or None),
+                        "lease": found if own else None,
+                    }
+                del host.open_handles[LOCK_PATH.casefold()]  # closed again: not ours to take
+                record = found
+            contended = True
         waited = time.monotonic() - started
         if waited >= timeout:
+            who, since = record.get("holder") or "(unknown)", record.get("since") or "?"
+            lock = {"path": LOCK_PATH, "waited_seconds": int(waited), "holder": record}
+            if record.get("lease_until"):
+                until = record["lease_until"]
+                raise ModuleFailure(
+                    f"the host lock {LOCK_PATH} is leased to {who} since {since} until"
+                    f" {until} (lease {record.get('lease_id')}): that run changes this host"
+                    f" across module runs and restarts; waited {timeout} seconds for it."
+                    " Nothing was changed; run again when it is done (the lease ends by itself"
+                    f" at {until})",
+                    lock=lock,
+                )
             raise ModuleFailure(
-                f"the host lock {LOCK_PATH} is held by {record.get('holder') or '(unknown)'}"
-                f" since {record.get('since') or '?'} (pid {record.get('pid', '?')}); waited"
-                f" {timeout} seconds for it: another run is changing this host. Nothing was"
-                " changed; run again when it is done",
-                lock={"path": LOCK_PATH, "waited_seconds": int(waited), "holder": record},
+                f"the host lock {LOCK_PATH} is held by {who} since {since} (pid"
+                f" {record.get('pid', '?')}); waited {timeout} seconds for it: another run is"
+                " changing this host. Nothing was changed; run again when it is done",
+                lock=lock,
             )
         time.sleep(_POLL_SECONDS)

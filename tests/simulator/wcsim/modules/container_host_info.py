@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from .. import host_lock
 from ..engine import EngineError
 from ..state import INSTALLED
 from . import Model, register
@@ -181,6 +182,7 @@ def read_host(host: Any) -> dict[str, Any]:
         "machine": machine_facts(host),
         "features": {name: host.windows.feature_state(name) for name in ("Containers", "Hyper-V")},
         "reboot_pending": host.state.reboot_pending,
+        "host_lock": host_lock.record(host),
         "engine": engine,
         "images": image_facts(host) if running else [],
         "containers": container_facts(host) if running else [],
@@ -192,7 +194,16 @@ class ContainerHostInfo(Model):
     name = "trustbound.wincontainers.container_host_info"
     options: ClassVar[dict[str, dict[str, Any]]] = {}
     returns = frozenset(
-        {"os", "machine", "features", "reboot_pending", "engine", "images", "containers"}
+        {
+            "os",
+            "machine",
+            "features",
+            "reboot_pending",
+            "host_lock",
+            "engine",
+            "images",
+            "containers",
+        }
     )
     supports_check_mode = True
 

@@ -104,6 +104,8 @@ class ContainerSteps(Model):
         "lock_timeout": {"type": "int", "default": 0},
         "lock_holder": {"type": "str", "default": "trustbound.wincontainers.container_steps"},
         "replan_after_wait": {"type": "bool", "default": False},
+        "lease_id": {"type": "str", "default": ""},
+        "lease_seconds": {"type": "int", "default": 0},
     }
     returns = frozenset({"results", "failed_step", "msg", "lock", "replan"})
 
@@ -128,17 +130,19 @@ class ContainerSteps(Model):
                 "msg": f"check mode: {len(steps)} step(s) planned, none carried out",
             }
 
+        lease_id = params.get("lease_id") or ""
+        holder = params.get("lock_holder") or ""
         try:
-            token, lock = host_lock.acquire(
-                host, params.get("lock_timeout") or 0, params.get("lock_holder") or ""
-            )
+            token, lock = host_lock.acquire(host, params.get("lock_timeout") or 0, holder, lease_id)
         except ModuleFailure as failure:
             failure.extra.update(results=[], failed_step=None)
             raise
+        # Exit-HostLock on a normal end: the lease this run leaves (none: an empty record).
+        lease = {"holder": holder, "lease_id": lease_id, "seconds": params.get("lease_seconds")}
         if params.get("replan_after_wait") and lock["contended"]:
             # The plan was made from a read taken before the other run's change.
             with host.exclusive():
-                host_lock.release(host, token)
+                host_lock.release(host, token, lease)
             return {
                 "changed": False,
                 "results": [],
@@ -152,10 +156,11 @@ class ContainerSteps(Model):
             result = self._run_steps(host, steps, secrets, credentials)
         except ModuleFailure as failure:
             failure.extra.update(lock=lock, replan=False)
-            raise
-        finally:
             with host.exclusive():
-                host_lock.release(host, token)
+                host_lock.release(host, token)  # a failed run ends any lease
+            raise
+        with host.exclusive():
+            host_lock.release(host, token, lease)
         return result | {"lock": lock, "replan": False}
 
     def _run_steps(self, host, steps, secrets, credentials) -> dict[str, Any]:

@@ -377,6 +377,24 @@ def test_reboot_pending_fires():
     assert findings(run(info(), workloads=[]), "WC-PATCH-REBOOT-PENDING") == []
 
 
+def test_a_patch_lease_on_the_host_lock_fires_with_its_record():
+    lease = {
+        "holder": "trustbound.wincontainers.container_updates (patch of h)",
+        "since": "2026-12-01T10:00:00Z",
+        "pid": 42,
+        "lease_id": "trustbound.wincontainers.container_updates",
+        "lease_until": "2026-12-01T14:00:00Z",
+    }
+    base = info()
+    finding = one(run(dict(base, host_lock=lease), workloads=[]), "WC-PATCH-LEASE")
+    assert finding["evidence"]["lease_until"] == "2026-12-01T14:00:00Z"
+    assert "pid" not in finding["evidence"]
+    # A writer's record without a lease (a run changing the host now) is not a finding.
+    plain = {"holder": "deploy", "since": "2026-12-01T10:00:00Z", "pid": 7}
+    assert findings(run(dict(base, host_lock=plain), workloads=[]), "WC-PATCH-LEASE") == []
+    assert findings(run(dict(base, host_lock=None), workloads=[]), "WC-PATCH-LEASE") == []
+
+
 def test_pending_updates_from_a_search_result():
     result = {
         "updates": {

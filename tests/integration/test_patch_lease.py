@@ -1,0 +1,125 @@
+"""A patch holds its host from the drain to the restore, across Windows Update and its
+restart, with a lease on the host lock (HostLock.psm1, modelled in wcsim/host_lock.py): a
+deployment started meanwhile does not start the drained workloads again; it waits and is
+refused with nothing changed (issue 13, item 12). A patch killed after its drain leaves the
+lease; the next patch run of the same lease id resumes: it brings the workloads back and
+ends the lease, and deployments run again."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import BIN, FLEETS, REPO, WcsimFleet, ansible_env
+
+pytestmark = pytest.mark.slow
+
+NANO = "mcr.microsoft.com/windows/nanoserver:ltsc2022"
+REBOOT_SECONDS = 8  # fleets/patch_lease.yml
+VARIABLES = {
+    "wincontainers_trust_boundary": "acme",
+    "container_updates_known_revisions": {"KB5034129": "20348.2227"},
+    "container_updates_ready_delay": 1,
+}
+
+
+def start(fleet: WcsimFleet, tmp: Path, playbook: str, marker: str, **extra: Any):
+    tmp.mkdir(parents=True, exist_ok=True)
+    variables = {
+        **VARIABLES,
+        "wincontainers_workloads": [{"name": "web", "image": NANO, "command": ["ping", marker]}],
+        **extra,
+    }
+    return subprocess.Popen(
+        [
+            str(BIN / "ansible-playbook"),
+            "-i",
+            str(fleet.inventory),
+            str(REPO / "playbooks" / playbook),
+            "-e",
+            json.dumps(variables),
+        ],
+        env=ansible_env(tmp),
+        cwd=tmp,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # one process group: a SIGKILL takes its forks too
+    )
+
+
+def finish(run: subprocess.Popen) -> str:
+    out, err = run.communicate(timeout=300)
+    assert run.returncode == 0, f"{out}\n{err}"
+    return out
+
+
+def lock_record(fleet: WcsimFleet) -> dict:
+    files = fleet.host_state("ws2022")["files"]
+    text = next((f["content"] for p, f in files.items() if p.lower().endswith("host.lock")), "")
+    return json.loads(text) if text else {}
+
+
+def web(fleet: WcsimFleet) -> dict:
+    return next(c for c in fleet.host_state("ws2022")["containers"] if c["name"] == "web")
+
+
+def wait_for(condition, what: str, seconds: float = 120) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.1)
+
+
+def test_a_killed_patch_keeps_deployments_out_until_the_next_patch_resumes(tmp_path):
+    fleet = WcsimFleet(FLEETS / "patch_lease.yml", tmp_path / "state")
+    fleet.start()
+    try:
+        finish(start(fleet, tmp_path / "deploy0", "deploy.yml", "first"))
+        patch = start(fleet, tmp_path / "patch", "patch.yml", "first")
+        wait_for(lambda: "lease_id" in lock_record(fleet), "the patch's lease")
+        os.killpg(patch.pid, signal.SIGKILL)  # the controller dies after the drain
+        patch.communicate()
+        record = lock_record(fleet)
+        assert record["lease_id"] == "trustbound.wincontainers.container_updates"
+        assert record["holder"] == "trustbound.wincontainers.container_updates (patch of ws2022)"
+        assert web(fleet)["state"] != "running"  # drained
+
+        # Whether or not Windows Update got to schedule its restart: wait until the host is
+        # back (the simulator moves its power state lazily, on the wall clock it records).
+        def settled() -> bool:
+            power, now = fleet.host_state("ws2022")["power"], time.time()
+            if power["shutdown_at"] is not None:
+                return now >= power["shutdown_at"] + REBOOT_SECONDS + 1
+            if power["down_since"] is not None:
+                return power["up_at"] is not None and now >= power["up_at"] + 1
+            return True
+
+        time.sleep(2)  # a request the killed run had in flight (a restart) lands meanwhile
+        wait_for(settled, "the host")
+
+        deploy = start(
+            fleet, tmp_path / "deploy", "deploy.yml", "second", container_workloads_lock_timeout=2
+        )
+        out, _err = deploy.communicate(timeout=300)
+        assert deploy.returncode != 0, out
+        assert "is leased to trustbound.wincontainers.container_updates" in out, out[-3000:]
+        assert "Nothing was changed" in out
+        assert web(fleet)["command"] == ["ping", "first"]  # the refused run changed nothing
+        assert web(fleet)["state"] != "running"  # nor started the drained workload
+
+        finish(start(fleet, tmp_path / "patch2", "patch.yml", "first"))
+        assert fleet.host_state("ws2022")["os"]["revision"] == 2227
+        assert web(fleet)["state"] == "running"  # resumed and restored
+        assert lock_record(fleet) == {}  # the lease ended
+
+        finish(start(fleet, tmp_path / "deploy2", "deploy.yml", "second"))
+        assert web(fleet)["command"] == ["ping", "second"]
+    finally:
+        fleet.stop()

@@ -1,0 +1,125 @@
+"""The host lock's lease (HostLock.psm1 -LeaseId/-LeaseSeconds, wcsim/host_lock.py): a
+lease keeps other lease ids out across module runs until it ends or runs out; the same id
+is admitted and ends it; container_host_info reports the record."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+
+import pytest
+
+from wcsim import host_lock
+
+STEPS = "trustbound.wincontainers.container_steps"
+INFO = "trustbound.wincontainers.container_host_info"
+ENGINE = "trustbound.wincontainers.container_engine"
+NANO = "mcr.microsoft.com/windows/nanoserver:ltsc2022"
+FLEET = f"""
+registry:
+  images:
+    {NANO}: {{os_version: "10.0.20348.2340"}}
+hosts:
+  h1:
+    os_version: "10.0.20348.2340"
+    features: [Containers]
+    engine: {{version: "27.3.1"}}
+    images: [{NANO}]
+"""
+LEASE = "trustbound.wincontainers.container_updates"
+CREATE = {
+    "action": "create",
+    "name": "app",
+    "image": NANO,
+    "isolation": "process",
+    "user": "ContainerUser",
+}
+
+
+@pytest.fixture
+def sim(make_sim, write_fleet):
+    return make_sim(write_fleet(textwrap.dedent(FLEET)))
+
+
+def take_lease(sim, seconds=3600):
+    rc, result = sim.module(
+        "h1",
+        STEPS,
+        {
+            "steps": [],
+            "lease_id": LEASE,
+            "lease_seconds": seconds,
+            "lock_holder": "patch of h1",
+        },
+    )
+    assert rc == 0, result
+    return json.loads(sim.host("h1").files.get(host_lock.LOCK_PATH).content)
+
+
+def test_a_normal_end_with_lease_seconds_leaves_a_lease_record(sim):
+    record = take_lease(sim)
+    assert record["lease_id"] == LEASE and record["holder"] == "patch of h1"
+    assert record["lease_until"] > record["since"]
+    assert sim.host("h1").open_handles == {}  # the handle is closed: only the record stays
+
+
+def test_another_writer_waits_for_a_lease_then_fails_naming_it(sim):
+    take_lease(sim)
+    rc, result = sim.module("h1", STEPS, {"steps": [CREATE], "lock_timeout": 1})
+    assert rc == 1
+    assert "is leased to patch of h1 since" in result["msg"]
+    assert f"(lease {LEASE})" in result["msg"] and "Nothing was changed" in result["msg"]
+    assert result["lock"]["holder"]["lease_id"] == LEASE
+    assert sim.host("h1").state.containers == []
+
+
+def test_the_engine_waits_for_a_lease_too(sim):
+    take_lease(sim)
+    rc, result = sim.module(
+        "h1",
+        ENGINE,
+        {
+            "version": "27.3.1",
+            "url": "https://x/docker-27.3.1.zip",
+            "checksum": "0" * 64,
+            "_steps": ["restart"],
+            "lock_timeout": 0,
+        },
+    )
+    assert rc == 1 and "is leased to patch of h1" in result["msg"]
+
+
+def test_the_same_lease_id_is_admitted_and_its_normal_end_ends_the_lease(sim):
+    take_lease(sim)
+    rc, result = sim.module("h1", STEPS, {"steps": [CREATE], "lease_id": LEASE})
+    assert rc == 0, result
+    assert result["lock"]["lease"]["lease_id"] == LEASE
+    assert result["lock"]["taken_over"] is None and result["lock"]["contended"] is False
+    assert sim.host("h1").files.get(host_lock.LOCK_PATH).content == ""
+
+
+def test_a_failed_run_ends_the_lease(sim):
+    take_lease(sim)
+    bad = {"action": "start", "name": "missing"}
+    rc, _result = sim.module(
+        "h1", STEPS, {"steps": [bad], "lease_id": LEASE, "lease_seconds": 3600}
+    )
+    assert rc == 1
+    assert sim.host("h1").files.get(host_lock.LOCK_PATH).content == ""
+
+
+def test_a_lease_that_ran_out_is_taken_over(sim):
+    take_lease(sim, seconds=1)
+    host = sim.host("h1")
+    host_lock.write_record(host, dict(host_lock.record(host), lease_until="2020-01-01T00:00:00Z"))
+    rc, result = sim.module("h1", STEPS, {"steps": [CREATE], "lock_timeout": 0})
+    assert rc == 0, result
+    assert result["lock"]["taken_over"]["lease_id"] == LEASE
+
+
+def test_container_host_info_reports_the_record(sim):
+    rc, result = sim.module("h1", INFO, {})
+    assert rc == 0 and result["host_lock"] is None
+    take_lease(sim)
+    rc, result = sim.module("h1", INFO, {})
+    assert result["host_lock"]["lease_id"] == LEASE
