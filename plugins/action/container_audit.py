@@ -10,7 +10,6 @@ mode: the only module this action runs is the read-only reader.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from ansible.plugins.action import ActionBase
@@ -48,15 +47,6 @@ ARGUMENT_SPEC: dict[str, Any] = {
 }
 
 
-def workload_secrets(workloads: Any) -> list[str]:
-    """Every secret_env value of the raw inventory entries, valid or not."""
-    values = []
-    for entry in workloads if isinstance(workloads, list) else []:
-        if isinstance(entry, Mapping) and isinstance(entry.get("secret_env"), Mapping):
-            values.append(dict(entry["secret_env"]))
-    return redaction.secret_values(values)
-
-
 def summary(host: str, audit: audit_rules.Audit) -> dict[str, Any]:
     findings = [f.to_dict() for f in audit.findings]
     return {
@@ -79,7 +69,7 @@ class ActionModule(ActionBase):
         result = super().run(tmp, task_vars)
         _validation, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
         host = task_vars.get("inventory_hostname")
-        secrets = workload_secrets(args["workloads"])
+        secrets = redaction.workload_secrets(args["workloads"])
         module_runs = 0
         info = args["host_info"]
         if info is None:

@@ -152,7 +152,9 @@ class ActionModule(ActionBase):
         self._task_vars = task_vars
         self._module_runs = 0
         self._secrets: list[str] = redaction.secret_values(
-            [c["password"] for c in args["registry_credentials"]], args.get("config_hash_key")
+            [c["password"] for c in args["registry_credentials"]],
+            args.get("config_hash_key"),
+            redaction.workload_secrets(args["workloads"]),
         )
         try:
             outcome = self._reconcile(args)

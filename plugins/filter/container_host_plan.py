@@ -125,7 +125,10 @@ _value:
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.trustbound.wincontainers.plugins.plugin_utils import provision_plan
+from ansible_collections.trustbound.wincontainers.plugins.plugin_utils import (
+    provision_plan,
+    redaction,
+)
 
 
 def container_host_plan(info, hostvars, name, workloads=None, settings=None):
@@ -136,7 +139,8 @@ def container_host_plan(info, hostvars, name, workloads=None, settings=None):
     try:
         result = provision_plan.plan(info, hostvars, name, workloads or [], settings or {})
     except provision_plan.ProvisionError as exc:
-        return {"error": str(exc), "rule": exc.rule, "warnings": []}
+        secrets = redaction.workload_secrets(workloads)
+        return {"error": redaction.redact(str(exc), secrets), "rule": exc.rule, "warnings": []}
     result.update(error=None, rule=None)
     return result
 

@@ -10,6 +10,7 @@ diffs, engine messages that might echo a value) goes through ``redact``.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -38,6 +39,30 @@ def secret_values(*sources: Any) -> list[str]:
     for source in sources:
         walk(source)
     return sorted(found, key=len, reverse=True)
+
+
+def workload_secrets(workloads: Any) -> list[str]:
+    """Every secret_env value of the raw inventory workloads, valid or not, taken before they
+    are validated, so a refusal that quotes its input still shows none of them. The list (or
+    an entry) may arrive as JSON text, as AWX surveys send it."""
+
+    def parsed(value: Any) -> Any:
+        if isinstance(value, str):
+            try:
+                return json.loads(value)
+            except ValueError:
+                return value
+        return value
+
+    entries = parsed(workloads)
+    values = []
+    for raw in entries if isinstance(entries, list) else []:
+        entry = parsed(raw)
+        if isinstance(entry, Mapping):
+            secret_env = parsed(entry.get("secret_env"))
+            if isinstance(secret_env, Mapping):
+                values.append(dict(secret_env))
+    return secret_values(values)
 
 
 def redact(value: Any, secrets: Iterable[str]) -> Any:

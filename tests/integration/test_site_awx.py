@@ -26,9 +26,23 @@ pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parents[2]
 FLEET = REPO / "tests" / "simulator" / "fleets" / "demo.yml"
 HOSTS = {"ws2016-erp", "ws2019-branch", "ws2022-edge", "ws2025-core"}
-# What must never reach an artifact: the WinRM password, the registry
-# password and the secret env value of the demo inventory.
-SECRETS = ("wcsim-demo-Passw0rd!", "demo-registry-secret", "demo-erp-db-secret")
+# Secrets AWX would pass as extra vars (a vault or a custom credential): the config hash
+# key and the engine download proxy's password.
+EXTRAVARS = {
+    "container_workloads_config_hash_key": "awx-hash-key-Secret7",
+    "container_host_engine_proxy_url": "http://proxy.example:3128",
+    "container_host_engine_proxy_username": "svc-proxy",
+    "container_host_engine_proxy_password": "awx-proxy-Secret9",
+}
+# What must never reach an artifact: the WinRM password, the registry password and the
+# secret env value of the demo inventory, and the secrets above.
+SECRETS = (
+    "wcsim-demo-Passw0rd!",
+    "demo-registry-secret",
+    "demo-erp-db-secret",
+    "awx-hash-key-Secret7",
+    "awx-proxy-Secret9",
+)
 
 
 def _wcsim(*args: str) -> None:
@@ -62,6 +76,7 @@ def job(tmp_path_factory):
                 }
             )
         )
+        (data / "env" / "extravars").write_text(json.dumps(EXTRAVARS))
         runner = ansible_runner.run(
             private_data_dir=str(data), playbook="site.yml", quiet=True, ident="site"
         )
@@ -101,3 +116,6 @@ def test_no_secret_in_any_job_event_or_stdout(job):
     for secret in SECRETS:
         leaked = [t[:200] for t in texts if secret in t]
         assert not leaked, f"{secret!r} in {len(leaked)} artifact(s)"
+    # The extra vars were used: with the key set, no workload with secret_env warns that
+    # the config hash does not cover it.
+    assert not any("config_hash_key is not set" in t for t in texts)

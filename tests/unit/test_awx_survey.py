@@ -13,9 +13,10 @@ from pathlib import Path
 import pytest
 import yaml
 
+from ansible_collections.trustbound.wincontainers.plugins.plugin_utils import inputs
+
 REPO = Path(__file__).resolve().parents[2]
 SURVEY = json.loads((REPO / "examples" / "awx" / "survey-site.json").read_text())
-TRUTHY = {"true", "false", "yes", "no", "on", "off", "1", "0"}
 
 
 def declared() -> dict[str, dict]:
@@ -37,7 +38,9 @@ def test_each_answer_fits_the_declared_option(question):
         assert question["default"] in question["choices"]
         # booleans are declared raw and read by the roles as Ansible reads a boolean
         if option["type"] == "bool" or isinstance(option.get("default"), bool):
-            assert set(question["choices"]) <= TRUTHY
+            # each choice reads as a boolean the way the roles read it (inputs.to_bool)
+            read = {inputs.to_bool(choice, variable) for choice in question["choices"]}
+            assert read == {True, False}, question["choices"]
         else:
             assert set(question["choices"]) == set(option["choices"])
 

@@ -222,3 +222,17 @@ def test_a_failed_pull_names_its_workload_and_image():
     assert result["failed"]
     assert "workload 'web': pulling image " + NANO in result["msg"]
     assert "'?'" not in result["msg"]
+
+
+def test_a_refused_workload_list_never_shows_a_secret_env_value():
+    # The second entry is refused (unknown key) after the first one's secret was read: no
+    # refusal message, whatever it quotes, may show a raw secret_env value.
+    host = FakeHost(host_info())
+    workloads = [
+        {"name": "ok", "image": NANO, "secret_env": {"TOKEN": "s3cr3t-token-value"}},
+        {"name": "s3cr3t-token-value", "image": NANO, "trust-boundary": "x"},
+    ]
+    result = run(host, workloads)
+    assert result["failed"] is True
+    assert "s3cr3t-token-value" not in json.dumps(result)
+    assert host.calls == []

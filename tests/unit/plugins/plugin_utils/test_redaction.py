@@ -48,3 +48,17 @@ def test_mask_values_and_credentials():
         {"registry": "r.example", "username": "u", "password": r.MASK}
     ]
     assert creds[0]["password"] == "p"
+
+
+def test_workload_secrets_are_taken_from_raw_entries_and_json_text():
+    raw = [
+        {"name": "a", "secret_env": {"TOKEN": "tok-123456"}},
+        '{"name": "b", "secret_env": {"PIN": "9876"}}',
+        {"name": "c", "secret_env": '{"KEY": "json-secret"}'},
+        "not json",
+        {"name": "d", "secret_env": ["not", "a", "mapping"]},
+    ]
+    assert set(r.workload_secrets(raw)) == {"tok-123456", "9876", "json-secret"}
+    text = '[{"name": "e", "secret_env": {"X": "from-survey"}}]'
+    assert r.workload_secrets(text) == ["from-survey"]
+    assert r.workload_secrets(None) == []
