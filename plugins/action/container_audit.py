@@ -78,11 +78,15 @@ class ActionModule(ActionBase):
                 module_name=INFO_MODULE, module_args={}, task_vars=task_vars
             )
         outcome: dict[str, Any]
+        problem = None if info.get("failed") else host_facts.read_problem(info)
         if info.get("failed"):
             outcome = {
                 "failed": True,
                 "msg": f"host {host!r}: container_host_info failed: {info.get('msg')}",
             }
+        elif problem:
+            # A skipped read audited as a host with nothing on it would report it clean.
+            outcome = {"failed": True, "msg": f"host {host!r}: {problem}"}
         else:
             hostvars = {
                 var: args[opt] for opt, var in TRUST_OPTIONS.items() if args.get(opt) is not None

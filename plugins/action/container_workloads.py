@@ -584,25 +584,19 @@ def _check_start_timeout(value: int, host: str | None) -> None:
         )
 
 
-# Keys every container_host_info result has (plugins/modules/container_host_info.py RETURN).
-HOST_INFO_KEYS = ("os", "engine", "images", "containers")
+# The sections of a read the deployment decides on.
+HOST_INFO_SECTIONS = ("os", "engine", "images", "containers")
 
 
 def _given_host_info(given: dict[str, Any], host: str | None) -> dict[str, Any]:
-    """The ``host_info`` option: a registered container_host_info result, checked for shape."""
+    """The ``host_info`` option: a registered container_host_info result, checked for shape.
+    A failed read is returned as it is, to fail the task with its own message."""
     if given.get("failed"):
         return given
-    missing = [key for key in HOST_INFO_KEYS if key not in given]
-    if given.get("skipped") or missing:
+    problem = host_facts.read_problem(given, HOST_INFO_SECTIONS)
+    if problem:
         raise WorkloadsFailure(
-            f"host {host!r}: refused by rule '{workload_spec.RULE_BAD_VALUE}': host_info must be"
-            " the registered result of trustbound.wincontainers.container_host_info for this"
-            + (
-                " (the read was skipped)"
-                if given.get("skipped")
-                else f" (it has no {', '.join(missing)})"
-            )
-            + "."
+            f"host {host!r}: refused by rule '{workload_spec.RULE_BAD_VALUE}': {problem}."
             " Nothing was changed.",
             rule=workload_spec.RULE_BAD_VALUE,
         )

@@ -47,12 +47,22 @@ def _section(info: Mapping[str, Any], key: str) -> Mapping[str, Any]:
     return value
 
 
-def read_problem(info: Any) -> str | None:
+# The sections of a container_host_info result and their types (its RETURN).
+READ_SECTIONS: dict[str, type] = {
+    "os": Mapping,
+    "features": Mapping,
+    "engine": Mapping,
+    "images": list,
+    "containers": list,
+}
+
+
+def read_problem(info: Any, sections: tuple[str, ...] = ("os", "features", "engine")) -> str | None:
     """Why ``info`` cannot stand for a fresh ``container_host_info`` read, or None.
 
-    A read handed from an earlier task must be a successful read: a skipped
-    or failed task's result, or anything else, is refused rather than taken
-    for a host with nothing on it.
+    A read handed from an earlier task must be a successful read with the ``sections`` its
+    user decides on: a skipped or failed task's result, or anything else, is refused rather
+    than taken for a host with nothing on it.
     """
     if not isinstance(info, Mapping):
         return "host_info must be the registered result of container_host_info"
@@ -61,9 +71,7 @@ def read_problem(info: Any) -> str | None:
             "host_info is a failed or skipped container_host_info result; pass a successful"
             " read, or omit host_info so the host is read again"
         )
-    missing = [
-        key for key in ("os", "features", "engine") if not isinstance(info.get(key), Mapping)
-    ]
+    missing = [key for key in sections if not isinstance(info.get(key), READ_SECTIONS[key])]
     if missing:
         return (
             f"host_info has no {', '.join(missing)} section: it must be the registered result"

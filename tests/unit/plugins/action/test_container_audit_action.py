@@ -109,3 +109,11 @@ def test_a_failed_read_fails_the_host_with_its_name():
 def test_facts_without_os_fail_clearly(broken):
     result = run(Host({"changed": False, **broken}), workloads=[])
     assert result["failed"] and "os" in result["msg"]
+
+
+def test_a_skipped_read_is_refused_not_audited_as_a_clean_host():
+    host = Host(exposed_host())
+    result = run(host, workloads=[TENANT], host_info={"skipped": True, "changed": False})
+    assert result["failed"] is True
+    assert "failed or skipped" in result["msg"] and "'ws2022'" in result["msg"]
+    assert host.calls == []
