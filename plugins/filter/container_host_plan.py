@@ -27,8 +27,8 @@ options:
     required: true
   hostvars:
     description:
-      - The host's variables, C(hostvars[inventory_hostname]).
-      - The C(wincontainers_*) trust variables are read.
+      - The host's variables, C(hostvars[inventory_hostname]), or only its C(wincontainers_*)
+        trust variables (what is read); a variable given as null counts as unset.
     type: dict
     required: true
   name:
@@ -136,6 +136,8 @@ def container_host_plan(info, hostvars, name, workloads=None, settings=None):
         raise AnsibleFilterError(
             "container_host_plan expects the result of container_host_info as input"
         )
+    # An unset variable arrives as None (default(none)): the policy applies its default.
+    hostvars = {key: value for key, value in (hostvars or {}).items() if value is not None}
     try:
         result = provision_plan.plan(info, hostvars, name, workloads or [], settings or {})
     except provision_plan.ProvisionError as exc:
