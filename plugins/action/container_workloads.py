@@ -225,11 +225,14 @@ class ActionModule(ActionBase):
         writer = "trustbound.wincontainers.container_workloads"
         return host_lock.holder(writer, self._task_vars, f"owner {self._owner!r}")
 
-    def _steps_args(self, steps, secrets, credentials, docker_path) -> dict[str, Any]:
+    def _steps_args(
+        self, steps, secrets, credentials, docker_path, *, replan: bool = True
+    ) -> dict[str, Any]:
         return {
             "lock_timeout": self._lock_timeout,
             "lock_holder": self._lock_holder(),
-            "replan_after_wait": True,
+            # A pull depends on no read: after a wait it is carried out, not planned again.
+            "replan_after_wait": replan,
             # Admitted while that lease holds the host; a normal end of the apply ends it.
             **({"lease_id": self._lease_id} if self._lease_id else {}),
             "steps": steps,
@@ -480,7 +483,7 @@ class ActionModule(ActionBase):
                 step["registry"] = by_registry[registry]["registry"]
             steps.append(step)
         reply = self._run_module(
-            STEPS_MODULE, self._steps_args(steps, {}, credentials, docker_path)
+            STEPS_MODULE, self._steps_args(steps, {}, credentials, docker_path, replan=False)
         )
         results = reply.get("results") or []
         if reply.get("failed"):

@@ -39,6 +39,36 @@ Function Test-ForeignLease {
     return $until -gt [DateTime]::UtcNow
 }
 
+Function Read-HostLockShared {
+    # The record as a reader sees it, without taking the handle a writer needs.
+    param([Parameter(Mandatory = $true)][string]$Path)
+    try {
+        $shared = [IO.File]::Open($Path, 'Open', 'Read', 'ReadWrite')
+        try {
+            $text = (New-Object -TypeName IO.StreamReader -ArgumentList $shared).ReadToEnd()
+        }
+        finally {
+            $shared.Dispose()
+        }
+        $read = Read-HostLockRecord -Text $text
+        if ($null -ne $read) { return $read }
+        return @{}
+    }
+    catch {
+        return @{ holder = '(unreadable lock record)' }
+    }
+}
+
+Function Test-SharingViolation {
+    # ERROR_SHARING_VIOLATION (32) or ERROR_LOCK_VIOLATION (33): another process has it open.
+    param([Parameter(Mandatory = $true)][Object]$Exception)
+    $inner = $Exception
+    if ($inner -is [Management.Automation.MethodInvocationException] -and $inner.InnerException) {
+        $inner = $inner.InnerException
+    }
+    return ($inner.HResult -band 0xFFFF) -in @(32, 33)
+}
+
 Function Format-UtcNow {
     param([int]$AddSeconds = 0)
     [DateTime]::UtcNow.AddSeconds($AddSeconds).ToString($script:RecordTimeFormat, [Globalization.CultureInfo]::InvariantCulture)
@@ -66,7 +96,7 @@ Function Enter-HostLock {
     param (
         [Parameter(Mandatory = $true)][Object]$Module,
         [Parameter(Mandatory = $true)][int]$Timeout,
-        [Parameter(Mandatory = $true)][string]$Holder,
+        [Parameter(Mandatory = $true)][AllowEmptyString()][string]$Holder,
         [AllowEmptyString()][string]$LeaseId = ''
     )
     $path = Join-Path -Path $env:ProgramData -ChildPath 'trustbound.wincontainers\host.lock'
@@ -77,31 +107,26 @@ Function Enter-HostLock {
     $found = $null
     while ($null -eq $stream) {
         $busy = $null
-        try {
-            $stream = [IO.File]::Open($path, 'OpenOrCreate', 'ReadWrite', 'Read')
-            $reader = New-Object -TypeName IO.StreamReader -ArgumentList $stream, ([Text.UTF8Encoding]::new($false)), $false, 4096, $true
-            $found = Read-HostLockRecord -Text $reader.ReadToEnd()
-            if (Test-ForeignLease -Record $found -LeaseId $LeaseId) {
-                $stream.Dispose()
-                $stream = $null
-                $busy = $found
-            }
+        # A lease is read without the handle, so a waiter never makes its holder's next run
+        # find the lock held.
+        $leased = if (Test-Path -LiteralPath $path) { Read-HostLockShared -Path $path } else { $null }
+        if (Test-ForeignLease -Record $leased -LeaseId $LeaseId) {
+            $busy = $leased
         }
-        catch [IO.IOException] {
-            $busy = @{}
+        else {
             try {
-                $shared = [IO.File]::Open($path, 'Open', 'Read', 'ReadWrite')
-                try {
-                    $text = (New-Object -TypeName IO.StreamReader -ArgumentList $shared).ReadToEnd()
+                $stream = [IO.File]::Open($path, 'OpenOrCreate', 'ReadWrite', 'Read')
+                $reader = New-Object -TypeName IO.StreamReader -ArgumentList $stream, ([Text.UTF8Encoding]::new($false)), $false, 4096, $true
+                $found = Read-HostLockRecord -Text $reader.ReadToEnd()
+                if (Test-ForeignLease -Record $found -LeaseId $LeaseId) {
+                    $stream.Dispose()
+                    $stream = $null
+                    $busy = $found
                 }
-                finally {
-                    $shared.Dispose()
-                }
-                $read = Read-HostLockRecord -Text $text
-                if ($null -ne $read) { $busy = $read }
             }
-            catch {
-                $busy = @{ holder = '(unreadable lock record)' }
+            catch [IO.IOException] {
+                if (-not (Test-SharingViolation -Exception $_.Exception)) { throw }
+                $busy = Read-HostLockShared -Path $path
             }
         }
         if ($null -eq $busy) { continue }
@@ -121,6 +146,11 @@ Function Enter-HostLock {
     }
     $ownLease = $null -ne $found -and $LeaseId -and $found.lease_id -eq $LeaseId
     $record = @{ holder = $Holder; since = (Format-UtcNow); pid = $PID }
+    if ($ownLease) {
+        # Held under its own lease: if this process dies, the lease is still on record.
+        $record.lease_id = $found.lease_id
+        $record.lease_until = $found.lease_until
+    }
     Write-HostLockRecord -Stream $stream -Record $record
     @{
         Stream = $stream
@@ -139,16 +169,21 @@ Function Exit-HostLock {
     <#
     .SYNOPSIS
     Ends this run's hold: empties the record, or with -LeaseSeconds leaves a lease record
-    (-LeaseId until now + -LeaseSeconds), then closes the handle. Safe to call twice.
+    (-LeaseId until now + -LeaseSeconds), or with -KeepLease puts back the own lease the lock
+    carried when taken; then closes the handle. Safe to call twice.
     #>
     param(
         [Parameter(Mandatory = $true)][AllowNull()][Object]$HostLock,
         [AllowEmptyString()][string]$LeaseId = '',
-        [int]$LeaseSeconds = 0
+        [int]$LeaseSeconds = 0,
+        [switch]$KeepLease
     )
     if ($null -eq $HostLock -or $null -eq $HostLock.Stream) { return }
     $record = $null
-    if ($LeaseId -and $LeaseSeconds -gt 0) {
+    if ($KeepLease -and $HostLock.Info.lease) {
+        $record = $HostLock.Info.lease
+    }
+    elseif ($LeaseId -and $LeaseSeconds -gt 0) {
         $record = @{
             holder = $HostLock.Holder
             since = (Format-UtcNow)

@@ -321,8 +321,11 @@ Function Protect-DataRoot([string]$path) {
 }
 
 if (-not $module.CheckMode) {
+    # Refused for the lock, the run changed nothing.
+    $module.Result.changed = $false
     $hostLock = Enter-HostLock -Module $module -Timeout $module.Params.lock_timeout -Holder $module.Params.lock_holder
     $module.Result.lock = $hostLock.Info
+    $module.Result.changed = $steps.Count -gt 0
     $service = Get-Service -Name docker -ErrorAction SilentlyContinue
     $wasRunning = $null -ne $service -and $service.Status -eq 'Running'
     $stopsEngine = @($steps | Where-Object { $_ -in @('install', 'restart', 'unregister_service') }).Count -gt 0

@@ -387,8 +387,9 @@ $lease = @{ LeaseId = $module.Params.lease_id; LeaseSeconds = $module.Params.lea
 $module.Result.lock = $hostLock.Info
 $module.Result.replan = $false
 if ($module.Params.replan_after_wait -and $hostLock.Info.contended) {
-    # The plan was made from a read taken before the other run's change.
-    Exit-HostLock -HostLock $hostLock @lease
+    # The plan was made from a read taken before the other run's change; a lease this run
+    # was let in on stays as it was.
+    Exit-HostLock -HostLock $hostLock -KeepLease
     $module.Result.replan = $true
     $module.Result.msg = 'another run held the host lock when this one arrived; no step carried out, since the plan predates that run''s change'
     $module.ExitJson()

@@ -243,9 +243,9 @@ RULES: dict[str, Rule] = _rules(
         MEDIUM,
         "trustbound.wincontainers docs/updates.md (one writer per host, across the restarts):"
         " a patch holds the host from its drain to its restore; deployments wait for it",
-        "when no patch runs on the host now, run playbooks/patch.yml for it again: it resumes"
-        " (brings the drained workloads back and ends the lease); otherwise the lease runs out"
-        " by itself at lease_until",
+        "when no patch runs on the host now, run playbooks/patch.yml for it with -e"
+        " container_updates_resume_lease=<lease_id>: it brings the drained workloads back and"
+        " ends the lease; otherwise the lease runs out by itself at lease_until",
     ),
     Rule(
         "WC-PATCH-IMAGE-BEHIND",

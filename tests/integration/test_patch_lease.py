@@ -87,7 +87,7 @@ def test_a_killed_patch_keeps_deployments_out_until_the_next_patch_resumes(tmp_p
         os.killpg(patch.pid, signal.SIGKILL)  # the controller dies after the drain
         patch.communicate()
         record = lock_record(fleet)
-        assert record["lease_id"] == "trustbound.wincontainers.container_updates"
+        assert record["lease_id"].startswith("trustbound.wincontainers.container_updates/")
         assert record["holder"] == "trustbound.wincontainers.container_updates (patch of ws2022)"
         assert web(fleet)["state"] != "running"  # drained
 
@@ -114,7 +114,15 @@ def test_a_killed_patch_keeps_deployments_out_until_the_next_patch_resumes(tmp_p
         assert web(fleet)["command"] == ["ping", "first"]  # the refused run changed nothing
         assert web(fleet)["state"] != "running"  # nor started the drained workload
 
-        finish(start(fleet, tmp_path / "patch2", "patch.yml", "first"))
+        # Another patch run does not take the lease for its own: it stops, naming it.
+        again = start(fleet, tmp_path / "patch2", "patch.yml", "first")
+        out, _err = again.communicate(timeout=300)
+        assert again.returncode != 0
+        assert f"-e container_updates_resume_lease={record['lease_id']}" in out, out[-3000:]
+        assert web(fleet)["state"] != "running"
+
+        resume = {"container_updates_resume_lease": record["lease_id"]}
+        finish(start(fleet, tmp_path / "patch3", "patch.yml", "first", **resume))
         assert fleet.host_state("ws2022")["os"]["revision"] == 2227
         assert web(fleet)["state"] == "running"  # resumed and restored
         assert lock_record(fleet) == {}  # the lease ended

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import textwrap
+import threading
 
 import pytest
 
@@ -123,3 +124,41 @@ def test_container_host_info_reports_the_record(sim):
     take_lease(sim)
     rc, result = sim.module("h1", INFO, {})
     assert result["host_lock"]["lease_id"] == LEASE
+
+
+def test_a_run_let_in_on_its_lease_keeps_the_lease_on_record_while_it_holds_the_lock(sim):
+    take_lease(sim)
+    host = sim.host("h1")
+    token, lock = host_lock.acquire(host, 0, "restore", LEASE)
+    held = host_lock.record(host)
+    assert held["holder"] == "restore" and held["lease_id"] == LEASE  # a crash leaves it
+    assert lock["lease"]["lease_id"] == LEASE
+    host_lock.abandon(host, token)  # the process dies
+    rc, result = sim.module("h1", STEPS, {"steps": [CREATE], "lock_timeout": 0})
+    assert rc == 1 and "is leased to restore" in result["msg"]
+
+
+def test_a_replan_exit_puts_the_own_lease_back(sim):
+    record = take_lease(sim)
+    host = sim.host("h1")
+    other = "someone-else"
+    host_lock.open_exclusive(host, other)  # another run of the lease holds the lock a moment
+    threading.Timer(0.3, lambda: host_lock.release(host, other, keep=record)).start()
+    args = {"steps": [CREATE], "lease_id": LEASE, "lock_timeout": 5, "replan_after_wait": True}
+    rc, result = sim.module("h1", STEPS, args)
+    assert rc == 0 and result["replan"] is True, result
+    assert host_lock.record(host)["lease_id"] == LEASE  # the lease still holds the host
+    assert host.state.containers == []
+
+
+def test_the_engine_refused_for_the_lock_reports_no_change(sim):
+    take_lease(sim)
+    args = {
+        "version": "27.3.1",
+        "url": "https://x/docker-27.3.1.zip",
+        "checksum": "0" * 64,
+        "_steps": ["restart"],
+        "lock_timeout": 0,
+    }
+    rc, result = sim.module("h1", ENGINE, args)
+    assert rc == 1 and result["changed"] is False

@@ -95,17 +95,30 @@ def foreign_lease(host: Any, record: dict[str, Any], lease_id: str) -> bool:
     return until.timestamp() > host.now()
 
 
-def release(host: Any, token: str, lease: dict[str, Any] | None = None) -> None:
-    """Empty the record, or leave ``lease`` ({holder, lease_id, seconds}), then close."""
+def pid(token: str) -> int:
+    """The simulated process id of the module run holding ``token``."""
+    return 4000 + int(token[:4], 16) % 4000
+
+
+def release(
+    host: Any,
+    token: str,
+    lease: dict[str, Any] | None = None,
+    keep: dict[str, Any] | None = None,
+) -> None:
+    """``Exit-HostLock``: empty the record, or leave ``lease`` ({holder, lease_id, seconds}),
+    or put back ``keep`` (the own lease the lock carried, ``-KeepLease``); then close."""
     if host.open_handles.get(LOCK_PATH.casefold()) != token:
         return
     record = None
-    if lease and lease.get("lease_id") and lease.get("seconds", 0) > 0:
+    if keep:
+        record = keep
+    elif lease and lease.get("lease_id") and lease.get("seconds", 0) > 0:
         now = host.now()
         record = {
             "holder": lease.get("holder") or "",
             "since": _stamp(now),
-            "pid": lease.get("pid", 0),
+            "pid": pid(token),
             "lease_id": lease["lease_id"],
             "lease_until": _stamp(now + lease["seconds"]),
         }
@@ -144,14 +157,14 @@ def acquire(host: Any, timeout: int, holder: str, lease_id: str = "") -> tuple[s
             else:
                 if not foreign_lease(host, found, lease_id):
                     own = bool(lease_id) and found.get("lease_id") == lease_id
-                    write_record(
-                        host,
-                        {
-                            "holder": holder,
-                            "since": _stamp(host.now()),
-                            "pid": 4000 + int(token[:4], 16) % 4000,
-                        },
-                    )
+                    held = {
+                        "holder": holder,
+                        "since": _stamp(host.now()),
+                        "pid": pid(token),
+                    }
+                    if own:  # if this process dies, the lease is still on record
+                        held.update(lease_id=found["lease_id"], lease_until=found["lease_until"])
+                    write_record(host, held)
                     return token, {
                         "path": LOCK_PATH,
                         "waited_seconds": int(time.monotonic() - started),

@@ -252,7 +252,10 @@ class ContainerEngine(Model):
                 host, params["lock_timeout"], params["lock_holder"]
             )
         except ModuleFailure as failure:
-            raise ModuleFailure(failure.msg, **{**result, **failure.extra}) from None
+            # Refused for the lock, the run changed nothing.
+            raise ModuleFailure(
+                failure.msg, **{**result, **failure.extra, "changed": False}
+            ) from None
         try:
             pause = float(host.faults.get("engine_change_seconds") or 0)
             if pause:

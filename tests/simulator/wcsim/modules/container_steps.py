@@ -140,9 +140,10 @@ class ContainerSteps(Model):
         # Exit-HostLock on a normal end: the lease this run leaves (none: an empty record).
         lease = {"holder": holder, "lease_id": lease_id, "seconds": params.get("lease_seconds")}
         if params.get("replan_after_wait") and lock["contended"]:
-            # The plan was made from a read taken before the other run's change.
+            # The plan was made from a read taken before the other run's change; a lease this
+            # run was let in on stays as it was (-KeepLease).
             with host.exclusive():
-                host_lock.release(host, token, lease)
+                host_lock.release(host, token, keep=lock.get("lease"))
             return {
                 "changed": False,
                 "results": [],

@@ -18,8 +18,7 @@ class ContendedHost(FakeHost):
         self.contended = contended
 
     def _steps(self, args):
-        assert args["replan_after_wait"] is True
-        if self.contended:
+        if self.contended and args["replan_after_wait"]:
             self.contended -= 1
             return {
                 "changed": False,
@@ -57,3 +56,13 @@ def test_a_host_changed_by_others_every_time_fails_with_nothing_carried_out():
     assert "'h1'" in result["msg"]
     assert host.find("web") is None
     assert len(host.step_runs) == container_workloads.MAX_PLAN_ATTEMPTS
+
+
+def test_a_pull_is_never_dropped_for_a_replan():
+    host = ContendedHost(host_info(images=()), contended=0)
+    result = run(host, [{"name": "web", "image": NANO}])
+    assert not result.get("failed"), result
+    pull_run, apply_run = host.step_runs
+    assert [s["action"] for s in pull_run["steps"]] == ["pull"]
+    assert pull_run["replan_after_wait"] is False
+    assert apply_run["replan_after_wait"] is True
