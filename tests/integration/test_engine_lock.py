@@ -6,13 +6,14 @@ module runs really run at once."""
 from __future__ import annotations
 
 import json
-import subprocess
 import time
 from pathlib import Path
 from typing import Any
 
+import concurrent_runs as runs
 import pytest
-from conftest import BIN, FLEETS, REPO, WcsimFleet, ansible_env
+from concurrent_runs import finish, wait_for
+from conftest import FLEETS, WcsimFleet
 
 pytestmark = pytest.mark.slow
 
@@ -22,28 +23,11 @@ APPLY_TASK = "Reconcile the containers"
 
 
 def start(fleet: WcsimFleet, tmp: Path, playbook: str, marker: str, **extra: Any):
-    tmp.mkdir(parents=True, exist_ok=True)
     variables = {
         "wincontainers_workloads": [{"name": "web", "image": NANO, "command": ["ping", marker]}],
         **extra,
     }
-    return subprocess.Popen(
-        [
-            str(BIN / "ansible-playbook"),
-            "-i",
-            str(fleet.inventory),
-            "-i",
-            str(FLEETS / "hardening_vars.yml"),
-            str(REPO / "playbooks" / playbook),
-            "-e",
-            json.dumps(variables),
-        ],
-        env=ansible_env(tmp),
-        cwd=tmp,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    return runs.start(fleet, tmp, playbook, variables, FLEETS / "hardening_vars.yml")
 
 
 def task_result(stdout: str, name: str) -> dict:
@@ -58,22 +42,8 @@ def containers(fleet: WcsimFleet) -> dict[str, dict]:
     return {c["name"]: c for c in fleet.host_state("shared")["containers"]}
 
 
-def lock_record(fleet: WcsimFleet) -> str | None:
-    files = fleet.host_state("shared")["files"]
-    return next((f["content"] for p, f in files.items() if p.lower().endswith("host.lock")), None)
-
-
-def wait_for(condition, what: str, seconds: float = 120) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.1)
-
-
-def finish(run: subprocess.Popen) -> str:
-    out, err = run.communicate(timeout=300)
-    assert run.returncode == 0, f"{out}\n{err}"
-    return out
+def lock_record(fleet: WcsimFleet) -> dict:
+    return runs.lock_record(fleet, "shared")
 
 
 def test_a_deployment_during_an_engine_change_is_refused_with_nothing_changed(tmp_path):
@@ -85,7 +55,7 @@ def test_a_deployment_during_an_engine_change_is_refused_with_nothing_changed(tm
         assert before["state"] == "running"
 
         provision = start(fleet, tmp_path / "provision", "provision.yml", "first")
-        wait_for(lambda: "container_engine" in (lock_record(fleet) or ""), "the engine's lock")
+        wait_for(lambda: "container_engine" in lock_record(fleet).get("holder", ""), "the lock")
         deploy = start(
             fleet, tmp_path / "deploy", "deploy.yml", "second", container_workloads_lock_timeout=1
         )
@@ -104,7 +74,7 @@ def test_a_deployment_during_an_engine_change_is_refused_with_nothing_changed(tm
         # The refused deployment changed nothing; the engine restart brought "web" back.
         assert web["id"] == before["id"] and web["command"] == ["ping", "first"]
         assert web["state"] == "running"
-        assert lock_record(fleet) == ""
+        assert lock_record(fleet) == {}
     finally:
         fleet.stop()
 
@@ -135,6 +105,6 @@ def test_an_engine_change_waits_for_a_deployment_s_apply(tmp_path):
         web = containers(fleet)["web"]
         assert web["command"] == ["ping", "second"] and web["state"] == "running"
         assert "web-tbwc-new" not in containers(fleet)
-        assert lock_record(fleet) == ""
+        assert lock_record(fleet) == {}
     finally:
         fleet.stop()

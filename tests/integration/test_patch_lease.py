@@ -2,21 +2,21 @@
 restart, with a lease on the host lock (HostLock.psm1, modelled in wcsim/host_lock.py): a
 deployment started meanwhile does not start the drained workloads again; it waits and is
 refused with nothing changed (issue 13, item 12). A patch killed after its drain leaves the
-lease; the next patch run of the same lease id resumes: it brings the workloads back and
-ends the lease, and deployments run again."""
+lease; another patch run stops naming it, and a run given its lease id resumes: it brings
+the workloads back and ends the lease, and deployments run again."""
 
 from __future__ import annotations
 
-import json
 import os
 import signal
-import subprocess
 import time
 from pathlib import Path
 from typing import Any
 
+import concurrent_runs as runs
 import pytest
-from conftest import BIN, FLEETS, REPO, WcsimFleet, ansible_env
+from concurrent_runs import finish, wait_for
+from conftest import FLEETS, WcsimFleet
 
 pytestmark = pytest.mark.slow
 
@@ -30,51 +30,20 @@ VARIABLES = {
 
 
 def start(fleet: WcsimFleet, tmp: Path, playbook: str, marker: str, **extra: Any):
-    tmp.mkdir(parents=True, exist_ok=True)
     variables = {
         **VARIABLES,
         "wincontainers_workloads": [{"name": "web", "image": NANO, "command": ["ping", marker]}],
         **extra,
     }
-    return subprocess.Popen(
-        [
-            str(BIN / "ansible-playbook"),
-            "-i",
-            str(fleet.inventory),
-            str(REPO / "playbooks" / playbook),
-            "-e",
-            json.dumps(variables),
-        ],
-        env=ansible_env(tmp),
-        cwd=tmp,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,  # one process group: a SIGKILL takes its forks too
-    )
-
-
-def finish(run: subprocess.Popen) -> str:
-    out, err = run.communicate(timeout=300)
-    assert run.returncode == 0, f"{out}\n{err}"
-    return out
+    return runs.start(fleet, tmp, playbook, variables)
 
 
 def lock_record(fleet: WcsimFleet) -> dict:
-    files = fleet.host_state("ws2022")["files"]
-    text = next((f["content"] for p, f in files.items() if p.lower().endswith("host.lock")), "")
-    return json.loads(text) if text else {}
+    return runs.lock_record(fleet, "ws2022")
 
 
 def web(fleet: WcsimFleet) -> dict:
     return next(c for c in fleet.host_state("ws2022")["containers"] if c["name"] == "web")
-
-
-def wait_for(condition, what: str, seconds: float = 120) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.1)
 
 
 def test_a_killed_patch_keeps_deployments_out_until_the_next_patch_resumes(tmp_path):
