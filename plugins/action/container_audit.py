@@ -20,20 +20,10 @@ from ansible_collections.trustbound.wincontainers.plugins.plugin_utils import (
     container_plan,
     host_facts,
     redaction,
-    trust_policy,
+    trust_options,
 )
 
 INFO_MODULE = "trustbound.wincontainers.container_host_info"
-TRUST_OPTIONS = {
-    option: trust_policy.INVENTORY_VARIABLES[option]
-    for option in (
-        "trust_boundary",
-        "isolation_preference",
-        "allow_isolation_downgrade",
-        "allow_container_admin",
-    )
-}
-
 ARGUMENT_SPEC: dict[str, Any] = {
     "host_info": {"type": "dict"},
     "workloads": {"type": "list", "elements": "raw", "default": []},
@@ -88,9 +78,7 @@ class ActionModule(ActionBase):
             # A skipped read audited as a host with nothing on it would report it clean.
             outcome = {"failed": True, "msg": f"host {host!r}: {problem}"}
         else:
-            hostvars = {
-                var: args[opt] for opt, var in TRUST_OPTIONS.items() if args.get(opt) is not None
-            }
+            hostvars = trust_options.trust_hostvars(args)
             try:
                 audit = audit_rules.audit_host(
                     info,

@@ -20,6 +20,7 @@ from ansible_collections.trustbound.wincontainers.plugins.plugin_utils import (
     data_root_acl,
     engine_release,
     engine_restart,
+    engine_steps,
     host_facts,
     host_lock,
     refusal,
@@ -29,6 +30,9 @@ INFO_MODULE = "trustbound.wincontainers.container_host_info"
 # One module per runtime: containerd (with nerdctl) gets its own entry here.
 RUNTIME_MODULES = {"docker": "trustbound.wincontainers.container_engine"}
 DEFAULT_CACHE_DIR = "C:\\ProgramData\\wincontainers\\downloads"
+
+# The planner lives in plugin_utils: the container_host_plan action asks it too.
+plan_steps = engine_steps.plan_steps
 
 ARGUMENT_SPEC = {
     "runtime": {"type": "str", "choices": list(engine_release.RUNTIMES), "default": "docker"},
@@ -56,46 +60,6 @@ PROXY_OPTIONS = (
 )
 # A module run must survive the wait (WinRM's default operation timeout is minutes).
 MAX_START_TIMEOUT = 900
-
-
-def plan_steps(engine: dict[str, Any], version: str, desired_config: dict[str, Any]) -> list[str]:
-    """The ordered steps that bring ``engine`` (container_host_info's) to the pin and config."""
-    steps: list[str] = []
-    installed = engine.get("version") if engine.get("installed") else None
-    if installed != version:
-        steps.append("install")
-    state = engine.get("service_state") or "absent"
-    elsewhere = service_runs_another_binary(engine)
-    if elsewhere:
-        # e.g. Microsoft's install-docker-ce.ps1 registered %windir%\System32\dockerd.exe
-        steps.append("unregister_service")
-    if state == "absent" or elsewhere:
-        if engine.get("eventlog_source") and (state == "absent" or elsewhere):
-            # dockerd --register-service fails on a leftover source (x/sys eventlog.Install)
-            steps.append("remove_eventlog_source")
-        steps.append("register_service")
-    # dockerd's protected ACL on its data root before daemon.json (under it) is written;
-    # only when container_host_info reported the root's ACL.
-    if "data_root_sddl" in engine and data_root_acl.problems(engine["data_root_sddl"]):
-        steps.append("protect_data_root")
-    config_changed = daemon_config.differs(engine.get("daemon_config"), desired_config)
-    if config_changed:
-        steps.append("write_config")
-    if state == "running" and not elsewhere:
-        if "install" in steps or config_changed:
-            steps.append("restart")
-    else:
-        steps.append("start")
-    return steps
-
-
-def service_runs_another_binary(engine: dict[str, Any]) -> bool:
-    """The registered service starts a dockerd.exe other than the one the collection manages."""
-    binary = engine.get("service_binary")
-    if not binary or (engine.get("service_state") or "absent") == "absent":
-        return False
-    path = engine.get("install_path") or "C:\\Program Files\\docker"
-    return str(binary).rstrip().lower() != f"{path}\\dockerd.exe".lower()
 
 
 def engine_diff(engine: dict[str, Any], release: dict[str, str], desired: dict) -> list[dict]:

@@ -24,6 +24,7 @@ from ansible_collections.trustbound.wincontainers.plugins.plugin_utils import (
     ownership,
     redaction,
     refusal,
+    trust_options,
     trust_policy,
     workload_spec,
 )
@@ -34,26 +35,12 @@ STEPS_MODULE = "trustbound.wincontainers.container_steps"
 # Plans made again when other runs changed the host while this one waited for the lock.
 MAX_PLAN_ATTEMPTS = 3
 
-# Task option -> inventory variable the trust policy reads (through host_facts).
-TRUST_OPTIONS = {
-    option: trust_policy.INVENTORY_VARIABLES[option]
-    for option in (
-        "trust_boundary",
-        "isolation_preference",
-        "allow_isolation_downgrade",
-        "allow_container_admin",
-    )
-}
-
 # Inputs surveys send as text are "raw" here and read by plugin_utils/inputs.py, the same
 # reading provisioning and the isolation_decision filter use; the trust policy validates
 # the trust options (a list is not a trust boundary).
 ARGUMENT_SPEC: dict[str, Any] = {
     "workloads": {"type": "raw", "default": []},
-    "trust_boundary": {"type": "raw"},
-    "isolation_preference": {"type": "raw"},
-    "allow_isolation_downgrade": {"type": "raw"},
-    "allow_container_admin": {"type": "raw"},
+    **trust_options.RAW_ARGUMENT_SPEC,
     "enforcement": {
         "type": "str",
         "choices": [container_plan.ENFORCE, container_plan.REPORT],
@@ -116,12 +103,6 @@ def image_registry(ref: str) -> str:
     """The registry host of an image reference (docker's rule for the first component)."""
     domain, _remote = trust_policy.split_docker_domain(ref.partition("@")[0])
     return domain.lower()
-
-
-def trust_hostvars(args: dict[str, Any]) -> dict[str, Any]:
-    """The inventory variables the trust policy reads, from the task's options (only set ones).
-    The policy reads their booleans with inputs.to_bool, as provisioning does."""
-    return {var: args[opt] for opt, var in TRUST_OPTIONS.items() if args.get(opt) is not None}
 
 
 def read_options(args: dict[str, Any], host: str | None) -> dict[str, Any]:
@@ -274,7 +255,7 @@ class ActionModule(ActionBase):
             specs = workload_spec.normalise_workloads(
                 args["workloads"], host=host, engine_pipes=pipes
             )
-        policy_host = host_facts.policy_host(info, trust_hostvars(args), host)
+        policy_host = host_facts.policy_host(info, trust_options.trust_hostvars(args), host)
         unprovisioned = bool(info.get(NOT_PROVISIONED))
         if unprovisioned and not policy_host.get("hyperv_available"):
             installable, _why = host_facts.hyperv_installable(info)
@@ -363,6 +344,10 @@ class ActionModule(ActionBase):
             # A pull changes the host even when no container changes.
             "changed": plan.changed or bool(pulled),
             "summary": [_summary_line(entry) for entry in plan.workloads],
+            "decisions": {
+                _summary_line(entry): list((entry.get("decision") or {}).get("reasons") or [])
+                for entry in plan.workloads
+            },
             "workloads": plan.workloads,
             "steps": [
                 dict(step, status="planned") for step in container_plan.masked_steps(plan.steps)

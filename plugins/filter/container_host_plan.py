@@ -127,7 +127,6 @@ from ansible.errors import AnsibleFilterError
 
 from ansible_collections.trustbound.wincontainers.plugins.plugin_utils import (
     provision_plan,
-    redaction,
 )
 
 
@@ -136,15 +135,7 @@ def container_host_plan(info, hostvars, name, workloads=None, settings=None):
         raise AnsibleFilterError(
             "container_host_plan expects the result of container_host_info as input"
         )
-    # An unset variable arrives as None (default(none)): the policy applies its default.
-    hostvars = {key: value for key, value in (hostvars or {}).items() if value is not None}
-    try:
-        result = provision_plan.plan(info, hostvars, name, workloads or [], settings or {})
-    except provision_plan.ProvisionError as exc:
-        secrets = redaction.workload_secrets(workloads)
-        return {"error": redaction.redact(str(exc), secrets), "rule": exc.rule, "warnings": []}
-    result.update(error=None, rule=None)
-    return result
+    return provision_plan.plan_or_refusal(info, hostvars, name, workloads, settings)
 
 
 class FilterModule:

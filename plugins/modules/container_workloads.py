@@ -359,6 +359,15 @@ summary:
   type: list
   elements: str
   sample: ["web: create (process, ContainerUser)", "partner-api: none (hyperv, ContainerUser)"]
+decisions:
+  description:
+    - Each line of RV(summary) with the reasons for its isolation and user (the
+      C(decision.reasons) of RV(workloads)); what the role shows.
+  returned: when the workloads were valid
+  type: dict
+  sample:
+    "web: create (process, ContainerUser)":
+      - trusted workload of the host's own trust boundary may share the kernel
 workloads:
   description: One entry per workload (and per purged container).
   returned: when the workloads were valid

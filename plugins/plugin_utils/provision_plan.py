@@ -24,6 +24,7 @@ from ansible_collections.trustbound.wincontainers.plugins.plugin_utils import (
     host_facts,
     host_lock,
     inputs,
+    redaction,
     trust_policy,
     workload_spec,
 )
@@ -244,9 +245,7 @@ def plan(
         "os_build": build,
         "features": features,
         "missing_features": missing_features(info, features),
-        "restart_pending": any(
-            host_facts.feature_state(info, name) == host_facts.INSTALL_PENDING for name in features
-        ),
+        "restart_pending": restart_pending(info, features),
         "hyperv": {
             "wanted": wanted,
             "mode": mode,
@@ -262,10 +261,37 @@ def plan(
     }
 
 
+def plan_or_refusal(
+    info: Mapping[str, Any],
+    hostvars: Mapping[str, Any] | None,
+    name: str,
+    workloads: Sequence[Any] | None,
+    settings: Mapping[str, Any] | None,
+) -> dict[str, Any]:
+    """``plan()`` with ``error`` and ``rule`` set to None, or only those (and no warnings)
+    when it refuses; no secret_env value of ``workloads`` is in the error. A variable given
+    as None counts as unset: the policy applies its default."""
+    hostvars = {key: value for key, value in (hostvars or {}).items() if value is not None}
+    try:
+        result = plan(info, hostvars, name, workloads or [], settings or {})
+    except ProvisionError as exc:
+        secrets = redaction.workload_secrets(workloads)
+        return {"error": redaction.redact(str(exc), secrets), "rule": exc.rule, "warnings": []}
+    result.update(error=None, rule=None)
+    return result
+
+
 def missing_features(info: Mapping[str, Any], features: Sequence[str]) -> list[str]:
     """The features of ``features`` the host has neither installed nor pending a restart."""
     done = (host_facts.INSTALLED, host_facts.INSTALL_PENDING)
     return [name for name in features if host_facts.feature_state(info, name) not in done]
+
+
+def restart_pending(info: Mapping[str, Any], features: Sequence[str]) -> bool:
+    """A feature of ``features`` was installed and waits for the restart that finishes it."""
+    return any(
+        host_facts.feature_state(info, name) == host_facts.INSTALL_PENDING for name in features
+    )
 
 
 def _optional_bool(value: Any, name: str) -> bool | None:

@@ -3,6 +3,7 @@
 A command, not a test::
 
     .venv/bin/python tests/benchmarks/bench_site.py [--sizes 30x50,100x50] [--forks 30]
+        [--repeat 3]
 
 For each size N hosts x M workloads it starts a fresh simulated fleet of N bare
 Windows Server 2022 hosts, then, in the same run:
@@ -11,12 +12,13 @@ Windows Server 2022 hosts, then, in the same run:
   (the floor: one module run per host and ansible's own start-up);
 * ``site first``: ``playbooks/site.yml`` on the bare fleet (features, restart,
   engine, then every workload created);
-* ``site no change``: the same playbook again, nothing to change;
-* ``win_ping`` once more, so that a drift of the machine's load shows.
+* ``--repeat`` times: ``win_ping`` again, then ``site no change``, the same
+  playbook with nothing to change.
 
 Module runs, WinRM commands and bytes in per host come from the simulator's
-counters (``wcsim counters``); the ratio is each run's wall time over the mean
-of the two win_ping runs.
+counters (``wcsim counters``); the ratio is each run's wall time over the
+win_ping run made just before it, and the last row is the median ratio of
+the no-change runs.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import hashlib
 import json
 import os
 import platform
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -171,6 +174,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="30x50", help="NxM list, e.g. 5x10,30x50,100x50")
     parser.add_argument("--forks", type=int, default=30)
+    parser.add_argument(
+        "--repeat", type=int, default=3, help="no-change runs, each after its own win_ping"
+    )
     parser.add_argument("--verbose", action="store_true", help="module runs by module too")
     args = parser.parse_args()
 
@@ -195,12 +201,17 @@ def main() -> None:
             work = Path(tmp) / size
             work.mkdir()
             with SiteFleet(work, hosts, workloads) as fleet:
-                rows = [("win_ping", fleet.ping(args.forks))]
-                rows.append(("site first", fleet.site(args.forks)))
-                rows.append(("site no change", fleet.site(args.forks)))
-                rows.append(("win_ping again", fleet.ping(args.forks)))
-                floor = (rows[0][1]["wall"] + rows[-1][1]["wall"]) / 2
-                for run, figures in rows:
+                # win_ping right before each site run, so a ratio compares runs made under
+                # the same load (a shared machine's speed drifts by tens of percent).
+                ping = fleet.ping(args.forks)
+                rows = [("win_ping", ping, ping), ("site first", fleet.site(args.forks), ping)]
+                ratios = []
+                for _ in range(args.repeat):
+                    ping = fleet.ping(args.forks)
+                    site = fleet.site(args.forks)
+                    rows += [("win_ping", ping, ping), ("site no change", site, ping)]
+                    ratios.append(site["wall"] / ping["wall"])
+                for run, figures, floor in rows:
                     cells = (
                         f"{hosts} x {workloads}",
                         run,
@@ -208,11 +219,16 @@ def main() -> None:
                         figures["winrm_commands"],
                         figures["bytes_in"],
                         f"{figures['wall']:.1f}",
-                        f"{figures['wall'] / floor:.2f}",
+                        f"{figures['wall'] / floor['wall']:.2f}",
                     )
                     print("| " + " | ".join(cells) + " |", flush=True)
                     if args.verbose:
                         print(f"|   | modules: {json.dumps(figures['by_module'])} |", flush=True)
+                print(
+                    f"| {hosts} x {workloads} | site no change, median of {len(ratios)} |"
+                    f"  |  |  |  | {statistics.median(ratios):.2f} |",
+                    flush=True,
+                )
 
 
 if __name__ == "__main__":

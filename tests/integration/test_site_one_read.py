@@ -38,7 +38,7 @@ def wcsim(*args: str) -> str:
     return done.stdout
 
 
-def site(inventory: Path, tmp: Path) -> dict[str, tuple[int, ...]]:
+def run_site(inventory: Path, tmp: Path, *extra: str) -> subprocess.CompletedProcess:
     env = dict(
         os.environ,
         ANSIBLE_COLLECTIONS_PATH=str(REPO / ".venv" / "collections"),
@@ -46,19 +46,16 @@ def site(inventory: Path, tmp: Path) -> dict[str, tuple[int, ...]]:
         ANSIBLE_RETRY_FILES_ENABLED="0",
         ANSIBLE_CONFIG=str(tmp / "none.cfg"),
     )
-    simulated = REPO / "inventories" / "simulated"
-    playbook = REPO / "playbooks" / "site.yml"
-    command = [
-        str(BIN / "ansible-playbook"),
-        "-i",
-        str(inventory),
-        "-i",
-        str(simulated),
-        str(playbook),
-    ]
-    done = subprocess.run(
+    command = [str(BIN / "ansible-playbook"), "-i", str(inventory), "-i",
+               str(REPO / "inventories" / "simulated"), *extra,
+               str(REPO / "playbooks" / "site.yml")]  # fmt: skip
+    return subprocess.run(
         command, env=env, capture_output=True, text=True, timeout=600, check=False
     )
+
+
+def site(inventory: Path, tmp: Path) -> dict[str, tuple[int, ...]]:
+    done = run_site(inventory, tmp)
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
     recap = {m[0]: tuple(int(x) for x in m[1:]) for m in RECAP.findall(done.stdout)}
     assert recap.pop("localhost")[2:] == (0, 0)  # the summary play: unreachable, failed
@@ -79,7 +76,9 @@ def counters(state: Path) -> dict[str, dict]:
     return json.loads(wcsim("counters", "--state-dir", str(state)))
 
 
-def test_site_reads_each_host_once_and_never_decides_on_a_stale_read(tmp_path):
+@pytest.fixture
+def demo_fleet(tmp_path):
+    """The demo fleet's bare hosts, started fresh: (state directory, connection inventory)."""
     state = tmp_path / "state"
     inventory = tmp_path / "connection.yml"
     wcsim("start", "--fleet", str(FLEET), "--state-dir", str(state), "--reset")
@@ -87,57 +86,56 @@ def test_site_reads_each_host_once_and_never_decides_on_a_stale_read(tmp_path):
         wcsim(
             "inventory", "--state-dir", str(state), "--group", "windows", "--output", str(inventory)
         )
-
-        first = site(inventory, tmp_path)
-        for host, runs in counters(state).items():
-            by_module = runs["module_runs_by_module"]
-            # before the changes, after the restart (the engine action), after the
-            # changes (verify): the deployment took the last one and read nothing
-            assert by_module[INFO] == 3, (host, by_module)
-            assert by_module["ansible.windows.win_feature"] == 1, (host, by_module)
-            assert by_module["trustbound.wincontainers.container_steps"] >= 1, (host, by_module)
-            host_state = json.loads((state / "hosts" / f"{host}.json").read_text())
-            running = [c for c in host_state["containers"] if c.get("state") == "running"]
-            assert running, f"{host}: the deployment created nothing"
-        assert all(changed > 0 and failed == 0 for _o, changed, _u, failed in first.values()), first
-
-        wcsim("counters", "--state-dir", str(state), "--reset")
-        second = site(inventory, tmp_path)
-        assert all(changed == 0 and failed == 0 for _o, changed, _u, failed in second.values()), (
-            second
-        )
-        for host, runs in counters(state).items():
-            assert runs["module_runs"] == 1, (host, runs["module_runs_by_module"])
-            assert runs["module_runs_by_module"] == {INFO: 1}, host
+        yield state, inventory
     finally:
         wcsim("stop", "--state-dir", str(state))
 
 
-def test_check_mode_on_a_bare_fleet_shows_each_workloads_decision_and_changes_nothing(tmp_path):
-    state = tmp_path / "state"
-    inventory = tmp_path / "connection.yml"
-    wcsim("start", "--fleet", str(FLEET), "--state-dir", str(state), "--reset")
-    try:
-        wcsim(
-            "inventory", "--state-dir", str(state), "--group", "windows", "--output", str(inventory)
-        )
-        before = host_states(state)
-        env = dict(
-            os.environ,
-            ANSIBLE_COLLECTIONS_PATH=str(REPO / ".venv" / "collections"),
-            ANSIBLE_NOCOLOR="1",
-            ANSIBLE_CONFIG=str(tmp_path / "none.cfg"),
-        )
-        command = [str(BIN / "ansible-playbook"), "-i", str(inventory), "-i",
-                   str(REPO / "inventories" / "simulated"), "--check",
-                   str(REPO / "playbooks" / "site.yml")]  # fmt: skip
-        done = subprocess.run(
-            command, env=env, capture_output=True, text=True, timeout=600, check=False
-        )
-        assert done.returncode == 0, done.stdout[-4000:]
-        # what a person reads at default verbosity: each workload's action and isolation
-        assert "decided on trust alone" in done.stdout
-        assert "create (hyperv" in done.stdout and "create (process" in done.stdout
-        assert host_states(state) == before
-    finally:
-        wcsim("stop", "--state-dir", str(state))
+def test_site_reads_each_host_once_and_never_decides_on_a_stale_read(demo_fleet, tmp_path):
+    state, inventory = demo_fleet
+
+    first = site(inventory, tmp_path)
+    for host, runs in counters(state).items():
+        by_module = runs["module_runs_by_module"]
+        # before the changes, after the restart (the engine action), after the
+        # changes (verify): the deployment took the last one and read nothing
+        assert by_module[INFO] == 3, (host, by_module)
+        assert by_module["ansible.windows.win_feature"] == 1, (host, by_module)
+        assert by_module["trustbound.wincontainers.container_steps"] >= 1, (host, by_module)
+        host_state = json.loads((state / "hosts" / f"{host}.json").read_text())
+        running = [c for c in host_state["containers"] if c.get("state") == "running"]
+        assert running, f"{host}: the deployment created nothing"
+    assert all(changed > 0 and failed == 0 for _o, changed, _u, failed in first.values()), first
+
+    wcsim("counters", "--state-dir", str(state), "--reset")
+    second = site(inventory, tmp_path)
+    assert all(changed == 0 and failed == 0 for _o, changed, _u, failed in second.values()), second
+    for host, runs in counters(state).items():
+        assert runs["module_runs"] == 1, (host, runs["module_runs_by_module"])
+        assert runs["module_runs_by_module"] == {INFO: 1}, host
+
+
+def test_check_mode_on_a_bare_fleet_shows_each_decision_and_changes_nothing(demo_fleet, tmp_path):
+    state, inventory = demo_fleet
+    before = host_states(state)
+    done = run_site(inventory, tmp_path, "--check")
+    assert done.returncode == 0, done.stdout[-4000:]
+    # what a person reads at default verbosity: each workload's action and isolation
+    assert "decided on trust alone" in done.stdout
+    assert "create (hyperv" in done.stdout and "create (process" in done.stdout
+    assert host_states(state) == before
+
+
+def test_a_bad_deployment_input_stops_the_fleet_before_provisioning(demo_fleet, tmp_path):
+    state, inventory = demo_fleet
+    before = host_states(state)
+    wcsim("counters", "--state-dir", str(state), "--reset")
+    done = run_site(inventory, tmp_path, "-e", "container_workloads_enforcement=enforcee")
+    assert done.returncode != 0, done.stdout[-4000:]
+    # the deployment role's input, refused by the site's first task, before the
+    # provisioning role ran: no feature install, no restart, no module run at all
+    assert "refused by rule 'role-arguments' before any role ran" in done.stdout
+    assert "role container_workloads:" in done.stdout
+    assert "container_workloads_enforcement" in done.stdout
+    assert host_states(state) == before
+    assert all(c["module_runs"] == 0 for c in counters(state).values()), counters(state)

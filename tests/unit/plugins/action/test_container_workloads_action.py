@@ -210,6 +210,9 @@ def test_mixed_trust_first_run_then_nothing_to_do_is_one_module_run():
         "tenant: create (hyperv, ContainerUser)",
         "build: create (hyperv, ContainerUser)",
     ]
+    assert list(first["decisions"]) == first["summary"]
+    for line, workload in zip(first["summary"], first["workloads"], strict=True):
+        assert first["decisions"][line] == workload["decision"]["reasons"] != []
     assert [c["user"] for c in host.info["containers"]] == ["ContainerUser"] * 3
     assert all(s["status"] == "ok" for s in first["steps"])
 

@@ -1,0 +1,54 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The ordered steps that bring a host's engine (container_host_info's ``engine``) to the
+pin and the daemon.json: what the container_engine action carries out, and what the
+container_host_plan action asks to know whether provisioning has anything to change."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ansible_collections.trustbound.wincontainers.plugins.plugin_utils import (
+    daemon_config,
+    data_root_acl,
+)
+
+
+def plan_steps(engine: dict[str, Any], version: str, desired_config: dict[str, Any]) -> list[str]:
+    """The ordered steps that bring ``engine`` (container_host_info's) to the pin and config."""
+    steps: list[str] = []
+    installed = engine.get("version") if engine.get("installed") else None
+    if installed != version:
+        steps.append("install")
+    state = engine.get("service_state") or "absent"
+    elsewhere = service_runs_another_binary(engine)
+    if elsewhere:
+        # e.g. Microsoft's install-docker-ce.ps1 registered %windir%\System32\dockerd.exe
+        steps.append("unregister_service")
+    if state == "absent" or elsewhere:
+        if engine.get("eventlog_source") and (state == "absent" or elsewhere):
+            # dockerd --register-service fails on a leftover source (x/sys eventlog.Install)
+            steps.append("remove_eventlog_source")
+        steps.append("register_service")
+    # dockerd's protected ACL on its data root before daemon.json (under it) is written;
+    # only when container_host_info reported the root's ACL.
+    if "data_root_sddl" in engine and data_root_acl.problems(engine["data_root_sddl"]):
+        steps.append("protect_data_root")
+    config_changed = daemon_config.differs(engine.get("daemon_config"), desired_config)
+    if config_changed:
+        steps.append("write_config")
+    if state == "running" and not elsewhere:
+        if "install" in steps or config_changed:
+            steps.append("restart")
+    else:
+        steps.append("start")
+    return steps
+
+
+def service_runs_another_binary(engine: dict[str, Any]) -> bool:
+    """The registered service starts a dockerd.exe other than the one the collection manages."""
+    binary = engine.get("service_binary")
+    if not binary or (engine.get("service_state") or "absent") == "absent":
+        return False
+    path = engine.get("install_path") or "C:\\Program Files\\docker"
+    return str(binary).rstrip().lower() != f"{path}\\dockerd.exe".lower()
