@@ -7,7 +7,9 @@ read every later step of the play decides on until something changes the host;
 the plan (provision_plan) refuses before any change; the comparison with the read
 (provision_changes) tells the role whether to include its change steps at all.
 Given ``plan`` (a result of this action), it reads the host again and checks it
-against that plan instead: the readiness check after the changes.
+against that plan instead: the readiness check after the changes. Given
+``validate_roles``, it first checks those roles' arguments (role_arguments), for a
+playbook that imports them without their own check.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from ansible_collections.trustbound.wincontainers.plugins.plugin_utils import (
     provision_changes,
     provision_plan,
     redaction,
+    role_arguments,
     trust_options,
 )
 
@@ -31,6 +34,12 @@ ARGUMENT_SPEC: dict[str, Any] = {
     **trust_options.RAW_ARGUMENT_SPEC,
     "settings": {"type": "dict", "default": {}},
     "plan": {"type": "dict"},
+    "validate_roles": {
+        "type": "list",
+        "elements": "str",
+        "default": [],
+        "choices": list(role_arguments.ROLES),
+    },
 }
 # Keys of a result of this action that describe the read, not the plan.
 READ_KEYS = ("info", "changes", "changed", "failed", "msg", "warnings", "invocation")
@@ -56,6 +65,18 @@ class ActionModule(ActionBase):
                 msg=f"host {host!r}: plan must be a result of container_host_plan (with"
                 " features, engine and daemon_config). Nothing was changed.",
             )
+
+        if args["validate_roles"]:
+            errors = role_arguments.refusals(self._templar, task_vars, args["validate_roles"])
+            if errors:
+                return dict(
+                    result,
+                    failed=True,
+                    changed=False,
+                    msg=role_arguments.refusal_message(host, errors),
+                    rule=role_arguments.RULE,
+                    argument_errors=errors,
+                )
 
         info = self._execute_module(module_name=INFO_MODULE, module_args={}, task_vars=task_vars)
         problem = host_facts.read_problem(info)

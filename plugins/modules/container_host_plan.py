@@ -10,7 +10,7 @@ DOCUMENTATION = r"""
 ---
 module: container_host_plan
 short_description: Read a Windows container host once and decide its provisioning
-version_added: 0.1.0
+version_added: 0.2.0
 description:
   - Reads the host with one M(trustbound.wincontainers.container_host_info) run and decides on
     the controller what the C(trustbound.wincontainers.container_host) role must do there - the
@@ -26,6 +26,8 @@ description:
   - With O(plan), a result of this module registered earlier in the play, the host is read again
     and checked against that plan instead of planning again, and the task fails unless nothing
     is left to change. The role uses this after its changes as the readiness check.
+  - With O(validate_roles), the variables of those roles are checked first, before the host is
+    read.
   - The result's RV(info) is the read. A later task of the same play may hand it on (for example
     to the O(trustbound.wincontainers.container_workloads#module:host_info) option) only while
     nothing has changed on the host since.
@@ -63,6 +65,18 @@ options:
         this plan's features, engine pin and C(daemon.json); O(workloads), O(settings) and the
         trust options are not read.
     type: dict
+  validate_roles:
+    description:
+      - Roles of this collection (V(container_host), V(container_workloads),
+        V(container_updates)) whose variables are checked first against their
+        C(meta/argument_specs.yml), as ansible-core checks a role when it starts. A refused
+        variable fails the task before the host is read (rule V(role-arguments)).
+      - For a playbook that imports the roles with C(rolespec_validate=false), so a bad input of a
+        later role stops the host before provisioning changes anything and a host pays for one
+        check instead of one per role. The site playbook passes both of its roles.
+    type: list
+    elements: str
+    default: []
 attributes:
   action:
     description:
@@ -204,8 +218,15 @@ error:
   returned: success
   type: str
 rule:
-  description: The rule a refusal names (V(null) on success).
-  returned: always
+  description:
+    - The rule a refusal names (a plan rule, V(host-ready), V(role-arguments)); V(null) on
+      success.
+  returned: success, and when the arguments, the plan or the readiness check were refused
   type: str
   sample: hyperv-installable
+argument_errors:
+  description: One message per variable O(validate_roles) refused, each starting C(role <name>:).
+  returned: when a variable of O(validate_roles) was refused
+  type: list
+  elements: str
 """

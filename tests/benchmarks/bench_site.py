@@ -87,8 +87,9 @@ def group_vars(workloads: int, checksum: str) -> dict:
 
 
 class SiteFleet:
-    def __init__(self, work: Path, hosts: int, workloads: int) -> None:
+    def __init__(self, work: Path, hosts: int, workloads: int, pycache: Path | None = None) -> None:
         self.work = work
+        self.pycache = pycache
         self.hosts = hosts
         self.workloads = workloads
         self.state = work / "state"
@@ -122,6 +123,11 @@ class SiteFleet:
             ANSIBLE_RETRY_FILES_ENABLED="0",
             ANSIBLE_HOST_KEY_CHECKING="0",
         )
+        if self.pycache is not None:
+            # What a controller does by default: each worker process imports the
+            # collection's Python from cached bytecode instead of compiling it again.
+            env.pop("PYTHONDONTWRITEBYTECODE", None)
+            env["PYTHONPYCACHEPREFIX"] = str(self.pycache)
         started = time.perf_counter()
         done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
         wall = time.perf_counter() - started
@@ -177,12 +183,19 @@ def main() -> None:
     parser.add_argument(
         "--repeat", type=int, default=3, help="no-change runs, each after its own win_ping"
     )
+    parser.add_argument(
+        "--no-bytecode-cache",
+        action="store_true",
+        help="keep PYTHONDONTWRITEBYTECODE as the environment has it (every worker compiles"
+        " the collection's Python again)",
+    )
     parser.add_argument("--verbose", action="store_true", help="module runs by module too")
     args = parser.parse_args()
 
     print(
         f"# {time.strftime('%Y-%m-%d')}, {platform.platform()}, {os.cpu_count()} CPUs, "
-        f"Python {platform.python_version()}, forks {args.forks}"
+        f"Python {platform.python_version()}, forks {args.forks}, bytecode cache "
+        f"{'as the environment has it' if args.no_bytecode_cache else 'on'}"
     )
     header = (
         "hosts x workloads",
@@ -200,7 +213,8 @@ def main() -> None:
             hosts, workloads = (int(x) for x in size.lower().split("x"))
             work = Path(tmp) / size
             work.mkdir()
-            with SiteFleet(work, hosts, workloads) as fleet:
+            pycache = None if args.no_bytecode_cache else Path(tmp) / "pycache"
+            with SiteFleet(work, hosts, workloads, pycache) as fleet:
                 # win_ping right before each site run, so a ratio compares runs made under
                 # the same load (a shared machine's speed drifts by tens of percent).
                 ping = fleet.ping(args.forks)

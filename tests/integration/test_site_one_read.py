@@ -132,9 +132,9 @@ def test_a_bad_deployment_input_stops_the_fleet_before_provisioning(demo_fleet, 
     wcsim("counters", "--state-dir", str(state), "--reset")
     done = run_site(inventory, tmp_path, "-e", "container_workloads_enforcement=enforcee")
     assert done.returncode != 0, done.stdout[-4000:]
-    # the deployment role's input, refused by the site's first task, before the
-    # provisioning role ran: no feature install, no restart, no module run at all
-    assert "refused by rule 'role-arguments' before any role ran" in done.stdout
+    # the deployment role's input, refused by provisioning's first task before it
+    # read the host: no feature install, no restart, no module run at all
+    assert "refused by rule 'role-arguments' before any change" in done.stdout
     assert "role container_workloads:" in done.stdout
     assert "container_workloads_enforcement" in done.stdout
     assert host_states(state) == before

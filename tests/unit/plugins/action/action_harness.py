@@ -19,3 +19,14 @@ def make_action(cls: type, args: dict[str, Any], check_mode: bool = False, templ
     play_context = MagicMock()
     play_context.check_mode = check_mode
     return cls(task, connection, play_context, loader=None, templar=templar, shared_loader_obj=None)
+
+
+class PassThroughTemplar:
+    """For variables that hold no templates: returns them as they are, and records each call."""
+
+    def __init__(self):
+        self.templated = []
+
+    def template(self, value):
+        self.templated.append(value)
+        return value

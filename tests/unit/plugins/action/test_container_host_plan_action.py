@@ -8,7 +8,7 @@ from __future__ import annotations
 import copy
 
 import pytest
-from action_harness import make_action
+from action_harness import PassThroughTemplar, make_action
 
 from ansible_collections.trustbound.wincontainers.plugins.action.container_host_plan import (
     ActionModule,
@@ -58,11 +58,11 @@ class FakeHost:
         return copy.deepcopy(self.reads.pop(0))
 
 
-def run(*reads, check_mode=False, **args):
-    action = make_action(ActionModule, args, check_mode=check_mode)
+def run(*reads, check_mode=False, task_vars=None, **args):
+    action = make_action(ActionModule, args, check_mode=check_mode, templar=PassThroughTemplar())
     host = FakeHost(*reads)
     action._execute_module = host
-    return action.run(task_vars={"inventory_hostname": "ws1"}), host
+    return action.run(task_vars={"inventory_hostname": "ws1", **(task_vars or {})}), host
 
 
 def test_a_host_that_matches_needs_no_change_and_one_read():
@@ -199,3 +199,41 @@ def test_a_plan_that_is_not_one_is_refused_without_reading():
     assert result["failed"] is True
     assert "plan must be a result of container_host_plan" in result["msg"]
     assert host.calls == []
+
+
+def test_a_later_roles_bad_variable_fails_before_the_host_is_read():
+    result, host = run(
+        READY,
+        settings=SETTINGS,
+        trust_boundary="acme",
+        validate_roles=["container_host", "container_workloads"],
+        task_vars={"container_host_hyperv": "auto", "container_workloads_enforcement": "enforcee"},
+    )
+    assert result["failed"] is True
+    assert result["rule"] == "role-arguments"
+    assert result["msg"].startswith("host 'ws1': refused by rule 'role-arguments' before any")
+    assert "role container_workloads:" in result["msg"]
+    assert "container_workloads_enforcement" in result["msg"]
+    assert host.calls == []
+
+
+def test_valid_variables_of_the_listed_roles_let_the_plan_run():
+    result, host = run(
+        READY,
+        settings=SETTINGS,
+        trust_boundary="acme",
+        validate_roles=["container_host", "container_workloads"],
+        task_vars={"container_workloads_enforcement": "report", "wincontainers_workloads": []},
+    )
+    assert not result.get("failed"), result
+    assert host.calls == ["trustbound.wincontainers.container_host_info"]
+
+
+def test_without_validate_roles_no_variable_is_checked():
+    result, _host = run(
+        READY,
+        settings=SETTINGS,
+        trust_boundary="acme",
+        task_vars={"container_workloads_enforcement": "enforcee"},
+    )
+    assert not result.get("failed"), result
