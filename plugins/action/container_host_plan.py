@@ -5,7 +5,7 @@
 The container_host role's first task. Its one ``container_host_info`` run is the
 read every later step of the play decides on until something changes the host;
 the plan (provision_plan) refuses before any change; the comparison with the read
-(provision_changes) tells the role whether to include its change steps at all.
+(provision_changes) tells the role whether its change steps run at all.
 Given ``plan`` (a result of this action), it reads the host again and checks it
 against that plan instead: the readiness check after the changes. Given
 ``validate_roles``, it first checks those roles' arguments (role_arguments), for a
