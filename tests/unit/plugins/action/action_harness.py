@@ -6,13 +6,15 @@ from typing import Any
 from unittest.mock import MagicMock
 
 
-def make_action(cls: type, args: dict[str, Any], check_mode: bool = False, templar: Any = None):
+def make_action(
+    cls: type, args: dict[str, Any], check_mode: bool = False, diff: bool = False, templar=None
+):
     """``cls`` (an ActionModule) for a task with ``args``; the test replaces
     ``_execute_module`` with its fake host."""
     task = MagicMock()
     task.args = args
     task.check_mode = check_mode
-    task.diff = False
+    task.diff = diff
     task.async_val = 0
     connection = MagicMock()
     connection._shell.tmpdir = None

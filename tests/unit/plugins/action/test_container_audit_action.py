@@ -9,6 +9,7 @@ from pathlib import Path
 from unittest.mock import MagicMock
 
 import pytest
+from action_harness import make_action
 
 from ansible_collections.trustbound.wincontainers.plugins.action.container_audit import (
     ActionModule,
@@ -42,18 +43,7 @@ class Host:
 
 
 def run(host, check_mode=False, **args):
-    task = MagicMock()
-    task.args = {"trust_boundary": "contoso", **args}
-    task.check_mode = check_mode
-    task.diff = False
-    task.async_val = 0
-    connection = MagicMock()
-    connection._shell.tmpdir = None
-    play_context = MagicMock()
-    play_context.check_mode = check_mode
-    action = ActionModule(
-        task, connection, play_context, loader=None, templar=None, shared_loader_obj=None
-    )
+    action = make_action(ActionModule, {"trust_boundary": "contoso", **args}, check_mode)
     action._execute_module = host
     action._display = MagicMock()
     return action.run(task_vars={"inventory_hostname": "ws2022"})

@@ -11,6 +11,7 @@ import json
 from unittest.mock import MagicMock
 
 import pytest
+from action_harness import make_action
 from ansible.errors import AnsibleActionFail
 
 from ansible_collections.trustbound.wincontainers.plugins.action.container_engine import (
@@ -75,18 +76,8 @@ class FakeHost:
 
 
 def run(info, check_mode=False, diff=False, **args):
-    task = MagicMock()
-    task.args = {"version": "27.3.1", "checksum": SHA, **args}
-    task.check_mode = check_mode
-    task.diff = diff
-    task.async_val = 0
-    connection = MagicMock()
-    connection._shell.tmpdir = None
-    play_context = MagicMock()
-    play_context.check_mode = check_mode
-    action = ActionModule(
-        task, connection, play_context, loader=None, templar=None, shared_loader_obj=None
-    )
+    args = {"version": "27.3.1", "checksum": SHA, **args}
+    action = make_action(ActionModule, args, check_mode, diff)
     host = FakeHost(info)
     action._execute_module = host
     return action.run(task_vars={"inventory_hostname": "ws1"}), host

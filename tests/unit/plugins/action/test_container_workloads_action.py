@@ -13,6 +13,7 @@ import json
 from unittest.mock import MagicMock
 
 import pytest
+from action_harness import make_action
 
 from ansible_collections.trustbound.wincontainers.plugins.action.container_workloads import (
     ActionModule,
@@ -170,18 +171,8 @@ class FakeHost:
 
 
 def run(host, workloads, check_mode=False, diff=False, **args):
-    task = MagicMock()
-    task.args = {"workloads": workloads, "trust_boundary": "acme", "owner": "inv", **args}
-    task.check_mode = check_mode
-    task.diff = diff
-    task.async_val = 0
-    connection = MagicMock()
-    connection._shell.tmpdir = None
-    play_context = MagicMock()
-    play_context.check_mode = check_mode
-    action = ActionModule(
-        task, connection, play_context, loader=None, templar=None, shared_loader_obj=None
-    )
+    args = {"workloads": workloads, "trust_boundary": "acme", "owner": "inv", **args}
+    action = make_action(ActionModule, args, check_mode, diff)
     action._execute_module = host
     action._display = MagicMock()
     return action.run(task_vars={"inventory_hostname": "h1"})
