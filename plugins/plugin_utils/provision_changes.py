@@ -2,10 +2,10 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """What provisioning would still change on a host, from one read and the role's plan.
 
-The container_host role includes its change steps (features, restart, engine) only
-when ``pending()`` says something differs, so a host that already matches costs one
-read and no further task; after the changes, the same comparison on a fresh read is
-the readiness check (``not_ready()``).
+The container_host role ends for a host (meta end_role) unless ``pending()`` says
+something differs, so a host that already matches costs one read and no change
+step; after the changes, the same comparison on a fresh read is the readiness check
+(``not_ready()``).
 """
 
 from __future__ import annotations
