@@ -1,6 +1,6 @@
 """Playbook runs started in the background against one simulated host, for the tests of
-the host lock (test_engine_lock.py, test_patch_lease.py): start, wait, finish, and the
-lock's record as the host keeps it."""
+the host lock (test_host_lock.py, test_engine_lock.py, test_patch_lease.py): start, wait,
+finish, and the lock's record as the host keeps it."""
 
 from __future__ import annotations
 

@@ -9,12 +9,12 @@ import subprocess
 import time
 from pathlib import Path
 
+import concurrent_runs
 import pytest
-from conftest import BIN, FLEETS, REPO, WcsimFleet, ansible_env
+from conftest import FLEETS, WcsimFleet
 
 pytestmark = pytest.mark.slow
 
-DEPLOY = REPO / "playbooks" / "deploy.yml"
 NANO = "mcr.microsoft.com/windows/nanoserver:ltsc2022"
 
 
@@ -23,25 +23,8 @@ def workloads(marker: str) -> list[dict]:
 
 
 def start(fleet: WcsimFleet, tmp: Path, marker: str) -> subprocess.Popen:
-    tmp.mkdir(parents=True, exist_ok=True)
     extra = {"wincontainers_workloads": workloads(marker), "container_workloads_lock_timeout": 120}
-    return subprocess.Popen(
-        [
-            str(BIN / "ansible-playbook"),
-            "-i",
-            str(fleet.inventory),
-            "-i",
-            str(FLEETS / "hardening_vars.yml"),
-            str(DEPLOY),
-            "-e",
-            json.dumps(extra),
-        ],
-        env=ansible_env(tmp),
-        cwd=tmp,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    return concurrent_runs.start(fleet, tmp, "deploy.yml", extra, FLEETS / "hardening_vars.yml")
 
 
 def result(stdout: str) -> dict:
@@ -61,17 +44,13 @@ def test_two_runs_at_once_never_leave_the_workload_without_a_container(tmp_path)
     fleet = WcsimFleet(FLEETS / "hardening_lock.yml", tmp_path / "state")
     fleet.start()
     try:
-        first_deploy = start(fleet, tmp_path / "a0", "first")
-        first_deploy.communicate(timeout=240)
+        concurrent_runs.finish(start(fleet, tmp_path / "a0", "first"))
         assert names(fleet)["web"]["state"] == "running"
 
         one = start(fleet, tmp_path / "a", "one")
         # Start the second run once the first is changing the host (its temporary container
         # exists), so its read and its apply fall inside the first run's apply.
-        deadline = time.monotonic() + 120
-        while "web-tbwc-new" not in names(fleet) and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert "web-tbwc-new" in names(fleet), "the first run never started its apply"
+        concurrent_runs.wait_for(lambda: "web-tbwc-new" in names(fleet), "the first run's apply")
         two = start(fleet, tmp_path / "b", "two")
         seen_without_web = False
         while one.poll() is None or two.poll() is None:
@@ -79,11 +58,9 @@ def test_two_runs_at_once_never_leave_the_workload_without_a_container(tmp_path)
             if "web" not in containers and "web-tbwc-new" not in containers:
                 seen_without_web = True
             time.sleep(0.05)
-        out_one, err_one = one.communicate()
-        out_two, err_two = two.communicate()
         # Both runs succeed: the second waited for the first one's lock, then applied.
-        assert one.returncode == 0, f"{out_one}\n{err_one}"
-        assert two.returncode == 0, f"{out_two}\n{err_two}"
+        out_one = concurrent_runs.finish(one)
+        out_two = concurrent_runs.finish(two)
         assert not seen_without_web, "the workload had no container at some point"
         web = names(fleet)["web"]
         assert web["state"] == "running"
@@ -96,13 +73,9 @@ def test_two_runs_at_once_never_leave_the_workload_without_a_container(tmp_path)
         ]
         assert all(lock.get("path", "").endswith("host.lock") for lock in locks if lock)
         # The lock is free again and its record empty.
-        files = fleet.host_state("shared")["files"]
-        record = next(f for p, f in files.items() if p.lower().endswith("host.lock"))
-        assert record["content"] == ""
+        assert concurrent_runs.lock_record(fleet, "shared") == {}
         # A run after both converges: the workload is what the last inventory says.
-        again = start(fleet, tmp_path / "c", "two")
-        out_again, _ = again.communicate(timeout=240)
-        assert again.returncode == 0, out_again
+        concurrent_runs.finish(start(fleet, tmp_path / "c", "two"))
         assert names(fleet)["web"]["command"] == ["ping", "-t", "two"]
         assert "web-tbwc-new" not in names(fleet)
     finally:
