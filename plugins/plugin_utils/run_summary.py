@@ -14,13 +14,17 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from ansible_collections.trustbound.wincontainers.plugins.plugin_utils.provision_changes import (
+    RULE_READY,
+)
+
 SCHEMA_VERSION = 1
 
 
 def _host_outcome(variables: Mapping[str, Any]) -> tuple[str, str | None]:
     """("converged" | "skipped" | "refused" | "failed", rule) for one host's variables."""
     plan = variables.get("container_host_plan")
-    if isinstance(plan, Mapping) and plan.get("error"):
+    if isinstance(plan, Mapping) and (plan.get("error") or _refused_before_change(plan)):
         return "refused", plan.get("rule")
     result = variables.get("container_workloads_result")
     if not isinstance(result, Mapping):
@@ -30,6 +34,13 @@ def _host_outcome(variables: Mapping[str, Any]) -> tuple[str, str | None]:
     if result.get("skipped"):
         return "skipped", None
     return "converged", None
+
+
+def _refused_before_change(plan: Mapping[str, Any]) -> bool:
+    """A failed container_host_plan that names a rule refused before any change: the
+    argument check, the workloads' and the provisioning's rules. Only the readiness check
+    after the changes (rule host-ready) fails with a rule once something changed."""
+    return bool(plan.get("failed") and plan.get("rule") and plan.get("rule") != RULE_READY)
 
 
 def summarise(hostvars: Mapping[str, Any], hosts: Iterable[str]) -> dict[str, Any]:

@@ -66,3 +66,24 @@ def test_removed_workloads_are_not_counted_as_running():
         }
     }
     assert summarise(hostvars, ["a"])["workloads"] == {"hyperv": 0, "process": 0, "changed": 2}
+
+
+def test_a_refusal_of_the_provisioning_plan_counts_as_refused_as_registered():
+    """The container_host_plan task registers failed, msg and rule (no error key): an
+    unknown-key, argument or policy refusal there is made before any change."""
+    hostvars = {
+        "unknown-key": {
+            "container_host_plan": {"failed": True, "msg": "pw=hunter2", "rule": "unknown-key"}
+        },
+        "arguments": {
+            "container_host_plan": {"failed": True, "msg": "x", "rule": "role-arguments"}
+        },
+        "read": {"container_host_plan": {"failed": True, "msg": "container_host_info failed"}},
+        "not-ready": {
+            "container_host_plan": {"failed": True, "msg": "x", "rule": "host-ready"},
+        },
+    }
+    summary = summarise(hostvars, list(hostvars))
+    assert summary["refused"] == {"unknown-key": "unknown-key", "arguments": "role-arguments"}
+    assert summary["failed"] == ["not-ready", "read"]
+    assert "hunter2" not in repr(summary)
