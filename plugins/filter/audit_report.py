@@ -46,6 +46,13 @@ options:
     type: str
     default: none
     choices: [critical, high, medium, low, none]
+  formats:
+    description:
+      - The renderings to write (C(audit_formats)), returned as RV(_value.formats).
+      - A list, its JSON text, or names separated by commas (C("json,html"), as an AWX
+        survey's text field sends it). An unknown format is refused, naming it.
+    type: raw
+    default: [json, junit, sarif, html]
 """
 
 EXAMPLES = r"""
@@ -81,6 +88,10 @@ _value:
       description: The findings at or above O(fail_on).
       type: list
       elements: dict
+    formats:
+      description: O(formats) as a list of known formats, each once.
+      type: list
+      elements: str
 """
 
 from ansible.errors import AnsibleFilterError
@@ -99,7 +110,12 @@ def audit_report(
     result_var="container_audit_result",
     junit_threshold="high",
     fail_on="none",
+    formats=report.FORMATS,
 ):
+    try:
+        wanted = report.read_formats(formats)
+    except ValueError as exc:
+        raise AnsibleFilterError(f"audit_report: {exc}") from None
     results = {}
     for host in hosts or []:
         variables = hostvars.get(host) or {}
@@ -120,6 +136,7 @@ def audit_report(
         "sarif": report.to_sarif(fleet),
         "html": report.to_html(fleet),
         "failing": failing,
+        "formats": wanted,
     }
 
 

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from typing import Any
 from xml.etree import ElementTree
 
-from ansible_collections.trustbound.wincontainers.plugins.plugin_utils import audit_findings
+from ansible_collections.trustbound.wincontainers.plugins.plugin_utils import audit_findings, inputs
 from ansible_collections.trustbound.wincontainers.plugins.plugin_utils.audit_findings import (
     RULES,
     SEVERITIES,
@@ -26,6 +26,28 @@ TOOL = "trustbound.wincontainers container_audit"
 INFO_URI = "https://github.com/trustbound/wincontainers/blob/main/docs/audit.md"
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 _SARIF_LEVEL = {"critical": "error", "high": "error", "medium": "warning", "low": "note"}
+
+
+FORMATS = ("json", "junit", "sarif", "html")
+
+
+def read_formats(value: object) -> list[str]:
+    """``audit_formats`` as a list of known formats, in the order given, each once: a list,
+    its JSON text or names separated by commas (inputs.to_names); ValueError naming an
+    unknown format."""
+    try:
+        names = inputs.to_names(value, "audit_formats")
+    except inputs.InputTypeError as exc:
+        raise ValueError(str(exc)) from None
+    unknown = [name for name in names if name not in FORMATS]
+    if unknown:
+        raise ValueError(
+            f"audit_formats: unknown format(s) {', '.join(map(repr, unknown))};"
+            f" known formats: {', '.join(FORMATS)}"
+        )
+    if not names:
+        raise ValueError(f"audit_formats names no format; known formats: {', '.join(FORMATS)}")
+    return list(dict.fromkeys(names))
 
 
 def build_fleet(

@@ -12,6 +12,7 @@ to deployment:
   (``ansible.module_utils.parsing.convert_bool.boolean``, strict):
   ``yes/no``, ``true/false``, ``on/off``, ``1/0``, ``y/n``, ``t/f``, any case;
 - a list or a mapping may arrive as its JSON text and is parsed into that type;
+- a list of names may also arrive as text, the names separated by commas or spaces;
 - anything else is refused naming the variable.
 
 A refusal never quotes the value it could not read: it may hold a secret
@@ -22,6 +23,7 @@ says what was given (its type and size) instead.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -89,6 +91,19 @@ def to_list(value: object, variable: str) -> list[Any]:
     if isinstance(value, str):
         return _from_json(value, list, variable, "a list")
     raise InputTypeError(f"{variable} must be a list, got {describe(value)}")
+
+
+def to_names(value: object, variable: str) -> list[str]:
+    """A list of names: a list, the JSON text of one, or names separated by commas or white
+    space (what a survey's text field sends: ``"json,html"``); None is the empty list."""
+    if isinstance(value, str) and not value.strip().startswith("["):
+        names: list[Any] = [part for part in re.split(r"[,\s]+", value) if part]
+    else:
+        names = to_list(value, variable)
+    for name in names:
+        if not isinstance(name, str) or not name.strip():
+            raise InputTypeError(f"{variable} must be a list of names, got {describe(name)} in it")
+    return [name.strip() for name in names]
 
 
 def to_mapping(value: object, variable: str) -> dict[str, Any]:
