@@ -180,6 +180,17 @@ RULES: dict[str, Rule] = _rules(
         " 'container:<other>') and run playbooks/deploy.yml",
     ),
     Rule(
+        "WC-ENG-DOWN",
+        "Engine does not answer: its containers are not evaluated",
+        MEDIUM,
+        "container_host_info (engine.service_state, engine.api_reachable, engine.daemon_config);"
+        " moby cmd/dockerd/daemon.go loadDaemonCliConfig (dockerd does not start with a"
+        " daemon.json it cannot parse: 'unable to configure the Docker daemon with file')",
+        "start the engine (Start-Service docker) or repair daemon.json (run"
+        " playbooks/provision.yml, which writes it), then run this audit again: until the engine"
+        " answers, its containers and images cannot be listed or audited",
+    ),
+    Rule(
         "WC-ENG-TCP-NO-TLS",
         "Engine listens on TCP without client verification",
         CRITICAL,

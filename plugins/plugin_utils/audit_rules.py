@@ -521,7 +521,27 @@ class _HostAudit:
             )
 
     # -- drift --
+    @property
+    def engine_answers(self) -> bool:
+        """Whether the read could list the containers: an installed engine whose service runs
+        and whose API answers (a read without ``api_reachable`` is taken at its service)."""
+        engine = self.engine
+        return (
+            bool(engine.get("installed"))
+            and engine.get("service_state") == "running"
+            and engine.get("api_reachable") is not False
+        )
+
     def drift(self) -> None:
+        if self.engine.get("installed") and not self.engine_answers:
+            # No container was listed: "no such container" for each would be false.
+            names = ", ".join(spec.name for spec in self.specs) or "none"
+            self.audit.skip(
+                "WC-INV-DRIFT",
+                "the engine does not answer (WC-ENG-DOWN): the inventory's workloads"
+                f" ({names}) are not evaluated",
+            )
+            return
         if self.policy_host is None:
             self.audit.skip("WC-INV-DRIFT", "the host's trust variables are missing or refused")
             return
@@ -605,12 +625,7 @@ class _HostAudit:
         if not engine.get("installed"):
             self.audit.skip("WC-ENG-*", "no container engine is installed")
             return
-        if engine.get("service_state") != "running":
-            self.audit.skip(
-                "containers",
-                f"the engine service is {engine.get('service_state')}: containers"
-                " and images cannot be listed",
-            )
+        self._engine_down()
         if self.config is None:
             self.audit.skip("WC-ENG-TCP-NO-TLS", "daemon.json is unparsable")
         config = self.config_dict
@@ -656,6 +671,46 @@ class _HostAudit:
                 "container_host_info does not report the data root's ACL"
                 " (engine.data_root_sddl) on this host",
             )
+
+    def _engine_down(self) -> None:
+        """One finding for an engine that does not answer or whose daemon.json cannot be read,
+        and its containers and images listed as not evaluated."""
+        engine = self.engine
+        state = engine.get("service_state")
+        reasons = []
+        if state != "running":
+            reasons.append(f"the engine service is {state}")
+        elif engine.get("api_reachable") is False:
+            error = str(engine.get("api_error") or "").strip()
+            reasons.append(
+                "the engine service runs but its API does not answer on the default pipe"
+                + (f" ({error})" if error else "")
+            )
+        if self.config is None:
+            reasons.append(
+                "daemon.json cannot be parsed (dockerd does not start with it: the next engine"
+                " start fails)"
+            )
+        if not reasons:
+            return
+        if not self.engine_answers:
+            self.audit.skip(
+                "containers",
+                f"{reasons[0]}: containers and images cannot be listed; they are not evaluated",
+            )
+        self.audit.add(
+            "WC-ENG-DOWN",
+            {
+                "service_state": state,
+                "api_reachable": engine.get("api_reachable"),
+                "api_error": engine.get("api_error"),
+                "daemon_config_parsed": self.config is not None,
+                "workloads_not_evaluated": (
+                    [spec.name for spec in self.specs] if not self.engine_answers else []
+                ),
+            },
+            detail="; ".join(reasons),
+        )
 
     def _engine_version(self, version: str) -> None:
         try:
