@@ -46,6 +46,17 @@ options:
     type: str
     default: none
     choices: [critical, high, medium, low, none]
+  waivers:
+    description:
+      - Accepted risks (C(wincontainers_audit_waivers)), a list or its JSON text. Each has
+        C(rule) (a rule id), C(host) (a host name or a glob such as C(ws2016-*)), C(reason),
+        C(expires) (a date C(YYYY-MM-DD), in force to the end of that day), C(accepted_by),
+        and optionally C(container) (a name or glob).
+      - A finding a waiver in force covers stays in every rendering, marked waived, and
+        leaves the counts and RV(_value.failing); after the expiry date it counts again and
+        shows the expired waiver. An invalid waiver is refused, naming its index and field.
+    type: raw
+    default: []
   formats:
     description:
       - The renderings to write (C(audit_formats)), returned as RV(_value.formats).
@@ -85,7 +96,7 @@ _value:
       description: The self-contained HTML page.
       type: str
     failing:
-      description: The findings at or above O(fail_on).
+      description: The findings at or above O(fail_on) that no waiver in force covers.
       type: list
       elements: dict
     formats:
@@ -97,6 +108,7 @@ _value:
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.trustbound.wincontainers.plugins.plugin_utils import audit_report as report
+from ansible_collections.trustbound.wincontainers.plugins.plugin_utils import audit_waivers
 
 NOT_AUDITED = "no container_audit result: the host was unreachable or the play stopped on it"
 
@@ -111,9 +123,11 @@ def audit_report(
     junit_threshold="high",
     fail_on="none",
     formats=report.FORMATS,
+    waivers=None,
 ):
     try:
         wanted = report.read_formats(formats)
+        accepted = audit_waivers.read(waivers)
     except ValueError as exc:
         raise AnsibleFilterError(f"audit_report: {exc}") from None
     results = {}
@@ -121,7 +135,9 @@ def audit_report(
         variables = hostvars.get(host) or {}
         result = variables.get(result_var) if hasattr(variables, "get") else None
         results[str(host)] = dict(result) if result else {"failed": True, "msg": NOT_AUDITED}
-    fleet = report.build_fleet(results, generated_at=str(generated_at), scope=dict(scope or {}))
+    fleet = report.build_fleet(
+        results, generated_at=str(generated_at), scope=dict(scope or {}), waivers=accepted
+    )
     try:
         failing = report.fails(fleet, fail_on)
         junit = report.to_junit(fleet, junit_threshold)

@@ -11,11 +11,15 @@ from __future__ import annotations
 
 import html
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 from xml.etree import ElementTree
 
-from ansible_collections.trustbound.wincontainers.plugins.plugin_utils import audit_findings, inputs
+from ansible_collections.trustbound.wincontainers.plugins.plugin_utils import (
+    audit_findings,
+    audit_waivers,
+    inputs,
+)
 from ansible_collections.trustbound.wincontainers.plugins.plugin_utils.audit_findings import (
     RULES,
     SEVERITIES,
@@ -50,10 +54,23 @@ def read_formats(value: object) -> list[str]:
     return list(dict.fromkeys(names))
 
 
+def open_findings(findings: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """The findings no waiver in force covers: those that count."""
+    return [f for f in findings if not f.get("waived")]
+
+
 def build_fleet(
-    results: Mapping[str, Mapping[str, Any]], *, generated_at: str, scope: Mapping[str, Any]
+    results: Mapping[str, Mapping[str, Any]],
+    *,
+    generated_at: str,
+    scope: Mapping[str, Any],
+    waivers: Sequence[audit_waivers.Waiver] = (),
 ) -> dict[str, Any]:
-    """``results``: host -> its container_audit result (registered), or a failure."""
+    """``results``: host -> its container_audit result (registered), or a failure.
+
+    ``waivers`` (audit_waivers.read) mark the findings they cover as waived on the run's
+    date: those stay listed everywhere but leave the counts (``waived`` counts them)."""
+    day = audit_waivers.run_day(generated_at)
     hosts = []
     everything: list[dict[str, Any]] = []
     failed = []
@@ -64,6 +81,7 @@ def build_fleet(
             error = str(result.get("msg") or "the host was not audited")
             failed.append(name)
         findings = audit_findings.sorted_findings(result.get("findings") or [])
+        audit_waivers.apply(findings, waivers, day)
         everything.extend(findings)
         hosts.append(
             {
@@ -73,10 +91,12 @@ def build_fleet(
                 "containers": [dict(c) for c in result.get("containers") or []],
                 "findings": findings,
                 "not_evaluated": [dict(n) for n in result.get("not_evaluated") or []],
-                "by_severity": audit_findings.counts(findings),
+                "by_severity": audit_findings.counts(open_findings(findings)),
+                "waived": len(findings) - len(open_findings(findings)),
             }
         )
     everything = audit_findings.sorted_findings(everything)
+    status = audit_waivers.apply([dict(f) for f in everything], waivers, day)
     used = sorted({f["id"] for f in everything})
     return {
         "schema_version": SCHEMA_VERSION,
@@ -87,9 +107,12 @@ def build_fleet(
             "hosts_audited": len(hosts) - len(failed),
             "hosts_failed": failed,
             "containers": sum(len(h["containers"]) for h in hosts),
-            "findings": len(everything),
-            "by_severity": audit_findings.counts(everything),
+            "findings": len(open_findings(everything)),
+            "by_severity": audit_findings.counts(open_findings(everything)),
+            "waived": len(everything) - len(open_findings(everything)),
+            "waived_by_severity": audit_findings.counts([f for f in everything if f.get("waived")]),
         },
+        "waivers": [dict(w.to_dict(), status=status[w.index]) for w in waivers],
         "hosts": hosts,
         "findings": everything,
         "rules": {
@@ -110,7 +133,11 @@ def fails(fleet: Mapping[str, Any], threshold: str | None) -> list[dict[str, Any
     if not threshold or threshold == "none":
         return []
     audit_findings.severity_rank(threshold)
-    return [f for f in fleet["findings"] if audit_findings.at_or_above(f["severity"], threshold)]
+    return [
+        f
+        for f in open_findings(fleet["findings"])
+        if audit_findings.at_or_above(f["severity"], threshold)
+    ]
 
 
 def to_json(fleet: Mapping[str, Any]) -> str:
@@ -145,7 +172,8 @@ def to_junit(fleet: Mapping[str, Any], threshold: str = "high") -> str:
             )
             cases += 1
             found = by_rule.get(rule_id, [])
-            blocking = [f for f in found if _blocks(f, threshold)]
+            blocking = [f for f in open_findings(found) if _blocks(f, threshold)]
+            waived = [f for f in found if f.get("waived")]
             if blocking:
                 failed += 1
                 text = "\n".join(_finding_line(f) for f in blocking)
@@ -155,6 +183,14 @@ def to_junit(fleet: Mapping[str, Any], threshold: str = "high") -> str:
                     message=f"{len(blocking)} {RULES[rule_id].severity} finding(s)",
                     type=RULES[rule_id].severity,
                 ).text = text
+            elif found and len(waived) == len(found):
+                skipped += 1
+                ElementTree.SubElement(
+                    case, "skipped", message=f"waived: {_waiver_text(waived[0]['waived'])}"
+                )
+                ElementTree.SubElement(case, "system-out").text = "\n".join(
+                    _finding_line(f) for f in found
+                )
             elif found:
                 ElementTree.SubElement(case, "system-out").text = "\n".join(
                     _finding_line(f) for f in found
@@ -184,9 +220,18 @@ def _blocks(finding: Mapping[str, Any], threshold: str | None) -> bool:
     return audit_findings.at_or_above(finding["severity"], threshold)
 
 
+def _waiver_text(waiver: Mapping[str, Any]) -> str:
+    return f"{waiver['reason']} (accepted by {waiver['accepted_by']}, until {waiver['expires']})"
+
+
 def _finding_line(finding: Mapping[str, Any]) -> str:
     where = f"container {finding['container']}: " if finding.get("container") else ""
-    return f"[{finding['severity']}] {where}{finding['detail']}. Fix: {finding['fix']}"
+    line = f"[{finding['severity']}] {where}{finding['detail']}. Fix: {finding['fix']}"
+    if finding.get("waived"):
+        return f"WAIVED {line} Waiver: {_waiver_text(finding['waived'])}"
+    if finding.get("waiver_expired"):
+        return f"{line} Waiver expired: {_waiver_text(finding['waiver_expired'])}"
+    return line
 
 
 # --- SARIF --------------------------------------------------------------------------------
@@ -209,8 +254,26 @@ def to_sarif(fleet: Mapping[str, Any]) -> str:
     results = []
     for finding in fleet["findings"]:
         where = finding["host"] + (f"/{finding['container']}" if finding.get("container") else "")
+        properties: dict[str, Any] = {
+            "severity": finding["severity"],
+            "evidence": finding["evidence"],
+        }
+        extra: dict[str, Any] = {}
+        if finding.get("waived"):
+            waiver = finding["waived"]
+            extra["suppressions"] = [
+                {
+                    "kind": "external",
+                    "status": "accepted",
+                    "justification": _waiver_text(waiver),
+                    "properties": dict(waiver),
+                }
+            ]
+        if finding.get("waiver_expired"):
+            properties["waiver_expired"] = finding["waiver_expired"]
         results.append(
             {
+                **extra,
                 "ruleId": finding["id"],
                 "ruleIndex": index[finding["id"]],
                 "level": _SARIF_LEVEL[finding["severity"]],
@@ -222,7 +285,7 @@ def to_sarif(fleet: Mapping[str, Any]) -> str:
                         ]
                     }
                 ],
-                "properties": {"severity": finding["severity"], "evidence": finding["evidence"]},
+                "properties": properties,
             }
         )
     document = {
@@ -338,7 +401,7 @@ def _badge(severity: str) -> str:
 
 def _cell(host: Mapping[str, Any], container: Mapping[str, Any]) -> str:
     worst = None
-    for finding in host["findings"]:
+    for finding in open_findings(host["findings"]):
         if finding.get("container") == container["name"]:
             rank = audit_findings.severity_rank(finding["severity"])
             if worst is None or rank < audit_findings.severity_rank(worst):
@@ -391,10 +454,22 @@ def _findings_table(fleet: Mapping[str, Any]) -> str:
             f"{_e(k)}: <code>{_e(json.dumps(v, ensure_ascii=False))}</code>"
             for k, v in sorted(f["evidence"].items())
         )
+        waiver = ""
+        if f.get("waived"):
+            waiver = (
+                '<br><span class="badge sev-ok">WAIVED</span> '
+                f'<span class="facts">{_e(_waiver_text(f["waived"]))}</span>'
+            )
+        elif f.get("waiver_expired"):
+            waiver = (
+                '<br><span class="badge">WAIVER EXPIRED</span> '
+                f'<span class="facts">{_e(_waiver_text(f["waiver_expired"]))}</span>'
+            )
         rows.append(
             f'<tr class="finding" data-host="{_e(f["host"])}" data-severity="{_e(f["severity"])}"'
-            f' data-id="{_e(f["id"])}">'
-            f"<td>{_badge(f['severity'])}</td><td><code>{_e(f['id'])}</code><br>{_e(f['title'])}</td>"
+            f' data-id="{_e(f["id"])}" data-waived="{"yes" if f.get("waived") else "no"}">'
+            f"<td>{_badge(f['severity'])}{waiver}</td>"
+            f"<td><code>{_e(f['id'])}</code><br>{_e(f['title'])}</td>"
             f"<td>{_e(f['host'])}</td><td>{_e(f.get('container') or '(host)')}</td>"
             f'<td class="detail">{_e(f["detail"])}<br><span class="facts">{evidence}</span></td>'
             f'<td class="fix">{_e(f["fix"])}<br><span class="facts">Source: {_e(f["rule"])}'
@@ -421,6 +496,9 @@ def to_html(fleet: Mapping[str, Any]) -> str:
         f'<div class="count sev-{s}" id="count-{s}"><b>{summary["by_severity"][s]}</b>'
         f"{_LABEL[s]}</div>"
         for s in SEVERITIES
+    )
+    counts += (
+        f'<div class="count sev-ok" id="count-waived"><b>{summary.get("waived", 0)}</b>WAIVED</div>'
     )
     host_options = "".join(
         f'<option value="{_e(h["name"])}">{_e(h["name"])}</option>' for h in fleet["hosts"]
