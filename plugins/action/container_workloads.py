@@ -309,6 +309,10 @@ class ActionModule(ActionBase):
                     f"image version unknown: {spec.image} is not on the host and check mode"
                     " does not pull it; decided on trust alone"
                 )
+                if trust_policy.isolation_undecided(decision):
+                    decision_view.update(
+                        isolation=trust_policy.UNDECIDED, isolation_note=trust_policy.UNDECIDED_TEXT
+                    )
             desired.append(
                 container_plan.Desired(
                     spec=spec,
@@ -609,7 +613,8 @@ def _summary_line(entry: dict[str, Any]) -> str:
     decision = entry.get("decision") or {}
     line = f"{entry['name']}: {entry['action']}"
     if decision:
-        line += f" ({decision['isolation']}, {decision['user']})"
+        isolation = decision.get("isolation_note") or decision["isolation"]
+        line += f" ({isolation}, {decision['user']})"
     return line
 
 

@@ -248,6 +248,22 @@ class Decision:
 
 # --- helpers other modules reuse -------------------------------------------------------
 
+# What a plan shows for an isolation only the image's OS version decides (check mode, before
+# the pull): "undecided" in data, this text for people.
+UNDECIDED = "undecided"
+UNDECIDED_TEXT = "process or Hyper-V, decided after the pull: image version unknown"
+
+
+def isolation_undecided(decision: Decision) -> bool:
+    """Whether ``decision`` chose process isolation only because the image's OS version was
+    unknown: once it is known, an image process isolation cannot run, or one whose revision
+    differs (Hyper-V available), gets Hyper-V (the host-preference path of _choose_isolation)."""
+    return (
+        decision.isolation == PROCESS
+        and RULE_IMAGE_VERSION_UNKNOWN in decision.rules
+        and RULE_HOST_PREFERENCE in decision.rules
+    )
+
 
 def _skeleton(text: str) -> str:
     """A comparison form: compatibility-decomposed, marks and invisible characters dropped,

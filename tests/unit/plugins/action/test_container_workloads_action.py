@@ -376,10 +376,31 @@ def test_check_mode_on_a_host_not_yet_provisioned_plans_on_trust_alone():
     assert "no running container engine yet" in result["msg"]
     assert "decided on trust alone" in result["msg"]
     decided = {w["name"]: (w["action"], w["decision"]["isolation"]) for w in result["workloads"]}
-    assert decided == {"web": ("create", "process"), "partner": ("create", "hyperv")}
+    # web's isolation depends on its image's OS version, unknown until the pull: said so
+    assert decided == {"web": ("create", "undecided"), "partner": ("create", "hyperv")}
+    assert result["summary"] == [
+        "web: create (process or Hyper-V, decided after the pull: image version unknown,"
+        " ContainerUser)",
+        "partner: create (hyperv, ContainerUser)",
+    ]
     assert result["changed"] is True
     assert result["module_runs"] == 1
     assert host.step_runs == []
+
+
+def test_check_mode_names_a_definite_isolation_when_the_image_is_on_the_host():
+    result = run(FakeHost(host_info()), [{"name": "web", "image": NANO}], check_mode=True)
+    assert result["summary"] == ["web: create (process, ContainerUser)"]
+
+
+def test_check_mode_with_an_image_not_pulled_yet_says_the_isolation_is_undecided():
+    result = run(FakeHost(host_info(images=())), [{"name": "web", "image": NANO}], check_mode=True)
+    assert result["summary"] == [
+        "web: create (process or Hyper-V, decided after the pull: image version unknown,"
+        " ContainerUser)"
+    ]
+    (workload,) = result["workloads"]
+    assert workload["decision"]["isolation"] == "undecided"
 
 
 def test_check_mode_on_a_host_not_yet_provisioned_refuses_what_the_policy_refuses():
