@@ -91,6 +91,8 @@ KNOWN_KEYS = frozenset(
         "read_only",
     }
 )
+# Accepted as keys only to be refused with their own rule: not offered as known keys.
+ALWAYS_REFUSED_KEYS = frozenset({"devices", "privileged", "read_only"})
 
 _ENV_NAME_RE = re.compile(r"[^=\x00]+")
 # Windows: "The maximum size of a user-defined environment variable is 32,767 characters"
@@ -604,7 +606,8 @@ def _normalise_entry(
         check.refuse(
             RULE_UNKNOWN_KEY,
             unknown[0],
-            f"unknown key(s) {', '.join(unknown)}; known keys: {', '.join(sorted(KNOWN_KEYS))}",
+            f"unknown key(s) {', '.join(unknown)}; known keys:"
+            f" {', '.join(sorted(KNOWN_KEYS - ALWAYS_REFUSED_KEYS))}",
         )
     _refuse_unsupported(check, entry)
 

@@ -71,7 +71,7 @@ def test_site_converges_then_changes_nothing(venv: Path, tmp_path: Path) -> None
             )
             assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
             recap = {m[0]: tuple(int(x) for x in m[1:]) for m in RECAP.findall(done.stdout)}
-            assert recap.pop("localhost")[2:] == (0, 0)  # the summary play: unreachable, failed
+            assert recap.pop("localhost")[2:] == (0, 0)  # the run check: unreachable, failed
             recaps.append(recap)
         first, second = recaps
         assert set(first) == {"ws2016-erp", "ws2019-branch", "ws2022-edge", "ws2025-core"}
