@@ -42,7 +42,7 @@ def hostvars(host: str) -> dict:
     inventory = load(EXAMPLE / "hosts.yml")
     groups = inventory["all"]["children"]["windows"]["children"]
     group = next(name for name, body in groups.items() if host in body["hosts"])
-    merged = {**load(EXAMPLE / "group_vars" / "windows.yml")}
+    merged = {**load(EXAMPLE / "group_vars" / "windows" / "main.yml")}
     merged.update(load(EXAMPLE / "group_vars" / f"{group}.yml"))
     merged.update(load(EXAMPLE / "host_vars" / f"{host}.yml"))
     return merged
