@@ -339,7 +339,8 @@ def _summary_of_desired(desired: Desired, owner: str) -> dict[str, Any]:
 
 def _diff(name: str, before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
     return {
-        "before_header": f"container {name} (running)",
+        # The container's own state: "absent" when there is none yet, not "running".
+        "before_header": f"container {name} ({before.get('state') or 'on the host'})",
         "after_header": f"container {name} (inventory)",
         "before": before,
         "after": after,
