@@ -64,8 +64,10 @@ class Play:
         self.rc = run.rc
         self.output = run.output
         self.data = run.data
-        self.changed = {host: stats["changed"] for host, stats in run.stats.items()}
-        self.failed = {host: stats["failures"] for host, stats in run.stats.items()}
+        # The simulated hosts only: the run check (playbooks/preflight.yml) is localhost's.
+        hosts = {host: stats for host, stats in run.stats.items() if host != "localhost"}
+        self.changed = {host: stats["changed"] for host, stats in hosts.items()}
+        self.failed = {host: stats["failures"] for host, stats in hosts.items()}
 
     def result(self, host: str) -> dict:
         """The container_workloads task's result for ``host``."""
