@@ -67,22 +67,26 @@ def run(
     *,
     env: dict[str, str] | None = None,
     stdin: str | None = None,
+    config: str | os.PathLike[str] | None = None,
     timeout: float = 60,
 ) -> subprocess.CompletedProcess[str]:
     """``binary argv...`` against ``docker_host``; ``env`` adds variables (secret values the
-    argv names with ``--env=NAME``) to a minimal environment."""
-    with tempfile.TemporaryDirectory(prefix="wcsim-docker-config-") as config:
+    argv names with ``--env=NAME``) to a minimal environment. ``config`` is the client config
+    directory (a login's record: share one across a step's login, pull and logout); without
+    it, a new empty one. Stdin is closed when not given, so the CLI never prompts."""
+    with tempfile.TemporaryDirectory(prefix="wcsim-docker-config-") as own:
+        directory = str(config or own)
         environment = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-            "HOME": config,
+            "HOME": directory,
             "DOCKER_HOST": docker_host,
-            "DOCKER_CONFIG": config,
+            "DOCKER_CONFIG": directory,
             **(env or {}),
         }
         return subprocess.run(
             [binary, *argv],
             env=environment,
-            input=stdin,
+            input=stdin if stdin is not None else "",
             capture_output=True,
             text=True,
             timeout=timeout,
