@@ -67,6 +67,13 @@ def version_tuple(text: str) -> tuple[int, ...]:
     return tuple(int(part) for part in text.split("."))
 
 
+def _api_at_least(host: Host, version: str) -> bool:
+    """The host's engine answers at least this API version (fields come and go with it)."""
+    record = host.state.engine
+    running = record.running_version if record else ""
+    return version_tuple(api_version(running)) >= version_tuple(version)
+
+
 def timestamp(seconds: float) -> str:
     """RFC 3339 with nanoseconds, as Go's time.Time marshals; the zero time for 0."""
     if not seconds:
@@ -145,7 +152,7 @@ def _network_id(name: str) -> str:
 
 
 def _endpoint(host: Host, container: ContainerState, network: str) -> dict[str, Any]:
-    return {
+    endpoint: dict[str, Any] = {
         "IPAMConfig": None,
         "Links": None,
         "Aliases": None,
@@ -159,8 +166,10 @@ def _endpoint(host: Host, container: ContainerState, network: str) -> dict[str, 
         "GlobalIPv6Address": "",
         "GlobalIPv6PrefixLen": 0,
         "DriverOpts": None,
-        "DNSNames": None,
     }
+    if _api_at_least(host, "1.44"):
+        endpoint["DNSNames"] = None  # new in API 1.44 (moby docs/api/version-history.md)
+    return endpoint
 
 
 def _state(container: ContainerState) -> dict[str, Any]:
@@ -333,7 +342,7 @@ def container_summary(host: Host, container: ContainerState) -> dict[str, Any]:
 def image_inspect(host: Host, image: ImageState) -> dict[str, Any]:
     """``GET /images/{name}/json`` (``ImageInspect``)."""
     root = data_root(host)
-    return {
+    inspect = {
         "Id": image.id,
         "RepoTags": list(image.repo_tags),
         "RepoDigests": list(image.repo_digests),
@@ -359,11 +368,19 @@ def image_inspect(host: Host, image: ImageState) -> dict[str, Any]:
         "RootFS": {"Type": "layers", "Layers": [image.id]},
         "Metadata": {"LastTagTime": ZERO_TIME},
     }
+    # moby docs/api/version-history.md: VirtualSize omitted from API 1.44, Container (the
+    # container an image was committed from) gone from 1.45. Shaped by the engine's API
+    # version here; dockerd shapes some fields by the version a request asks for.
+    if not _api_at_least(host, "1.44"):
+        inspect["VirtualSize"] = 0
+    if not _api_at_least(host, "1.45"):
+        inspect["Container"] = ""
+    return inspect
 
 
 def image_summary(host: Host, image: ImageState) -> dict[str, Any]:
     """One entry of ``GET /images/json`` (``ImageSummary``)."""
-    return {
+    summary: dict[str, Any] = {
         "Id": image.id,
         "ParentId": "",
         "RepoTags": list(image.repo_tags),
@@ -374,6 +391,9 @@ def image_summary(host: Host, image: ImageState) -> dict[str, Any]:
         "Labels": {},
         "Containers": sum(1 for c in host.state.containers if c.image_id == image.id),
     }
+    if not _api_at_least(host, "1.44"):
+        summary["VirtualSize"] = 0  # removed in API 1.44
+    return summary
 
 
 def _kernel(host: Host) -> str:
@@ -465,7 +485,7 @@ def system_info(host: Host, default_isolation: str) -> dict[str, Any]:
         "NGoroutines": 30,
         "SystemTime": timestamp(host.now()),
         "LoggingDriver": "json-file",
-        "CgroupDriver": "",
+        "CgroupDriver": "",  # set only by moby daemon/info_unix.go; no omitempty
         "NEventsListener": 0,
         "KernelVersion": _kernel(host),
         "OperatingSystem": state.os.product_name,
