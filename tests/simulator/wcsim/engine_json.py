@@ -297,12 +297,25 @@ def _status_text(host: Host, container: ContainerState) -> str:
 
 
 def _ago(seconds: float) -> str:
+    """go-units ``HumanDuration`` (github.com/docker/go-units duration.go), up to days."""
     seconds = max(int(seconds), 0)
+    if seconds < 1:
+        return "Less than a second"
+    if seconds == 1:
+        return "1 second"
     if seconds < 60:
-        return "Less than a second" if seconds < 1 else f"{seconds} seconds"
-    if seconds < 3600:
-        return f"{seconds // 60} minutes"
-    return f"{seconds // 3600} hours"
+        return f"{seconds} seconds"
+    minutes = seconds // 60
+    if minutes == 1:
+        return "About a minute"
+    if minutes < 60:
+        return f"{minutes} minutes"
+    hours = round(seconds / 3600)
+    if hours == 1:
+        return "About an hour"
+    if hours < 48:
+        return f"{hours} hours"
+    return f"{hours // 24} days"
 
 
 def container_summary(host: Host, container: ContainerState) -> dict[str, Any]:
