@@ -20,7 +20,11 @@ import textwrap
 
 import pytest
 
-from ansible_collections.trustbound.wincontainers.plugins.plugin_utils import docker_argv
+from ansible_collections.trustbound.wincontainers.plugins.plugin_utils import (
+    container_plan,
+    docker_argv,
+    workload_spec,
+)
 from wcsim import docker_cli, engine_api
 from wcsim.fleet import Fleet
 from wcsim.modules.container_steps import ContainerSteps, StepFailed
@@ -110,21 +114,21 @@ def fleets(tmp_path):
     apis.stop()
 
 
-def by_model(host, step) -> str:
+def by_model(host, step, secrets=SECRETS) -> str:
     try:
         with host.exclusive():
-            ContainerSteps()._carry_out(host, step, SECRETS, CREDENTIALS)
+            ContainerSteps()._carry_out(host, step, secrets, CREDENTIALS)
     except StepFailed as failure:
         return failure.stderr
     return ""
 
 
-def by_cli(binary, docker_host, step) -> str:
+def by_cli(binary, docker_host, step, secrets=SECRETS) -> str:
     users = {c["registry"]: c["username"] for c in CREDENTIALS}
     passwords = {c["registry"]: c["password"] for c in CREDENTIALS}
     with tempfile.TemporaryDirectory() as config:  # the step's own client config
         for command in docker_argv.render_step(step, registry_users=users):
-            env = {name: SECRETS[key] for name, key in command.env.items()}
+            env = {name: secrets[key] for name, key in command.env.items()}
             stdin = passwords[command.stdin] if command.stdin else None
             done = docker_cli.run(
                 binary, docker_host, list(command.argv), env=env, stdin=stdin, config=config
@@ -263,3 +267,48 @@ def test_a_newer_api_version_than_the_engine_s_is_refused_as_dockerd_does(fleets
     )
     assert done.returncode == 1
     assert "client version 1.47 is too new. Maximum supported API version is 1.41" in done.stderr
+
+
+def planned_steps(host: str) -> tuple[list[dict], dict[str, str]]:
+    """What container_plan itself plans for a new workload (create, start, wait_running)."""
+    entry = {
+        "name": "api",
+        "image": NANO,
+        "env": {"MODE": "prod"},
+        "secret_env": {"TOKEN": "planned secret"},
+        "ports": ["8080:80"],
+        "mounts": ["C:\\data:C:\\app:ro"],
+        "networks": ["nat", "backend"],
+        "restart_policy": "unless-stopped",
+        "memory": "1g",
+        "cpus": 0.5,
+        "labels": {"tier": "api"},
+    }
+    spec = workload_spec.normalise_workloads([entry], host=host)[0]
+    desired = container_plan.Desired(
+        spec=spec,
+        isolation="process",
+        user="ContainerUser",
+        trust_boundary="acme",
+        trust_level="trusted",
+        decision={"isolation": "process", "user": "ContainerUser", "reasons": [], "rules": []},
+        hash_key=container_plan.host_hash_key("test-key", host),
+    )
+    plan = container_plan.plan([desired], [], owner="inv")
+    return [{"action": "pull", "image": NANO}, *plan.steps], plan.secrets
+
+
+def test_the_planner_s_own_steps_through_the_cli_equal_the_model(fleets):
+    model, cli, state_dir = fleets
+    steps, secrets = planned_steps("h27")
+    assert [s["action"] for s in steps] == ["pull", "create", "start", "wait_running"]
+    binary = docker_cli.cli_for("27.3.1")
+    docker_host = engine_api.docker_host(state_dir, "h27")
+    for step in steps:
+        assert by_model(model.host("h27"), step, secrets) == ""
+        assert by_cli(binary, docker_host, step, secrets) == ""
+    assert comparable(cli.host("h27")) == comparable(model.host("h27"))
+    made = cli.host("h27").engine.get("api")
+    assert "TOKEN=planned secret" in made.env and made.networks == ["nat", "backend"]
+    assert made.memory_bytes == 1024**3 and made.cpus == 0.5
+    assert made.labels[container_plan.LABEL_CONFIG_HASH].startswith("v2-hmac-sha256:")
