@@ -22,11 +22,13 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import hashlib
 import json
 import logging
 import os
 import re
 import socketserver
+import tempfile
 import threading
 import time
 from http.server import BaseHTTPRequestHandler
@@ -71,8 +73,14 @@ _STATUS_PATTERNS = (
 
 
 def socket_path(state_dir: str | os.PathLike[str], host: str) -> Path:
-    """Where a host's Engine API listens."""
-    return Path(state_dir).resolve() / ENGINES_DIR / f"{host}.sock"
+    """Where a host's Engine API listens: ``<state_dir>/engines/<host>.sock``, or, when that
+    is too long for a unix socket, ``<tmp>/wcsim-<hash of state_dir>/<host>.sock``."""
+    root = Path(state_dir).resolve()
+    path = root / ENGINES_DIR / f"{host}.sock"
+    if len(str(path)) <= _MAX_SOCKET_PATH:
+        return path
+    digest = hashlib.sha256(str(root).encode()).hexdigest()[:12]
+    return Path(tempfile.gettempdir()) / f"wcsim-{digest}" / f"{host}.sock"
 
 
 def docker_host(state_dir: str | os.PathLike[str], host: str) -> str:
@@ -495,8 +503,17 @@ class _Handler(BaseHTTPRequestHandler):
                 self.command, self.path, headers, body
             )
         except _Drop:
+            LOG.info(
+                "%s: engine API %s %s: no daemon",
+                self.server.api.host.name,
+                self.command,
+                self.path,
+            )
             self.close_connection = True
             return
+        LOG.info(
+            "%s: engine API %s %s -> %d", self.server.api.host.name, self.command, self.path, status
+        )
         self.send_response(status)
         for key, value in out_headers.items():
             self.send_header(key, value)
@@ -543,11 +560,16 @@ class EngineApis:
         for name in self.fleet.names:
             path = socket_path(self.state_dir, name)
             if len(str(path)) > _MAX_SOCKET_PATH:
-                raise OSError(
-                    f"host {name}: the Engine API socket path {path} is longer than"
-                    f" {_MAX_SOCKET_PATH} bytes (a unix socket's limit); use a shorter state dir"
+                # The WinRM endpoints serve on; only this host's API is missing.
+                LOG.warning(
+                    "host %s: no Engine API: the socket path %s is longer than %d bytes"
+                    " (a unix socket's limit)",
+                    name,
+                    path,
+                    _MAX_SOCKET_PATH,
                 )
-            path.parent.mkdir(parents=True, exist_ok=True)
+                continue
+            path.parent.mkdir(parents=True, mode=0o700, exist_ok=True)
             path.unlink(missing_ok=True)
             server = _UnixServer(path, EngineApi(self.fleet.host(name)))
             self.servers[name] = server
