@@ -190,7 +190,8 @@ class EngineApi:
         if isinstance(payload, list) and payload and isinstance(payload[0], bytes):
             data = b"".join(payload)  # a JSON message stream (pull)
         else:
-            data = json.dumps(payload).encode() + b"\n"
+            # Go writes map keys sorted (encoding/json); struct order does not matter to clients.
+            data = json.dumps(payload, sort_keys=True).encode() + b"\n"
         return status, {**out_headers, "Content-Type": "application/json"}, data
 
     @staticmethod

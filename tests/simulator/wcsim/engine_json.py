@@ -50,6 +50,14 @@ _MOUNT_RE = re.compile(
 )
 
 
+# A named pipe mount (moby volume/mounts/windows_parser.go rxPipe): \\.\pipe\<name> on
+# both sides; its MountPoint has Type "npipe".
+_PIPE_RE = re.compile(
+    r"^(?P<source>\\\\\.\\pipe\\[^:]+):(?P<destination>\\\\\.\\pipe\\[^:]+)"
+    r"(?::(?P<mode>ro|rw))?$"
+)
+
+
 def api_version(engine_version: str) -> str:
     """The API version an engine answers (``27.3.1`` -> ``1.47``)."""
     match = re.match(r"^v?(\d+)\.(\d+)", str(engine_version))
@@ -95,6 +103,9 @@ def data_root(host: Host) -> str:
 
 def split_mount(spec: str) -> dict[str, Any]:
     """``C:\\data:C:\\app:ro`` -> source, destination, mode (``{}`` when it does not parse)."""
+    pipe = _PIPE_RE.match(spec)
+    if pipe:
+        return pipe.groupdict()
     match = _MOUNT_RE.match(spec)
     return match.groupdict() if match else {}
 
@@ -116,6 +127,9 @@ def mount_point(host: Host, spec: str) -> dict[str, Any]:
         "Propagation": "",
     }
     if re.match(r"^[A-Za-z]:\\", source):
+        return point
+    if _PIPE_RE.match(spec):
+        point["Type"] = "npipe"
         return point
     name = source or object_id("volume", host.name, spec)
     point.update(
