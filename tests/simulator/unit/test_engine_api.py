@@ -140,3 +140,9 @@ def test_a_state_dir_too_deep_for_a_unix_socket_gets_a_short_one(tmp_path, caplo
     apis = engine_api.EngineApis(types.SimpleNamespace(names=["x" * 120]), tmp_path)
     apis.start()  # a host name no socket path can hold: warned about, the others serve on
     assert apis.servers == {} and "no Engine API" in caplog.text
+
+
+def test_logs_are_an_empty_stream_and_name_a_missing_container(api):
+    status, _, body = api.handle("GET", "/v1.47/containers/web/logs?stdout=1&tail=20", {}, b"")
+    assert (status, body) == (200, b"")
+    assert call(api, "GET", "/v1.47/containers/nosuch/logs")[0] == 404

@@ -10,7 +10,7 @@ bodies as moby's ``api/swagger.yaml`` defines them, the HTTP status each error g
 errdefs -> api/server/httpstatus), and the response bodies (``engine_json.py``).
 
 Served (moby api/server/router/...): ``_ping`` (HEAD, GET), ``version``, ``info``,
-containers create/json/inspect/start/stop/kill/rename/wait/delete, images
+containers create/json/inspect/start/stop/kill/rename/wait/logs (empty)/delete, images
 create (pull)/json/inspect/delete, networks list/inspect/create/connect, ``auth``.
 
 While the host is down or dockerd is not running (or listens elsewhere than the default
@@ -274,6 +274,11 @@ class EngineApi:
             return self._locked(
                 lambda: (200, engine_json.container_inspect(self.host, engine.get(name)))
             )
+        if method == "GET" and verb == "logs":
+            # The engine model keeps no process output: an empty multiplexed stream (moby
+            # api/server/router/container/container_routes.go getContainersLogs; the CLI
+            # demultiplexes a non-TTY container's stream with stdcopy).
+            return self._locked(lambda: (engine.get(name), (200, b""))[1])
         if method == "DELETE" and not verb:
             self._locked(lambda: (engine.remove(name, force=_flag(query, "force")), None))
             return 204, None
