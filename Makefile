@@ -31,6 +31,7 @@ $(STAMP): requirements.txt requirements-test.txt scripts/find-python scripts/ens
 	  $(BIN)/python -m pip install --quiet -e tests/simulator
 	mkdir -p $(dir $(COLLECTION_LINK))
 	ln -sfn $(CURDIR) $(COLLECTION_LINK)
+	scripts/ensure-docker-cli $(VENV)
 	touch $(STAMP)
 
 lint: $(STAMP)

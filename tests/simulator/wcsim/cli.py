@@ -7,10 +7,12 @@
     wcsim inventory --state-dir D [--group G]
     wcsim counters  --state-dir D [--reset]
     wcsim publish   --state-dir D IMAGE OS_VERSION     move a registry tag (fleet file's 'later')
+    wcsim docker-env --state-dir D HOST                the DOCKER_HOST line of a host's Engine API
 
 Files in the state directory: ``wcsim.pid``, ``endpoints.json``
 ({host: {address, port, scheme}}), ``credentials.json`` (mode 0600),
-``wcsim.log`` (background runs), ``counters/<host>.json``, ``tls/`` and the
+``wcsim.log`` (background runs), ``counters/<host>.json``, ``tls/``,
+``engines/<host>.sock`` (each host's Docker Engine API, wcsim/engine_api.py) and the
 host layer's state.
 """
 
@@ -164,6 +166,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         server.bind()
     except OSError as exc:
         raise CliError(str(exc)) from exc
+    engine_apis = _engine_apis(fleet, state_dir)
     counters.reset([name for name in server.servers if not counters.path(name).exists()])
 
     stop = threading.Event()
@@ -186,9 +189,26 @@ def cmd_serve(args: argparse.Namespace) -> int:
             pass
     finally:
         server.stop()
+        if engine_apis is not None:
+            engine_apis.stop()
         if read_pid(state_dir) == os.getpid():
             (state_dir / PID_FILE).unlink(missing_ok=True)
     return 0
+
+
+def _engine_apis(fleet: Any, state_dir: Path) -> Any:
+    """Each host's Docker Engine API on its unix socket (a host layer without one: None)."""
+    if not hasattr(fleet, "host"):
+        return None
+    from wcsim.engine_api import EngineApis
+
+    apis = EngineApis(fleet, state_dir)
+    try:
+        apis.start()
+    except OSError as exc:
+        apis.stop()
+        raise CliError(str(exc)) from exc
+    return apis
 
 
 def cmd_start(args: argparse.Namespace) -> int:
@@ -356,6 +376,20 @@ def cmd_publish(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_docker_env(args: argparse.Namespace) -> int:
+    from wcsim.engine_api import docker_host, socket_path
+
+    state_dir = Path(args.state_dir).resolve()
+    hosts = read_endpoints(state_dir)
+    if args.host not in hosts:
+        known = ", ".join(sorted(hosts)) or "none"
+        raise CliError(f"no host {args.host!r} in the fleet on {state_dir} (hosts: {known})")
+    if running_pid(state_dir) is None or not socket_path(state_dir, args.host).is_socket():
+        raise CliError(f"the fleet on {state_dir} is not running (wcsim start first)")
+    print(f"DOCKER_HOST={docker_host(state_dir, args.host)}")
+    return 0
+
+
 # ---------------------------------------------------------------- parser
 
 
@@ -409,6 +443,13 @@ def build_parser() -> argparse.ArgumentParser:
     publish.add_argument("image", help="the tag, as in the fleet file's registry")
     publish.add_argument("os_version", help="one of the image's 'later' revisions")
     publish.set_defaults(func=cmd_publish)
+
+    docker_env = commands.add_parser(
+        "docker-env", help="print the DOCKER_HOST line of one host's Docker Engine API"
+    )
+    docker_env.add_argument("--state-dir", required=True)
+    docker_env.add_argument("host")
+    docker_env.set_defaults(func=cmd_docker_env)
     return parser
 
 

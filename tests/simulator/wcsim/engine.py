@@ -427,13 +427,17 @@ class Engine:
 
     def login(self, registry: str, username: str, password: str) -> None:
         """``docker login``: remember credentials for a registry."""
+        self.verify_login(registry, username, password)
+        self._require_record().logins[registry] = {"username": username, "password": password}
+
+    def verify_login(self, registry: str, username: str, password: str) -> None:
+        """What the registry answers to a login (``POST /auth``); remembers nothing."""
         creds = self.host.registry.credentials.get(registry)
         if creds is not None and creds != {"username": username, "password": password}:
             # Registry answer to a wrong password (docker login).
             raise EngineError(
                 f'Get "https://{registry}/v2/": unauthorized: authentication required'
             )
-        self._require_record().logins[registry] = {"username": username, "password": password}
 
     def pull(
         self, ref: str, credentials: dict[str, str] | None = None, *, apply_faults: bool = True
@@ -868,6 +872,36 @@ class Engine:
                 "to be able to reuse that name."
             )
         container.name = new
+        return container
+
+    def kill(self, name_or_id: str) -> ContainerState:
+        """``docker kill``: only a running container (moby daemon/kill.go ContainerKill
+        errNotRunning, wrapped "cannot kill container: <name>" by the API router); it counts
+        as stopped by hand (killWithSignal sets HasBeenManuallyStopped)."""
+        self._require_running(f"containers/{name_or_id}/kill")
+        container = self.get(name_or_id)
+        if not container.running:
+            raise EngineError(
+                f"cannot kill container: {name_or_id}: container {container.id} is not running"
+            )
+        container.state = "exited"
+        container.exit_code = 1  # illustrative: a terminated Windows process's code
+        container.finished_at = self.host.now()
+        container.manually_stopped = True
+        return container
+
+    def connect_network(self, name_or_id: str, network: str) -> ContainerState:
+        """``docker network connect``: the network must exist (moby libnetwork/error.go
+        ErrNoSuchNetwork), and an endpoint name is unique in it (libnetwork/network.go)."""
+        self._require_running(f"networks/{network}/connect")
+        container = self.get(name_or_id)
+        if network not in self.state.networks:
+            raise EngineError(f"network {network} not found")
+        if network in container.networks:
+            raise EngineError(
+                f"endpoint with name {container.name} already exists in network {network}"
+            )
+        container.networks.append(network)
         return container
 
     def _restart_by_policy(self) -> None:
