@@ -45,9 +45,17 @@ options:
     description: The run's C(--limit) (C(ansible_limit)), for the message.
     type: str
   limited:
-    description: The hosts the run's C(--limit) matches; omit without a limit.
+    description:
+      - The hosts the run's C(--limit) leaves (C(ansible_play_hosts_all)); omit without a limit.
     type: list
     elements: str
+  allow_no_hosts:
+    description:
+      - Let a run whose target matches no host go on (as a green "no hosts matched"), for a
+        slice of a sliced AWX job that holds none of the target
+        (C(wincontainers_allow_no_hosts)).
+    type: bool
+    default: false
 """
 
 EXAMPLES = r"""
@@ -76,7 +84,15 @@ from ansible_collections.trustbound.wincontainers.plugins.plugin_utils import ru
 
 
 def run_target_problems(
-    hostvars, target, matched, groups, core_version, *, limit=None, limited=None
+    hostvars,
+    target,
+    matched,
+    groups,
+    core_version,
+    *,
+    limit=None,
+    limited=None,
+    allow_no_hosts=False,
 ):
     return run_target.problems(
         hostvars or {},
@@ -86,6 +102,7 @@ def run_target_problems(
         str(core_version),
         limit=limit or None,
         limited=limited,
+        allow_no_hosts=bool(allow_no_hosts),
         default_connection=context.CLIARGS.get("connection"),
     )
 

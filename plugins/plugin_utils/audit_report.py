@@ -183,6 +183,10 @@ def to_junit(fleet: Mapping[str, Any], threshold: str = "high") -> str:
                     message=f"{len(blocking)} {RULES[rule_id].severity} finding(s)",
                     type=RULES[rule_id].severity,
                 ).text = text
+                if len(found) > len(blocking):  # the waived and non-blocking ones, kept
+                    ElementTree.SubElement(case, "system-out").text = "\n".join(
+                        _finding_line(f) for f in found
+                    )
             elif found and len(waived) == len(found):
                 skipped += 1
                 ElementTree.SubElement(

@@ -2,7 +2,7 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Accepted risks: the inventory's audit waivers, read, checked and matched to findings.
 
-A waiver (``audit_waivers``, a list in the inventory) names a rule id, the hosts it
+A waiver (``wincontainers_audit_waivers``, a list in the inventory) names a rule id, the hosts it
 covers (a name or a glob such as ``ws2016-*``), optionally the containers, why the risk
 is accepted, who accepted it and until when. The report applies it: a finding it covers
 stays in every report, marked waived, and leaves the counts and ``audit_fail_on``; a
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime
 import fnmatch
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -21,9 +22,11 @@ from typing import Any
 from ansible_collections.trustbound.wincontainers.plugins.plugin_utils import inputs
 from ansible_collections.trustbound.wincontainers.plugins.plugin_utils.audit_findings import RULES
 
-VARIABLE = "audit_waivers"
+VARIABLE = "wincontainers_audit_waivers"
 REQUIRED = ("rule", "host", "reason", "expires", "accepted_by")
 OPTIONAL = ("container",)
+# The expiry is a UTC day, written as the docs show it: no ISO week or basic forms.
+_DAY_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 @dataclass(frozen=True)
@@ -62,11 +65,10 @@ class Waiver:
 
 
 def _date(value: Any, where: str) -> datetime.date:
-    if isinstance(value, datetime.datetime):
-        return value.date()
-    if isinstance(value, datetime.date):
+    # A datetime (YAML's 2027-06-30 23:00-05:00) is refused: its day depends on a zone.
+    if isinstance(value, datetime.date) and not isinstance(value, datetime.datetime):
         return value  # YAML reads an unquoted 2027-06-30 as a date
-    if isinstance(value, str):
+    if isinstance(value, str) and _DAY_RE.fullmatch(value.strip()):
         try:
             return datetime.date.fromisoformat(value.strip())
         except ValueError:
@@ -75,8 +77,8 @@ def _date(value: Any, where: str) -> datetime.date:
 
 
 def read(value: object) -> list[Waiver]:
-    """The waivers of ``audit_waivers`` (a list or its JSON text); ValueError naming the entry
-    and the field of the first that is not a valid waiver."""
+    """The waivers of ``wincontainers_audit_waivers`` (a list or its JSON text); ValueError
+    naming the entry and the field of the first that is not a valid waiver."""
     try:
         entries = inputs.to_list(value, VARIABLE)
     except inputs.InputTypeError as exc:

@@ -24,10 +24,9 @@ from typing import Any
 
 MIN_CORE = (2, 19)
 # Connections that reach a Windows host's PowerShell: ansible-core's winrm and psrp
-# plugins; ssh runs Windows modules when the shell is powershell or cmd
-# (docs.ansible.com, os_guide/windows_ssh.html: ansible_shell_type=powershell|cmd).
+# plugins; ssh (and other remote connections) run Windows modules when the shell is
+# powershell or cmd (docs.ansible.com, os_guide/windows_ssh.html: ansible_shell_type).
 WINDOWS_CONNECTIONS = frozenset({"winrm", "psrp"})
-SSH_CONNECTIONS = frozenset({"ssh", "paramiko_ssh", "paramiko", "libssh"})
 WINDOWS_SHELLS = frozenset({"powershell", "cmd"})
 # Groups every inventory has: named in the message only when nothing else exists.
 IMPLICIT_GROUPS = ("all", "ungrouped")
@@ -70,8 +69,9 @@ def is_windows(variables: Mapping[str, Any], default_connection: str | None = No
     connection = _short(variables.get("ansible_connection") or default_connection or "ssh")
     if connection in WINDOWS_CONNECTIONS:
         return True
-    shell = _short(variables.get("ansible_shell_type"))
-    return connection in SSH_CONNECTIONS and shell in WINDOWS_SHELLS
+    # Another remote connection (ssh, community.aws.aws_ssm, ...) runs Windows modules
+    # with a Windows shell; the controller's own (local) is never the Windows host.
+    return connection != "local" and _short(variables.get("ansible_shell_type")) in WINDOWS_SHELLS
 
 
 def not_windows_problem(hosts: Sequence[tuple[str, str]]) -> str:
@@ -94,6 +94,7 @@ def problems(
     *,
     limit: str | None = None,
     limited: Iterable[str] | None = None,
+    allow_no_hosts: bool = False,
     default_connection: str | None = None,
 ) -> list[str]:
     """The refusals of this run, most fundamental first; [] when it may go on.
@@ -109,6 +110,8 @@ def problems(
         allowed = set(limited)
         hosts = [host for host in hosts if host in allowed]
     if not hosts:
+        if allow_no_hosts:
+            return []
         return [no_hosts_problem(target, limit if limited is not None else None, groups)]
     others = []
     for host in hosts:

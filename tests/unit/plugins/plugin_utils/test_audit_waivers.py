@@ -14,6 +14,9 @@ from audit_builders import HOSTVARS, info, unmanaged
 from ansible_collections.trustbound.wincontainers.plugins.action.container_audit import summary
 from ansible_collections.trustbound.wincontainers.plugins.filter.audit_report import audit_report
 from ansible_collections.trustbound.wincontainers.plugins.plugin_utils import (
+    audit_report as audit_report_writers,
+)
+from ansible_collections.trustbound.wincontainers.plugins.plugin_utils import (
     audit_rules,
     audit_waivers,
 )
@@ -132,11 +135,26 @@ def test_yaml_dates_and_json_text_are_read():
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        ({"rule": "WC-NOPE"}, r"audit_waivers\[0\]: rule 'WC-NOPE' is not an audit rule"),
-        ({"expires": "next year"}, r"audit_waivers\[0\]: expires must be a date YYYY-MM-DD"),
-        ({"reason": ""}, r"audit_waivers\[0\]: reason must be a non-empty string"),
-        ({"accepted_by": None}, r"audit_waivers\[0\]: accepted_by must be a non-empty string"),
-        ({"hosts": "x"}, r"audit_waivers\[0\]: unknown key\(s\) hosts"),
+        (
+            {"rule": "WC-NOPE"},
+            r"wincontainers_audit_waivers\[0\]: rule 'WC-NOPE' is not an audit rule",
+        ),
+        (
+            {"expires": "next year"},
+            r"wincontainers_audit_waivers\[0\]: expires must be a date YYYY-MM-DD",
+        ),
+        ({"reason": ""}, r"wincontainers_audit_waivers\[0\]: reason must be a non-empty string"),
+        (
+            {"accepted_by": None},
+            r"wincontainers_audit_waivers\[0\]: accepted_by must be a non-empty string",
+        ),
+        ({"expires": "20270630"}, r"expires must be a date YYYY-MM-DD"),
+        ({"expires": "2027-W26-3"}, r"expires must be a date YYYY-MM-DD"),
+        (
+            {"expires": datetime.datetime(2027, 6, 30, 23, tzinfo=datetime.UTC)},
+            r"expires must be a date YYYY-MM-DD",
+        ),
+        ({"hosts": "x"}, r"wincontainers_audit_waivers\[0\]: unknown key\(s\) hosts"),
     ],
 )
 def test_an_invalid_waiver_is_refused_naming_its_index_and_field(change, message):
@@ -150,3 +168,40 @@ def test_a_missing_field_is_refused():
     incomplete = {k: v for k, v in WAIVER.items() if k != "accepted_by"}
     with pytest.raises(ValueError, match="accepted_by must be a non-empty string, got null"):
         audit_waivers.read([incomplete])
+
+
+def test_junit_keeps_a_waived_finding_beside_a_blocking_one_of_the_same_rule():
+    hosts = {
+        "ws2016-erp": {
+            "r": {
+                **_result("ws2016-erp"),
+                **_two_unmanaged("ws2016-erp"),
+            }
+        }
+    }
+    report = audit_report(
+        hosts,
+        list(hosts),
+        NOW,
+        result_var="r",
+        waivers=[dict(WAIVER, container="agent")],
+        fail_on="medium",
+    )
+    junit = ElementTree.fromstring(audit_report_writers.to_junit(report["fleet"], "medium"))
+    case = next(c for c in junit.iter("testcase") if c.get("name").startswith("WC-INV-UNMANAGED"))
+    assert "other" in case.find("failure").text
+    kept = case.find("system-out").text
+    assert "agent" in kept and "other" in kept
+
+
+def _two_unmanaged(host):
+    audit = audit_rules.audit_host(
+        info(containers=[unmanaged("agent"), unmanaged("other")]), HOSTVARS, host, workloads=[]
+    )
+    report = audit.to_dict()
+    return {
+        "findings": report["findings"],
+        "containers": report["containers"],
+        "not_evaluated": report["not_evaluated"],
+        "summary": summary(host, audit),
+    }

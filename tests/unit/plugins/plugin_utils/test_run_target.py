@@ -58,6 +58,7 @@ def test_a_limit_outside_the_target_matches_no_host():
         {"ansible_connection": "ansible.builtin.psrp"},
         {"ansible_connection": "ssh", "ansible_shell_type": "powershell"},
         {"ansible_shell_type": "cmd"},
+        {"ansible_connection": "community.aws.aws_ssm", "ansible_shell_type": "powershell"},
     ],
 )
 def test_windows_connections(variables):
@@ -109,3 +110,13 @@ def test_a_host_whose_variables_cannot_be_read_is_left_to_its_own_tasks():
 def test_the_filter_reads_the_same():
     assert run_target_problems({"a": WINRM}, "windows", ["a"], GROUPS, "2.19.0") == []
     assert run_target_problems({}, "x", [], GROUPS, "2.19.0", limit="", limited=None)
+
+
+def test_a_slice_without_target_hosts_may_go_on_when_allowed():
+    assert run_target.problems({}, "windows", [], GROUPS, "2.19.0", allow_no_hosts=True) == []
+    assert run_target_problems({}, "windows", [], GROUPS, "2.19.0", allow_no_hosts=True) == []
+    # Not windows is refused all the same.
+    (problem,) = run_target.problems(
+        {"l": {"ansible_connection": "ssh"}}, "all", ["l"], GROUPS, "2.19.0", allow_no_hosts=True
+    )
+    assert "is not a Windows host" in problem
