@@ -104,6 +104,8 @@ options:
         description:
           - Published ports, C([ip:]host:container[/tcp|udp]), C(container), or mappings with
             C(host), C(container), C(protocol), C(host_ip).
+          - The address may only be C(0.0.0.0) or C([::]) (every host address); Windows NAT refuses
+            any other, so it is refused before any change (rule C(host-ip-unsupported)).
         type: list
         elements: raw
       volumes:
@@ -130,11 +132,13 @@ options:
         type: list
         elements: str
       restart_policy:
-        description: C(no), C(always), C(unless-stopped) or C(on-failure[:N]).
+        description: C(no), C(always), C(unless-stopped) or C(on-failure[:N]) with N >= 0.
         type: str
         default: "no"
       memory:
-        description: Memory limit, in bytes or as C(512m), C(2g).
+        description:
+          - Memory limit, in bytes or as C(512m), C(2g); at least 50 MB (rule
+            C(memory-below-floor)), as lower limits hang Windows containers.
         type: raw
       cpus:
         description: CPU limit (under Hyper-V isolation, the utility VM's vCPU count).
@@ -145,7 +149,10 @@ options:
             C(=) are refused.
         type: dict
       stop_timeout:
-        description: Seconds to wait when stopping the container, 0 to 3600.
+        description:
+          - Seconds C(docker stop) waits before it kills the container, 0 to 3600.
+          - An upper bound, not a promise of a clean shutdown; inside the container cexecsvc ends
+            processes after its own ProcessShutdownTimeoutSeconds (5 s unless the image sets it).
         type: int
         default: 10
       devices:

@@ -19,7 +19,12 @@ from typing import TYPE_CHECKING, Any
 from .daemon_flags import unknown_directives
 from .host import normalize_image_ref, split_image_ref
 from .state import INSTALLED, PROTECTED_SDDL, ContainerState, EngineState, ImageState
-from .versions import Version, hyperv_isolation_supported, process_isolation_supported
+from .versions import (
+    Version,
+    feb_2020_sides_differ,
+    hyperv_isolation_supported,
+    process_isolation_supported,
+)
 from .windows import SHUTDOWN_EXIT_CODE
 
 if TYPE_CHECKING:
@@ -98,6 +103,12 @@ def _host_port_bindings(ports: list[str]) -> list[tuple[str, str, str]]:
     bindings = []
     for spec in ports:
         mapping, _, proto = str(spec).partition("/")
+        if mapping.startswith("["):  # [v6]:host:container
+            address, _, rest = mapping[1:].partition("]:")
+            host_port = rest.partition(":")[0]
+            if host_port:
+                bindings.append((address, host_port, proto or "tcp"))
+            continue
         parts = mapping.split(":")
         if len(parts) == 3:
             ip, host_port = parts[0], parts[1]
@@ -117,7 +128,20 @@ def _ports_clash(a: tuple[str, str, str], b: tuple[str, str, str]) -> bool:
 def parse_restart_policy(policy: str) -> tuple[str, int]:
     """``"on-failure:3"`` -> ``("on-failure", 3)``, validated as moby's ValidateRestartPolicy."""
     name, _, count = str(policy or "no").partition(":")
-    retries = int(count) if count else 0
+    try:
+        retries = int(count) if count else 0
+    except ValueError:
+        # docker/cli opts/parse.go ParseRestartPolicy
+        raise EngineError("maximum retry count must be an integer", daemon=False) from None
+    if retries < 0:
+        # moby api/types/container/hostconfig.go ValidateRestartPolicy; on-failure:0 is
+        # accepted (integration-cli docker_cli_restart_test.go TestRestartPolicyOnFailure).
+        raise EngineError(
+            "invalid restart policy: maximum retry count cannot be negative"
+            if name == "on-failure"
+            else "invalid restart policy: maximum retry count can only be used with"
+            " 'on-failure' and cannot be negative"
+        )
     if name not in _RESTART_POLICIES:
         # moby api/types/container/hostconfig.go ValidateRestartPolicy
         raise EngineError(
@@ -129,6 +153,17 @@ def parse_restart_policy(policy: str) -> tuple[str, int]:
             "invalid restart policy: maximum retry count can only be used with 'on-failure'"
         )
     return name, retries
+
+
+def stored_restart_policy(policy: str) -> str:
+    """The policy as ``docker inspect`` shows it: MaximumRetryCount 0 is plain ``on-failure``."""
+    name, retries = parse_restart_policy(policy)
+    return f"{name}:{retries}" if retries else name
+
+
+# moby libnetwork/drivers/windows/windows.go ConvertPortBindings (vendored from 19.03 on, so in
+# every engine the simulator runs): only an unspecified host IP passes.
+_UNSPECIFIED_HOST_IPS = ("", "0.0.0.0", "::")
 
 
 class Engine:
@@ -643,7 +678,7 @@ class Engine:
         nets = list(networks or ["nat"])
         ports = list(ports or [])
         self._check_networks(nets, ports, resolved)
-        parse_restart_policy(restart_policy)
+        restart_policy = stored_restart_policy(restart_policy)
         if cpus and not 0 < float(cpus) <= self.state.machine.logical_processors:
             n = self.state.machine.logical_processors
             # moby daemon/daemon_windows.go verifyPlatformContainerResources
@@ -732,6 +767,11 @@ class Engine:
         container.started_at = now
         container.manually_stopped = False
         exit_code = self._exit_after_start_fault(container) if apply_faults else None
+        if exit_code is None and self._feb_2020_mismatch(container):
+            # update-containers.md: host and image on different sides of the February 2020
+            # baseline "won't work" under process isolation; Microsoft documents no message
+            # or exit code, so the model's process fails at once with exit code 1.
+            exit_code = 1
         if exit_code is not None:
             container.state = "exited"
             container.exit_code = exit_code
@@ -801,6 +841,15 @@ class Engine:
                         f"{target.name} is {target.state}"
                     )
         mine = _host_port_bindings(container.ports)
+        for ip, _port, _proto in mine:
+            if ip not in _UNSPECIFIED_HOST_IPS:
+                network = next((n for n in container.networks if n != "none"), "nat")
+                # The endpoint is made at start: moby libnetwork/network.go CreateEndpoint
+                # wraps the driver's error ("failed to create endpoint %s on network %s").
+                raise EngineError(
+                    f"failed to create endpoint {container.name} on network {network}: "
+                    "Windows does not support host IP addresses in NAT settings"
+                )
         for other in self.state.containers:
             if other is container or not other.running:
                 continue
@@ -812,6 +861,14 @@ class Engine:
                         f"failed to create endpoint {container.name} on network nat: HNS failed "
                         "with error : The specified port already exists."
                     )
+
+    def _feb_2020_mismatch(self, container: ContainerState) -> bool:
+        if container.isolation != "process":
+            return False
+        image = next((i for i in self.state.images if i.id == container.image_id), None)
+        return image is not None and feb_2020_sides_differ(
+            self.state.os, Version.parse(image.os_version)
+        )
 
     def _exit_after_start_fault(self, container: ContainerState) -> int | None:
         for rule in self.host.faults.get("container_exit_after_start") or []:

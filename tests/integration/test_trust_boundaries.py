@@ -1,0 +1,133 @@
+"""Trust boundaries beyond the kernel (issue 20), end to end on simulated hosts.
+
+Each test starts its own ``wcsim`` fleet (fleets/trust_boundaries.yml: a Server 2022 host
+shared by tenants, a patched Server 2019 host without Hyper-V) and runs the real
+``playbooks/deploy.yml``. Every refusal is checked on the simulated host's state: it happens
+before anything on the host changes and names the host, the workload and the rule.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from conftest import FLEETS, REPO, PlaybookRun, WcsimFleet
+
+pytestmark = pytest.mark.slow
+
+DEPLOY = REPO / "playbooks" / "deploy.yml"
+HOST_VARS = FLEETS / "trust_boundaries_vars.yml"
+NANO = "mcr.microsoft.com/windows/nanoserver:ltsc2022"
+WEB = {"name": "web", "image": NANO, "command": ["ping", "-t", "localhost"], "ports": ["8080:80"]}
+
+
+class Fleet(WcsimFleet):
+    def __init__(self, state_dir: Path, run_playbook) -> None:
+        super().__init__(FLEETS / "trust_boundaries.yml", state_dir)
+        self._run = run_playbook
+
+    def deploy(self, host: str, workloads: list[dict] | None = None, *args: str) -> PlaybookRun:
+        extra = {"wincontainers_workloads": workloads} if workloads is not None else None
+        return self._run(
+            DEPLOY,
+            "-i",
+            str(HOST_VARS),
+            "--limit",
+            host,
+            *args,
+            extra_vars=extra,
+            inventory=self.inventory,
+        )
+
+    def containers(self, host: str) -> dict[str, dict]:
+        return {c["name"]: c for c in self.host_state(host)["containers"]}
+
+
+@pytest.fixture
+def fleet(tmp_path: Path, run_playbook) -> Iterator[Fleet]:
+    simulated = Fleet(tmp_path / "state", run_playbook)
+    simulated.start()
+    try:
+        yield simulated
+    finally:
+        simulated.stop()
+
+
+def deployed(fleet: Fleet, host: str, workloads: list[dict] | None = None) -> PlaybookRun:
+    run = fleet.deploy(host, workloads)
+    assert run.rc == 0, run.output
+    return run
+
+
+def assert_refused_before_any_change(
+    run: PlaybookRun, fleet: Fleet, host: str, before: dict, *texts: str
+) -> None:
+    assert run.rc != 0, run.output
+    for text in texts:
+        assert text in run.output, run.output
+    assert run.stats[host]["changed"] == 0
+    assert fleet.containers(host) == before
+
+
+# ------------------------------------------------------- part 5: corrections --
+@pytest.mark.parametrize("port", ["127.0.0.1:8080:80", "10.0.0.5:9090:90/udp"])
+def test_a_port_with_a_specific_host_ip_is_refused_before_any_change(fleet, port):
+    """Today accepted: the replacement's start fails on Windows ("Windows does not support host
+    IP addresses in NAT settings", moby's Windows NAT driver)."""
+    deployed(fleet, "tenants")
+    before = fleet.containers("tenants")
+    api = {"name": "api", "image": NANO, "ports": [port]}
+    run = fleet.deploy("tenants", [WEB, api])
+    assert_refused_before_any_change(
+        run,
+        fleet,
+        "tenants",
+        before,
+        "host 'tenants', workload 'api'",
+        "host-ip-unsupported",
+        "Windows does not support host IP addresses in NAT settings",
+    )
+
+
+def test_a_port_on_every_host_address_is_published(fleet):
+    run = deployed(fleet, "tenants", [dict(WEB, ports=["0.0.0.0:8080:80"])])
+    assert run.stats["tenants"]["changed"] == 1
+    assert fleet.containers("tenants")["web"]["state"] == "running"
+
+
+def test_memory_below_the_floor_is_refused_before_any_change(fleet):
+    """Today 6 MB to 49 MB are accepted; such containers hang (Windows-Containers#482)."""
+    deployed(fleet, "tenants")
+    before = fleet.containers("tenants")
+    run = fleet.deploy("tenants", [WEB, {"name": "tiny", "image": NANO, "memory": "30m"}])
+    assert_refused_before_any_change(
+        run, fleet, "tenants", before, "host 'tenants', workload 'tiny'", "memory-below-floor"
+    )
+
+
+def test_on_failure_zero_is_deployed_and_a_second_run_changes_nothing(fleet):
+    """Today refused as a bad value although docker accepts it (moby refuses negatives only)."""
+    workloads = [dict(WEB, restart_policy="on-failure:0")]
+    first = deployed(fleet, "tenants", workloads)
+    assert first.stats["tenants"]["changed"] == 1
+    web = fleet.containers("tenants")["web"]
+    assert (web["state"], web["restart_policy"]) == ("running", "on-failure")
+    second = deployed(fleet, "tenants", workloads)
+    assert second.stats["tenants"]["changed"] == 0
+    assert fleet.containers("tenants")["web"] == web
+
+
+def test_an_image_before_the_february_2020_baseline_is_refused_on_a_later_host(fleet):
+    """Process isolation cannot run a January 2020 image on a host patched after February 2020
+    (Microsoft's update-containers.md); without Hyper-V the workload is refused, not started to
+    fail. Today it is deployed under process isolation."""
+    before = fleet.containers("patched2019")
+    old = {"name": "old", "image": "mcr.microsoft.com/windows/nanoserver:1809-KB4534273"}
+    run = fleet.deploy("patched2019", [old])
+    assert_refused_before_any_change(
+        run, fleet, "patched2019", before, "host 'patched2019', workload 'old'", "February 2020"
+    )
+    fresh = {"name": "fresh", "image": "mcr.microsoft.com/windows/nanoserver:ltsc2019"}
+    deployed(fleet, "patched2019", [fresh])
+    assert fleet.containers("patched2019")["fresh"]["isolation"] == "process"
