@@ -27,6 +27,7 @@ from ansible_collections.trustbound.wincontainers.plugins.plugin_utils import (
     trust_options,
     trust_policy,
     workload_spec,
+    workload_trust,
 )
 
 INFO_MODULE = "trustbound.wincontainers.container_host_info"
@@ -41,6 +42,9 @@ MAX_PLAN_ATTEMPTS = 3
 ARGUMENT_SPEC: dict[str, Any] = {
     "workloads": {"type": "raw", "default": []},
     **trust_options.RAW_ARGUMENT_SPEC,
+    # Issue 20: limits and image sources per trust level (plugin_utils/workload_trust.py).
+    "trust_limits": {"type": "raw"},
+    "trust_registries": {"type": "raw"},
     "enforcement": {
         "type": "str",
         "choices": [container_plan.ENFORCE, container_plan.REPORT],
@@ -285,6 +289,15 @@ class ActionModule(ActionBase):
             present, _processors(info.get("machine") or {}), host
         )
         self._refuse(cpu_problems)
+        specs, trust_reasons, trust_problems = workload_trust.apply(
+            specs,
+            args["trust_limits"],
+            args["trust_registries"],
+            host,
+            _processors(info.get("machine") or {}),
+        )
+        self._refuse(trust_problems)
+        present = [spec for spec in specs if spec.state != "absent"]
         # Refusals that do not depend on the image's version come before any pull.
         self._decide_all(present, images, policy_host)
         missing = _missing_images(present, images)
@@ -304,6 +317,7 @@ class ActionModule(ActionBase):
                 "reasons": list(decision.reasons),
                 "rules": list(decision.rules),
             }
+            decision_view["reasons"].extend(trust_reasons.get(spec.name, []))
             if image is None:
                 decision_view["reasons"].append(
                     f"image version unknown: {spec.image} is not on the host and check mode"

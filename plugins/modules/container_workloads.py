@@ -185,6 +185,25 @@ options:
         (C(yes)/C(no), C(true)/C(false), C(on)/C(off), C(1)/C(0), any case), the same reading as
         the roles and the P(trustbound.wincontainers.isolation_decision#filter) filter.
     type: bool
+  trust_limits:
+    description:
+      - Resource ceilings per trust level (C(wincontainers_trust_limits)) - a mapping of
+        C(trusted), C(untrusted), C(hostile) to C(memory), C(cpus) and C(allow_raise).
+      - A workload without its own limit gets its level's ceiling, may set less, and more only
+        where C(allow_raise) is true; otherwise it is refused (rule C(trust-limit-exceeded)).
+      - A level given replaces its default; defaults are untrusted C(2g) and 2 CPUs, hostile
+        C(1g) and 1 CPU, trusted none. A CPU ceiling above the host's processors is taken down
+        to them.
+    type: raw
+  trust_registries:
+    description:
+      - Image sources per trust level (C(wincontainers_trust_registries)) - a mapping of trust
+        levels to C(registries) (registry names, optionally with a path prefix) and
+        C(require_digest).
+      - An image from another registry is refused (rule C(registry-not-allowed)), an image by
+        tag where a digest is required too (rule C(digest-required)). A level not named is not
+        restricted.
+    type: raw
   enforcement:
     description:
       - What to do with a running container that uses an administrator account the host does not

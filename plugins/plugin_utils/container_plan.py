@@ -489,6 +489,10 @@ def plan(
         if steps:
             before = _summary_of_container(container)
             after = _summary_of_desired(item, owner)
+            reasons = (item.decision or {}).get("reasons")
+            if reasons:
+                # --check --diff shows why: isolation, user, limits and image source.
+                after["decision_reasons"] = list(reasons)
             result.diffs.append(_diff(spec.name, before, after))
         per_workload += steps
         result.workloads.append(entry)

@@ -8,6 +8,7 @@ before anything on the host changes and names the host, the workload and the rul
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -131,3 +132,115 @@ def test_an_image_before_the_february_2020_baseline_is_refused_on_a_later_host(f
     fresh = {"name": "fresh", "image": "mcr.microsoft.com/windows/nanoserver:ltsc2019"}
     deployed(fleet, "patched2019", [fresh])
     assert fleet.containers("patched2019")["fresh"]["isolation"] == "process"
+
+
+# ---------------------------------------- parts 2, 3, 6: limits, sources, reasons --
+THREE_BOUNDARIES = [
+    WEB,  # acme's own, trusted
+    {"name": "partner", "image": NANO, "trust_boundary": "globex"},
+    {"name": "build", "image": NANO, "trust_boundary": "initech", "trust_level": "untrusted"},
+    {"name": "sandbox", "image": NANO, "trust_boundary": "umbrella", "trust_level": "hostile"},
+]
+GIB = 1024**3
+
+
+def reasons_of(run: PlaybookRun, host: str, name: str) -> list[str]:
+    result = run.task(
+        "trustbound.wincontainers.container_workloads : Reconcile the containers with"
+        " wincontainers_workloads (isolation and user from trust)"
+    )[host]
+    return next(w["decision"]["reasons"] for w in result["workloads"] if w["name"] == name)
+
+
+def test_untrusted_and_hostile_containers_get_their_levels_limits_and_a_second_run_is_quiet(
+    fleet,
+):
+    """Today no limit is set unless the inventory sets one."""
+    first = deployed(fleet, "tenants", THREE_BOUNDARIES)
+    limits = {n: (c["memory_bytes"], c["cpus"]) for n, c in fleet.containers("tenants").items()}
+    assert limits == {
+        "web": (0, 0),
+        "partner": (0, 0),
+        "build": (2 * GIB, 2),
+        "sandbox": (GIB, 1),
+    }
+    assert any("hostile level's ceiling" in r for r in reasons_of(first, "tenants", "sandbox"))
+    second = deployed(fleet, "tenants", THREE_BOUNDARIES)
+    assert second.stats["tenants"]["changed"] == 0
+
+
+def test_a_hostile_workload_above_its_ceiling_is_refused_before_any_change(fleet):
+    deployed(fleet, "tenants", THREE_BOUNDARIES)
+    before = fleet.containers("tenants")
+    greedy = [*THREE_BOUNDARIES[:3], dict(THREE_BOUNDARIES[3], memory="8g")]
+    run = fleet.deploy("tenants", greedy)
+    assert_refused_before_any_change(
+        run,
+        fleet,
+        "tenants",
+        before,
+        "host 'tenants', workload 'sandbox'",
+        "trust-limit-exceeded",
+        "wincontainers_trust_limits.hostile.memory",
+    )
+
+
+def test_the_inventory_may_allow_a_level_to_raise_its_ceiling(fleet):
+    greedy = [dict(THREE_BOUNDARIES[3], memory="8g")]
+    run = fleet.deploy(
+        "tenants",
+        greedy,
+        "-e",
+        json.dumps(
+            {
+                "wincontainers_trust_limits": {
+                    "hostile": {"memory": "1g", "cpus": 1, "allow_raise": True}
+                }
+            }
+        ),
+    )
+    assert run.rc == 0, run.output
+    assert fleet.containers("tenants")["sandbox"]["memory_bytes"] == 8 * GIB
+
+
+@pytest.mark.parametrize(
+    ("image", "rule", "registry"),
+    [
+        (NANO, "digest-required", "mcr.microsoft.com"),
+        ("ghcr.io/umbrella/sandbox@sha256:" + "a" * 64, "registry-not-allowed", "ghcr.io"),
+    ],
+)
+def test_hostile_code_from_outside_its_sources_is_refused_before_any_change(
+    fleet, image, rule, registry
+):
+    """Today any registry and any tag is accepted for hostile code."""
+    deployed(fleet, "tenants", THREE_BOUNDARIES)
+    before = fleet.containers("tenants")
+    hostile = {"registries": ["mcr.microsoft.com"], "require_digest": True}
+    sources = json.dumps({"wincontainers_trust_registries": {"hostile": hostile}})
+    workloads = [*THREE_BOUNDARIES[:3], dict(THREE_BOUNDARIES[3], image=image)]
+    run = fleet.deploy("tenants", workloads, "-e", sources)
+    assert_refused_before_any_change(
+        run, fleet, "tenants", before, "host 'tenants', workload 'sandbox'", rule, repr(registry)
+    )
+
+
+def test_check_diff_shows_the_limits_and_source_decisions(fleet):
+    sources = (
+        '{"wincontainers_trust_registries": {"untrusted": {"registries": ["mcr.microsoft.com"]}}}'
+    )
+    run = fleet.deploy("tenants", THREE_BOUNDARIES, "--check", "--diff", "-e", sources)
+    assert run.rc == 0, run.output
+    assert fleet.containers("tenants") == {}
+    reasons = reasons_of(run, "tenants", "build")
+    assert any(r.startswith("[trust-limits] memory 2g") for r in reasons)
+    assert any(r.startswith("[image-source] registry mcr.microsoft.com") for r in reasons)
+    result = run.task(
+        "trustbound.wincontainers.container_workloads : Reconcile the containers with"
+        " wincontainers_workloads (isolation and user from trust)"
+    )["tenants"]
+    build_diff = next(
+        d for d in result["diff"] if d["after_header"] == "container build (inventory)"
+    )
+    assert build_diff["after"]["memory_bytes"] == 2 * GIB
+    assert any("[trust-limits]" in r for r in build_diff["after"]["decision_reasons"])
