@@ -168,3 +168,13 @@ def check(
             why.append(f"pinned by digest, as the {level} level requires ({VARIABLE})")
         reasons[spec.name] = [f"[{REASON_RULE}] {text}" for text in why]
     return reasons, problems
+
+
+def pinned_workloads(workloads: object, host: str | None) -> list[dict[str, str]]:
+    """``{workload, image}`` of each workload (not absent) whose image is pinned by digest:
+    a base image refresh never moves them (patch_steps.pull_steps skips them)."""
+    return [
+        {"workload": spec.name, "image": spec.image}
+        for spec in workload_spec.normalise_workloads(workloads, host=host)
+        if spec.state != "absent" and is_pinned(spec.image)
+    ]

@@ -244,3 +244,35 @@ def test_check_diff_shows_the_limits_and_source_decisions(fleet):
     )
     assert build_diff["after"]["memory_bytes"] == 2 * GIB
     assert any("[trust-limits]" in r for r in build_diff["after"]["decision_reasons"])
+
+
+PINNED = "mcr.microsoft.com/windows/nanoserver@sha256:" + "2" * 64
+REFRESH = REPO / "playbooks" / "refresh-images.yml"
+
+
+def test_pinned_hostile_code_is_deployed_and_the_refresh_reports_it_unmoved(fleet):
+    """The refresh of base images knows digest-pinned workloads do not move: it reports them."""
+    hostile = {"registries": ["mcr.microsoft.com"], "require_digest": True}
+    sources = json.dumps({"wincontainers_trust_registries": {"hostile": hostile}})
+    workloads = [*THREE_BOUNDARIES[:3], dict(THREE_BOUNDARIES[3], image=PINNED)]
+    run = fleet.deploy("tenants", workloads, "-e", sources)
+    assert run.rc == 0, run.output
+    assert fleet.containers("tenants")["sandbox"]["state"] == "running"
+    assert any("pinned by digest" in r for r in reasons_of(run, "tenants", "sandbox"))
+    refresh = fleet._run(
+        REFRESH,
+        "-i",
+        str(HOST_VARS),
+        "--limit",
+        "tenants",
+        "-e",
+        sources,
+        "-e",
+        json.dumps(
+            {"wincontainers_workloads": workloads, "container_updates_owner": "integration"}
+        ),
+        inventory=fleet.inventory,
+    )
+    assert refresh.rc == 0, refresh.output
+    report = refresh.task("trustbound.wincontainers.container_updates : Report the refresh")
+    assert report["tenants"]["msg"]["pinned"] == [{"workload": "sandbox", "image": PINNED}]
