@@ -28,7 +28,9 @@ options:
 EXAMPLES = r"""
 - name: The workloads a refresh does not move
   ansible.builtin.debug:
-    msg: "{{ wincontainers_workloads | trustbound.wincontainers.container_pinned_images(inventory_hostname) }}"
+    msg: >-
+      {{ wincontainers_workloads
+         | trustbound.wincontainers.container_pinned_images(inventory_hostname) }}
 """
 
 RETURN = r"""

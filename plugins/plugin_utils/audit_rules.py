@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ansible_collections.trustbound.wincontainers.plugins.plugin_utils import (
+    audit_trust_rules,
     container_plan,
     daemon_config,
     engine_release,
@@ -764,6 +765,7 @@ class _HostAudit:
     def run(self) -> Audit:
         self.inventory()
         self.container_rules()
+        audit_trust_rules.check(self)  # issue 20: networks, ceilings, image sources
         self.drift()
         self.engine_rules()
         self.patch_rules()

@@ -276,3 +276,38 @@ def test_pinned_hostile_code_is_deployed_and_the_refresh_reports_it_unmoved(flee
     assert refresh.rc == 0, refresh.output
     report = refresh.task("trustbound.wincontainers.container_updates : Report the refresh")
     assert report["tenants"]["msg"]["pinned"] == [{"workload": "sandbox", "image": PINNED}]
+
+
+# ------------------------------------------------------------ part 4: the audit --
+AUDIT = REPO / "playbooks" / "audit.yml"
+AUDIT_TASK = "Audit the host's containers, engine and patch level against its inventory"
+
+
+def test_the_audit_sees_shared_networks_missing_ceilings_and_image_sources(fleet, tmp_path):
+    """Today none of these is a finding."""
+    deployed(fleet, "tenants", THREE_BOUNDARIES)
+    hostile = {"registries": ["registry.acme.example"], "require_digest": True}
+    extra = {
+        "wincontainers_workloads": THREE_BOUNDARIES,
+        "wincontainers_trust_registries": {"hostile": hostile},
+        "wincontainers_trust_limits": {"untrusted": {"memory": "1g", "cpus": 1}},
+        "audit_report_dir": str(tmp_path / "reports"),
+    }
+    run = fleet._run(
+        AUDIT,
+        "-i",
+        str(HOST_VARS),
+        "--limit",
+        "tenants",
+        extra_vars=extra,
+        inventory=fleet.inventory,
+    )
+    assert run.rc == 0, run.output
+    findings = run.task(AUDIT_TASK)["tenants"]["findings"]
+    where = {(f["id"], f["container"]) for f in findings}
+    for name in ("web", "partner", "build", "sandbox"):
+        assert ("WC-NET-SHARED-BOUNDARY", name) in where, findings
+    assert ("WC-RES-TRUST-CEILING", "build") in where  # 2g/2 CPUs above the 1g/1 ceiling
+    assert ("WC-SRC-REGISTRY", "sandbox") in where  # mcr.microsoft.com, not acme's registry
+    network = next(f for f in findings if f["id"] == "WC-NET-SHARED-BOUNDARY")
+    assert network["evidence"]["network"] == "nat" and network["severity"] == "medium"
