@@ -21,6 +21,7 @@ from ansible_collections.trustbound.wincontainers.plugins.plugin_utils import (
     host_lock,
     inputs,
     mount_policy,
+    network_plan,
     ownership,
     redaction,
     refusal,
@@ -45,6 +46,8 @@ ARGUMENT_SPEC: dict[str, Any] = {
     # Issue 20: limits and image sources per trust level (plugin_utils/workload_trust.py).
     "trust_limits": {"type": "raw"},
     "trust_registries": {"type": "raw"},
+    "network_separation": {"type": "raw"},
+    "network_pool": {"type": "raw"},
     "enforcement": {
         "type": "str",
         "choices": [container_plan.ENFORCE, container_plan.REPORT],
@@ -297,6 +300,20 @@ class ActionModule(ActionBase):
             _processors(info.get("machine") or {}),
         )
         self._refuse(trust_problems)
+        nets = network_plan.assign(
+            specs,
+            {
+                network_plan.SEPARATION_VARIABLE: args["network_separation"],
+                network_plan.POOL_VARIABLE: args["network_pool"],
+            },
+            policy_host.get("trust_boundary", ""),
+            host_facts.os_build(info),
+            host,
+        )
+        self._refuse(nets.problems)
+        specs = nets.specs
+        for name, why in nets.reasons.items():
+            trust_reasons.setdefault(name, []).extend(why)
         present = [spec for spec in specs if spec.state != "absent"]
         # Refusals that do not depend on the image's version come before any pull.
         self._decide_all(present, images, policy_host)
@@ -352,6 +369,7 @@ class ActionModule(ActionBase):
             enforcement=args["enforcement"],
             allow_admin=allow_admin,
             start_timeout=args["start_timeout"],
+            networks=nets.ensure,
         )
 
         outcome: dict[str, Any] = {

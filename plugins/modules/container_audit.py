@@ -61,6 +61,14 @@ options:
       - C(wincontainers_trust_registries), the image sources per trust level (rules
         C(WC-SRC-REGISTRY), C(WC-SRC-NOT-PINNED)).
     type: raw
+  network_separation:
+    description:
+      - C(wincontainers_network_separation); with O(network_pool), the networks the drift check
+        expects (a network per trust group, as the deployment makes them).
+    type: raw
+  network_pool:
+    description: C(wincontainers_network_pool).
+    type: raw
   owner:
     description:
       - The owner label of the containers this inventory manages (C(container_workloads_owner)).

@@ -204,6 +204,22 @@ options:
         tag where a digest is required too (rule C(digest-required)). A level not named is not
         restricted.
     type: raw
+  network_separation:
+    description:
+      - A network per trust group (C(wincontainers_network_separation)) - every group (trust
+        boundary and level) other than the host owner's trusted code gets a NAT network of its own
+        (C(tbwc-<boundary>-<level>)), made before its first workload is created or started;
+        hostile code that publishes no port and names no network gets C(none).
+      - A workload naming a network another group uses is refused (rule
+        C(network-shared-across-trust)); on Windows Server 2016 (one NAT network only) a group that
+        needs its own network is refused (rule C(network-separation-unsupported-2016)).
+      - Read as Ansible reads a boolean; true when not given.
+    type: raw
+  network_pool:
+    description:
+      - The IPv4 range (C(wincontainers_network_pool)) the groups' networks take a /24 from, chosen
+        from the network's name; C(172.30.0.0/16) when not given.
+    type: raw
   enforcement:
     description:
       - What to do with a running container that uses an administrator account the host does not

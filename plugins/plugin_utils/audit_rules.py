@@ -528,7 +528,7 @@ class _HostAudit:
             return
         by_name = {c.get("name"): c for c in self.containers}
         listed = set()
-        for spec in self.specs:
+        for spec in audit_trust_rules.effective_specs(self):  # as the deployment makes them
             listed.add(spec.name)
             container = by_name.get(spec.name)
             if spec.state == "absent":

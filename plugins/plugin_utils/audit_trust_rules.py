@@ -16,8 +16,10 @@ from typing import Any
 
 from ansible_collections.trustbound.wincontainers.plugins.plugin_utils import (
     image_sources,
+    network_plan,
     trust_limits,
     workload_spec,
+    workload_trust,
 )
 
 # Networks that connect nothing to anything: no shared network to report.
@@ -149,3 +151,32 @@ def check(host_audit: Any) -> None:
     shared_networks(host_audit)
     trust_ceilings(host_audit)
     image_sources_rules(host_audit)
+
+
+def effective_specs(host_audit: Any) -> list[workload_spec.WorkloadSpec]:
+    """The workloads as the deployment makes them (limits per trust level, a network per trust
+    group), so the drift check compares the host with what a deployment would create. Bad
+    settings are WC-INV-REFUSED (trust_ceilings, image_sources_rules) and leave them as given."""
+    specs = list(host_audit.specs)
+    if host_audit.policy_host is None:
+        return specs
+    hostvars = host_audit.hostvars
+    machine = host_audit.info.get("machine") or {}
+    processors = machine.get("group_processors") or machine.get("logical_processors")
+    try:
+        specs, _reasons, _problems = workload_trust.apply(
+            specs,
+            hostvars.get(trust_limits.VARIABLE),
+            hostvars.get(image_sources.VARIABLE),
+            host_audit.host,
+            processors,
+        )
+        return network_plan.assign(
+            specs,
+            hostvars,
+            host_audit.policy_host.get("trust_boundary", ""),
+            host_audit.build,
+            host_audit.host,
+        ).specs
+    except workload_spec.WorkloadSpecError:
+        return list(host_audit.specs)

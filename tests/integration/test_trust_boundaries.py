@@ -284,8 +284,15 @@ AUDIT_TASK = "Audit the host's containers, engine and patch level against its in
 
 
 def test_the_audit_sees_shared_networks_missing_ceilings_and_image_sources(fleet, tmp_path):
-    """Today none of these is a finding."""
-    deployed(fleet, "tenants", THREE_BOUNDARIES)
+    """Today none of these is a finding. The host is deployed as today's code would (every
+    container on nat), then audited under the new settings."""
+    run = fleet.deploy(
+        "tenants",
+        THREE_BOUNDARIES,
+        "-e",
+        json.dumps({"wincontainers_network_separation": False}),
+    )
+    assert run.rc == 0, run.output
     hostile = {"registries": ["registry.acme.example"], "require_digest": True}
     extra = {
         "wincontainers_workloads": THREE_BOUNDARIES,
@@ -311,3 +318,125 @@ def test_the_audit_sees_shared_networks_missing_ceilings_and_image_sources(fleet
     assert ("WC-SRC-REGISTRY", "sandbox") in where  # mcr.microsoft.com, not acme's registry
     network = next(f for f in findings if f["id"] == "WC-NET-SHARED-BOUNDARY")
     assert network["evidence"]["network"] == "nat" and network["severity"] == "medium"
+
+
+# --------------------------------------------------- part 1: a network per group --
+def groups_by_network(fleet: Fleet, host: str) -> dict[str, set[tuple[str, str]]]:
+    """network -> the trust groups (boundary, level) of the containers on it."""
+    by_network: dict[str, set[tuple[str, str]]] = {}
+    for container in fleet.containers(host).values():
+        labels = container["labels"]
+        group = (
+            labels["trustbound.wincontainers.trust_boundary"],
+            labels["trustbound.wincontainers.trust_level"],
+        )
+        for network in container["networks"]:
+            by_network.setdefault(network, set()).add(group)
+    return by_network
+
+
+def reboot(fleet: Fleet, host: str) -> None:
+    plays = [
+        {
+            "name": "Reboot",
+            "hosts": host,
+            "gather_facts": False,
+            "tasks": [{"name": "Reboot the host", "ansible.windows.win_reboot": {}}],
+        }
+    ]
+    run = fleet._run(plays, inventory=fleet.inventory)
+    assert run.rc == 0, run.output
+
+
+def test_no_network_holds_two_trust_groups_and_hostile_code_gets_none(fleet):
+    """Today every container lands on nat."""
+    first = deployed(fleet, "tenants", THREE_BOUNDARIES)
+    containers = fleet.containers("tenants")
+    assert {n: c["networks"] for n, c in containers.items()} == {
+        "web": ["nat"],
+        "partner": ["tbwc-globex-trusted"],
+        "build": ["tbwc-initech-untrusted"],
+        "sandbox": ["none"],
+    }
+    assert all(len(groups) == 1 for groups in groups_by_network(fleet, "tenants").values())
+    assert any("own NAT network" in r for r in reasons_of(first, "tenants", "partner"))
+    assert deployed(fleet, "tenants", THREE_BOUNDARIES).stats["tenants"]["changed"] == 0
+
+
+def test_a_workload_naming_another_groups_network_is_refused_before_any_change(fleet):
+    deployed(fleet, "tenants", THREE_BOUNDARIES)
+    before = fleet.containers("tenants")
+    intruder = dict(THREE_BOUNDARIES[2], networks=["tbwc-globex-trusted"])
+    run = fleet.deploy("tenants", [*THREE_BOUNDARIES[:2], intruder, THREE_BOUNDARIES[3]])
+    assert_refused_before_any_change(
+        run,
+        fleet,
+        "tenants",
+        before,
+        "host 'tenants', workload 'build'",
+        "network-shared-across-trust",
+        "'tbwc-globex-trusted'",
+    )
+
+
+@pytest.mark.parametrize("host", ["tenants", "tenants2010"])
+def test_after_a_reboot_the_networks_are_back_before_the_workloads_start(fleet, host):
+    """Server 2019 and later do not keep user NAT networks across a reboot; dockerd 20.10.18
+    and 23.0 on re-create them, an older one does not, and the deployment does."""
+    deployed(fleet, host, THREE_BOUNDARIES)
+    reboot(fleet, host)
+    networks = fleet.host_state(host)["networks"]
+    assert ("tbwc-globex-trusted" in networks) is (host == "tenants")
+    run = deployed(fleet, host, THREE_BOUNDARIES)
+    containers = fleet.containers(host)
+    assert all(c["state"] == "running" for c in containers.values()), containers
+    assert {"tbwc-globex-trusted", "tbwc-initech-untrusted"} <= set(
+        fleet.host_state(host)["networks"]
+    )
+    assert all(len(groups) == 1 for groups in groups_by_network(fleet, host).values())
+    steps = run.task(
+        "trustbound.wincontainers.container_workloads : Reconcile the containers with"
+        " wincontainers_workloads (isolation and user from trust)"
+    )[host]["steps"]
+    assert [s["name"] for s in steps if s["action"] == "ensure_network"] == [
+        "tbwc-globex-trusted",
+        "tbwc-initech-untrusted",
+    ]
+
+
+def test_server_2016_refuses_a_group_that_needs_its_own_nat_network(fleet):
+    core16 = "mcr.microsoft.com/windows/nanoserver:ltsc2016"
+    workloads = [
+        {"name": "own", "image": core16},
+        {"name": "partner", "image": core16, "trust_boundary": "globex"},
+    ]
+    run = fleet.deploy("ws2016", workloads)
+    assert_refused_before_any_change(
+        run,
+        fleet,
+        "ws2016",
+        {},
+        "host 'ws2016', workload 'partner'",
+        "network-separation-unsupported-2016",
+    )
+    allowed = fleet.deploy(
+        "ws2016", workloads, "-e", json.dumps({"wincontainers_network_separation": False})
+    )
+    assert allowed.rc == 0, allowed.output
+
+
+def test_after_a_deployment_the_audit_finds_no_shared_network_and_no_drift(fleet, tmp_path):
+    deployed(fleet, "tenants", THREE_BOUNDARIES)
+    extra = {"wincontainers_workloads": THREE_BOUNDARIES, "audit_report_dir": str(tmp_path)}
+    run = fleet._run(
+        AUDIT,
+        "-i",
+        str(HOST_VARS),
+        "--limit",
+        "tenants",
+        extra_vars=extra,
+        inventory=fleet.inventory,
+    )
+    assert run.rc == 0, run.output
+    fired = {f["id"] for f in run.task(AUDIT_TASK)["tenants"]["findings"]}
+    assert not fired & {"WC-NET-SHARED-BOUNDARY", "WC-INV-DRIFT", "WC-RES-TRUST-CEILING"}, fired

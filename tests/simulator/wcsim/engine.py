@@ -347,6 +347,12 @@ class Engine:
             return
         record.service_state = "stopped"
         record.start_blocked = bool(self.host.faults.get("engine_fails_after_reboot"))
+        # "NAT networks created on Windows Server 2019 (or above) are no longer persisted
+        # after reboot" (Microsoft, container-networking/network-drivers-topologies.md).
+        lost = []
+        if self.state.os.build >= 17763:
+            lost = [n for n in self.state.networks if n not in _BUILTIN_NETWORKS]
+            self.state.networks = [n for n in self.state.networks if n in _BUILTIN_NETWORKS]
         if record.service_start_mode == "automatic":
             try:
                 # After a host reboot restart policies do not bring Windows containers back
@@ -355,6 +361,36 @@ class Engine:
                 self.start_service(restart_by_policy=False)
             except EngineError:
                 record.service_state = "stopped"
+        self._user_nat_networks_after_boot(lost)
+
+    def _user_nat_networks_after_boot(self, lost: list[str]) -> None:
+        """dockerd 20.10.18 and 23.0 on re-create, at start, the custom NAT networks HNS lost
+        (moby daemon/daemon_windows.go initNetworkController, "non-default nat networks should
+        be re-created if missing from HNS", 2daa6bb6b3 / 67c36d5d6e); older engines, or an
+        engine that did not start, leave them gone."""
+        record = self.record
+        if not lost or record is None or record.service_state != "running":
+            return
+        if _recreates_nat_networks(record.running_version):
+            self.state.networks += [n for n in lost if n not in self.state.networks]
+
+    def networks(self) -> list[str]:
+        """``docker network ls`` names."""
+        self._require_running("networks")
+        return list(self.state.networks)
+
+    def create_network(self, name: str, *, driver: str = "nat", subnet: str | None = None) -> None:
+        """``docker network create --driver=nat --subnet=...``; the subnet is not kept."""
+        del subnet
+        self._require_running("networks/create")
+        if name in self.state.networks:
+            # moby libnetwork/error.go NetworkNameError
+            raise EngineError(f"network with name {name} already exists")
+        if driver == "nat" and self.state.os.build < 17763 and "nat" in self.state.networks:
+            # Server 2016 has one NAT network (Microsoft, network-drivers-topologies.md: more
+            # need the Windows 10 Creators Update); a second fails as moby/moby#29207, #39078.
+            raise EngineError("HNS failed with error : Unspecified error")
+        self.state.networks.append(name)
 
     def default_isolation(self) -> str:
         """The daemon's default: ``exec-opts: ["isolation=hyperv"]`` else process on Server.
@@ -832,6 +868,9 @@ class Engine:
                 "failure in a Windows system call: The user name or password is incorrect. (0x52e)"
             )
         for network in container.networks:
+            if not network.startswith("container:") and network not in self.state.networks:
+                # moby daemon/network.go FindNetwork, libnetwork/error.go ErrNoSuchNetwork
+                raise EngineError(f"network {network} not found")
             if network.startswith("container:"):
                 target = self.get(network.partition(":")[2])
                 if not target.running:
@@ -943,6 +982,15 @@ ENGINE_BOOT_FAILURE = (
     "Error initializing network controller: Error creating default"
     " network: hnsCall failed in Win32: Element not found. (0x490)"
 )
+
+
+_BUILTIN_NETWORKS = ("nat", "none")
+
+
+def _recreates_nat_networks(version: str) -> bool:
+    parts = [int(p) for p in re.findall(r"\d+", version)[:3]] + [0, 0, 0]
+    major, minor, patch = parts[:3]
+    return major >= 23 or ((major, minor) == (20, 10) and patch >= 18)
 
 
 def engine_major(version: str) -> int:
