@@ -440,3 +440,36 @@ def test_after_a_deployment_the_audit_finds_no_shared_network_and_no_drift(fleet
     assert run.rc == 0, run.output
     fired = {f["id"] for f in run.task(AUDIT_TASK)["tenants"]["findings"]}
     assert not fired & {"WC-NET-SHARED-BOUNDARY", "WC-INV-DRIFT", "WC-RES-TRUST-CEILING"}, fired
+
+
+PATCH = REPO / "playbooks" / "patch.yml"
+
+
+def test_a_patch_restart_restores_every_workload_on_its_own_network(fleet):
+    """The patch drains, installs, restarts the host (user NAT networks are lost, this engine
+    does not re-create them) and restores: the networks come back before the workloads start."""
+    deployed(fleet, "patchme", THREE_BOUNDARIES)
+    before = {n: c["networks"] for n, c in fleet.containers("patchme").items()}
+    extra = {
+        "wincontainers_workloads": THREE_BOUNDARIES,
+        "container_updates_owner": "integration",
+        "container_updates_known_revisions": {"KB5034129": "20348.2227"},
+        "container_updates_ready_delay": 1,
+    }
+    run = fleet._run(
+        PATCH,
+        "-i",
+        str(HOST_VARS),
+        "--limit",
+        "patchme",
+        extra_vars=extra,
+        inventory=fleet.inventory,
+    )
+    assert run.rc == 0, run.output
+    state = fleet.host_state("patchme")
+    assert state["os"]["revision"] == 2227
+    containers = fleet.containers("patchme")
+    assert all(c["state"] == "running" for c in containers.values()), containers
+    assert {n: c["networks"] for n, c in containers.items()} == before
+    assert {"tbwc-globex-trusted", "tbwc-initech-untrusted"} <= set(state["networks"])
+    assert all(len(groups) == 1 for groups in groups_by_network(fleet, "patchme").values())
