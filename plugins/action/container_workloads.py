@@ -21,7 +21,6 @@ from ansible_collections.trustbound.wincontainers.plugins.plugin_utils import (
     host_lock,
     inputs,
     mount_policy,
-    network_plan,
     ownership,
     redaction,
     refusal,
@@ -43,11 +42,8 @@ MAX_PLAN_ATTEMPTS = 3
 ARGUMENT_SPEC: dict[str, Any] = {
     "workloads": {"type": "raw", "default": []},
     **trust_options.RAW_ARGUMENT_SPEC,
-    # Issue 20: limits and image sources per trust level (plugin_utils/workload_trust.py).
-    "trust_limits": {"type": "raw"},
-    "trust_registries": {"type": "raw"},
-    "network_separation": {"type": "raw"},
-    "network_pool": {"type": "raw"},
+    # Issue 20: limits, image sources and networks per trust group (workload_trust.py).
+    **{option: {"type": "raw"} for option in workload_trust.OPTIONS},
     "enforcement": {
         "type": "str",
         "choices": [container_plan.ENFORCE, container_plan.REPORT],
@@ -292,28 +288,16 @@ class ActionModule(ActionBase):
             present, _processors(info.get("machine") or {}), host
         )
         self._refuse(cpu_problems)
-        specs, trust_reasons, trust_problems = workload_trust.apply(
+        trusted = workload_trust.for_host(  # issue 20: limits, image sources, networks
             specs,
-            args["trust_limits"],
-            args["trust_registries"],
+            args,
             host,
-            _processors(info.get("machine") or {}),
+            host_boundary=policy_host.get("trust_boundary", ""),
+            os_build=host_facts.os_build(info),
+            logical_processors=_processors(info.get("machine") or {}),
         )
-        self._refuse(trust_problems)
-        nets = network_plan.assign(
-            specs,
-            {
-                network_plan.SEPARATION_VARIABLE: args["network_separation"],
-                network_plan.POOL_VARIABLE: args["network_pool"],
-            },
-            policy_host.get("trust_boundary", ""),
-            host_facts.os_build(info),
-            host,
-        )
-        self._refuse(nets.problems)
-        specs = nets.specs
-        for name, why in nets.reasons.items():
-            trust_reasons.setdefault(name, []).extend(why)
+        self._refuse(trusted.problems)
+        specs = trusted.specs
         present = [spec for spec in specs if spec.state != "absent"]
         # Refusals that do not depend on the image's version come before any pull.
         self._decide_all(present, images, policy_host)
@@ -334,7 +318,7 @@ class ActionModule(ActionBase):
                 "reasons": list(decision.reasons),
                 "rules": list(decision.rules),
             }
-            decision_view["reasons"].extend(trust_reasons.get(spec.name, []))
+            decision_view["reasons"].extend(trusted.reasons.get(spec.name, []))
             if image is None:
                 decision_view["reasons"].append(
                     f"image version unknown: {spec.image} is not on the host and check mode"
@@ -369,7 +353,7 @@ class ActionModule(ActionBase):
             enforcement=args["enforcement"],
             allow_admin=allow_admin,
             start_timeout=args["start_timeout"],
-            networks=nets.ensure,
+            networks=trusted.networks,
         )
 
         outcome: dict[str, Any] = {

@@ -11,10 +11,13 @@ refuse before any change when there is one.
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Mapping
 from typing import Any
 
 from ansible_collections.trustbound.wincontainers.plugins.plugin_utils import (
     image_sources,
+    network_plan,
     trust_limits,
     workload_spec,
 )
@@ -36,3 +39,49 @@ def apply(
     for name, extra in source_reasons.items():
         reasons.setdefault(name, []).extend(extra)
     return limited, reasons, problems + source_problems
+
+
+# The task options (container_workloads, container_audit) these decisions read.
+OPTIONS = ("trust_limits", "trust_registries", "network_separation", "network_pool")
+
+
+@dataclasses.dataclass(frozen=True)
+class Outcome:
+    """A host's workloads as the deployment makes them: limited, on their networks."""
+
+    specs: list[workload_spec.WorkloadSpec]
+    reasons: dict[str, list[str]]
+    problems: list[workload_spec.SpecProblem]
+    networks: dict[str, str]  # the networks to ensure: name -> subnet
+
+
+def for_host(
+    specs: list[workload_spec.WorkloadSpec],
+    options: Mapping[str, Any],
+    host: str | None,
+    *,
+    host_boundary: str,
+    os_build: int | None,
+    logical_processors: object = None,
+) -> Outcome:
+    """Limits, image sources and networks (network_plan) for one host, from the task options."""
+    limited, reasons, problems = apply(
+        specs,
+        options.get("trust_limits"),
+        options.get("trust_registries"),
+        host,
+        logical_processors,
+    )
+    nets = network_plan.assign(
+        limited,
+        {
+            network_plan.SEPARATION_VARIABLE: options.get("network_separation"),
+            network_plan.POOL_VARIABLE: options.get("network_pool"),
+        },
+        host_boundary,
+        os_build,
+        host,
+    )
+    for name, why in nets.reasons.items():
+        reasons.setdefault(name, []).extend(why)
+    return Outcome(nets.specs, reasons, problems + nets.problems, nets.ensure)
