@@ -31,6 +31,11 @@ ARGUMENT_SPEC: dict[str, Any] = {
     "isolation_preference": {"type": "str", "choices": ["process", "hyperv"]},
     "allow_isolation_downgrade": {"type": "bool"},
     "allow_container_admin": {"type": "bool"},
+    # Issue 20: read as container_workloads reads them (audit_trust_rules.py).
+    "trust_limits": {"type": "raw"},
+    "trust_registries": {"type": "raw"},
+    "network_separation": {"type": "raw"},
+    "network_pool": {"type": "raw"},
     "owner": {"type": "str", "default": audit_rules.DEFAULT_OWNER},
     "updates": {"type": "dict"},
     "config_hash_key": {"type": "str", "no_log": True},
@@ -79,6 +84,14 @@ class ActionModule(ActionBase):
             outcome = {"failed": True, "msg": f"host {host!r}: {problem}"}
         else:
             hostvars = trust_options.trust_hostvars(args)
+            for option in (
+                "trust_limits",
+                "trust_registries",
+                "network_separation",
+                "network_pool",
+            ):
+                if args.get(option) is not None:
+                    hostvars[f"wincontainers_{option}"] = args[option]
             try:
                 audit = audit_rules.audit_host(
                     info,

@@ -27,6 +27,7 @@ from ansible_collections.trustbound.wincontainers.plugins.plugin_utils import (
     trust_options,
     trust_policy,
     workload_spec,
+    workload_trust,
 )
 
 INFO_MODULE = "trustbound.wincontainers.container_host_info"
@@ -41,6 +42,8 @@ MAX_PLAN_ATTEMPTS = 3
 ARGUMENT_SPEC: dict[str, Any] = {
     "workloads": {"type": "raw", "default": []},
     **trust_options.RAW_ARGUMENT_SPEC,
+    # Issue 20: limits, image sources and networks per trust group (workload_trust.py).
+    **{option: {"type": "raw"} for option in workload_trust.OPTIONS},
     "enforcement": {
         "type": "str",
         "choices": [container_plan.ENFORCE, container_plan.REPORT],
@@ -285,6 +288,17 @@ class ActionModule(ActionBase):
             present, _processors(info.get("machine") or {}), host
         )
         self._refuse(cpu_problems)
+        trusted = workload_trust.for_host(  # issue 20: limits, image sources, networks
+            specs,
+            args,
+            host,
+            host_boundary=policy_host.get("trust_boundary", ""),
+            os_build=host_facts.os_build(info),
+            logical_processors=_processors(info.get("machine") or {}),
+        )
+        self._refuse(trusted.problems)
+        specs = trusted.specs
+        present = [spec for spec in specs if spec.state != "absent"]
         # Refusals that do not depend on the image's version come before any pull.
         self._decide_all(present, images, policy_host)
         missing = _missing_images(present, images)
@@ -304,6 +318,7 @@ class ActionModule(ActionBase):
                 "reasons": list(decision.reasons),
                 "rules": list(decision.rules),
             }
+            decision_view["reasons"].extend(trusted.reasons.get(spec.name, []))
             if image is None:
                 decision_view["reasons"].append(
                     f"image version unknown: {spec.image} is not on the host and check mode"
@@ -342,6 +357,7 @@ class ActionModule(ActionBase):
             enforcement=args["enforcement"],
             allow_admin=allow_admin,
             start_timeout=args["start_timeout"],
+            networks=trusted.networks,
         )
 
         outcome: dict[str, Any] = {

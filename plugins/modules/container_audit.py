@@ -51,6 +51,24 @@ options:
   allow_container_admin:
     description: C(wincontainers_allow_container_admin).
     type: bool
+  trust_limits:
+    description:
+      - C(wincontainers_trust_limits), the resource ceilings per trust level (rule
+        C(WC-RES-TRUST-CEILING)); its defaults apply when not given.
+    type: raw
+  trust_registries:
+    description:
+      - C(wincontainers_trust_registries), the image sources per trust level (rules
+        C(WC-SRC-REGISTRY), C(WC-SRC-NOT-PINNED)).
+    type: raw
+  network_separation:
+    description:
+      - C(wincontainers_network_separation); with O(network_pool), the networks the drift check
+        expects (a network per trust group, as the deployment makes them).
+    type: raw
+  network_pool:
+    description: C(wincontainers_network_pool).
+    type: raw
   owner:
     description:
       - The owner label of the containers this inventory manages (C(container_workloads_owner)).

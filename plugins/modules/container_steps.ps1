@@ -22,9 +22,10 @@ $spec = @{
                 action = @{
                     type = 'str'
                     required = $true
-                    choices = @('pull', 'create', 'start', 'wait_running', 'stop', 'remove', 'rename', 'remove_image')
+                    choices = @('pull', 'create', 'start', 'wait_running', 'stop', 'remove', 'rename', 'remove_image', 'ensure_network')
                 }
                 name = @{ type = 'str' }
+                subnet = @{ type = 'str' }
                 workload = @{ type = 'str' }
                 image = @{ type = 'str' }
                 registry = @{ type = 'str' }
@@ -338,6 +339,15 @@ Function Invoke-Step {
         'remove_image' {
             # Without --force: docker refuses an image a container still uses.
             return Invoke-Docker -Arguments @('image', 'rm', $Step.image)
+        }
+        'ensure_network' {
+            # User NAT networks do not survive a reboot on Server 2019 and later (Microsoft,
+            # network-drivers-topologies.md): create it when docker does not know it.
+            $found = Invoke-Docker -Arguments @('network', 'inspect', $Step.name)
+            if ($found.rc -eq 0) {
+                return $found
+            }
+            return Invoke-Docker -Arguments @('network', 'create', '--driver=nat', "--subnet=$($Step.subnet)", $Step.name)
         }
     }
 }

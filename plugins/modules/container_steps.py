@@ -41,11 +41,26 @@ options:
             C(running) on two polls in a row a second apart (a container its restart policy keeps
             restarting does not count), and fails as soon as it has exited, with its exit code and
             its last log lines.
+          - V(ensure_network) creates the NAT network O(steps[].name) with O(steps[].subnet)
+            (C(docker network create --driver=nat --subnet=...)) unless C(docker network inspect)
+            finds it; Windows Server 2019 and later do not keep user NAT networks across a reboot.
         type: str
         required: true
-        choices: [pull, create, start, wait_running, stop, remove, rename, remove_image]
+        choices:
+          - pull
+          - create
+          - start
+          - wait_running
+          - stop
+          - remove
+          - rename
+          - remove_image
+          - ensure_network
       name:
-        description: Container name.
+        description: Container name (the network's name for V(ensure_network)).
+        type: str
+      subnet:
+        description: The IPv4 subnet of the network V(ensure_network) creates.
         type: str
       workload:
         description: The workload this step belongs to, only echoed in the results.

@@ -104,6 +104,8 @@ options:
         description:
           - Published ports, C([ip:]host:container[/tcp|udp]), C(container), or mappings with
             C(host), C(container), C(protocol), C(host_ip).
+          - The address may only be C(0.0.0.0) or C([::]) (every host address); Windows NAT refuses
+            any other, so it is refused before any change (rule C(host-ip-unsupported)).
         type: list
         elements: raw
       volumes:
@@ -130,11 +132,13 @@ options:
         type: list
         elements: str
       restart_policy:
-        description: C(no), C(always), C(unless-stopped) or C(on-failure[:N]).
+        description: C(no), C(always), C(unless-stopped) or C(on-failure[:N]) with N >= 0.
         type: str
         default: "no"
       memory:
-        description: Memory limit, in bytes or as C(512m), C(2g).
+        description:
+          - Memory limit, in bytes or as C(512m), C(2g); at least 50 MB (rule
+            C(memory-below-floor)), as lower limits hang Windows containers.
         type: raw
       cpus:
         description: CPU limit (under Hyper-V isolation, the utility VM's vCPU count).
@@ -145,7 +149,10 @@ options:
             C(=) are refused.
         type: dict
       stop_timeout:
-        description: Seconds to wait when stopping the container, 0 to 3600.
+        description:
+          - Seconds C(docker stop) waits before it kills the container, 0 to 3600.
+          - An upper bound, not a promise of a clean shutdown; inside the container cexecsvc ends
+            processes after its own ProcessShutdownTimeoutSeconds (5 s unless the image sets it).
         type: int
         default: 10
       devices:
@@ -178,6 +185,41 @@ options:
         (C(yes)/C(no), C(true)/C(false), C(on)/C(off), C(1)/C(0), any case), the same reading as
         the roles and the P(trustbound.wincontainers.isolation_decision#filter) filter.
     type: bool
+  trust_limits:
+    description:
+      - Resource ceilings per trust level (C(wincontainers_trust_limits)) - a mapping of
+        C(trusted), C(untrusted), C(hostile) to C(memory), C(cpus) and C(allow_raise).
+      - A workload without its own limit gets its level's ceiling, may set less, and more only
+        where C(allow_raise) is true; otherwise it is refused (rule C(trust-limit-exceeded)).
+      - A level given replaces its default; defaults are untrusted C(2g) and 2 CPUs, hostile
+        C(1g) and 1 CPU, trusted none. A CPU ceiling above the host's processors is taken down
+        to them.
+    type: raw
+  trust_registries:
+    description:
+      - Image sources per trust level (C(wincontainers_trust_registries)) - a mapping of trust
+        levels to C(registries) (registry names, optionally with a path prefix) and
+        C(require_digest).
+      - An image from another registry is refused (rule C(registry-not-allowed)), an image by
+        tag where a digest is required too (rule C(digest-required)). A level not named is not
+        restricted.
+    type: raw
+  network_separation:
+    description:
+      - A network per trust group (C(wincontainers_network_separation)) - every group (trust
+        boundary and level) other than the host owner's trusted code gets a NAT network of its own
+        (C(tbwc-<boundary>-<level>)), made before its first workload is created or started;
+        hostile code that publishes no port and names no network gets C(none).
+      - A workload naming a network another group uses is refused (rule
+        C(network-shared-across-trust)); on Windows Server 2016 (one NAT network only) a group that
+        needs its own network is refused (rule C(network-separation-unsupported-2016)).
+      - Read as Ansible reads a boolean; true when not given.
+    type: raw
+  network_pool:
+    description:
+      - The IPv4 range (C(wincontainers_network_pool)) the groups' networks take a /24 from, chosen
+        from the network's name; C(172.30.0.0/16) when not given.
+    type: raw
   enforcement:
     description:
       - What to do with a running container that uses an administrator account the host does not

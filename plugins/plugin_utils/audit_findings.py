@@ -284,6 +284,48 @@ RULES: dict[str, Rule] = _rules(
         "set memory and cpus on the workload in wincontainers_workloads and run"
         " playbooks/deploy.yml",
     ),
+    # Issue 20: trust boundaries beyond the kernel (audit_trust_rules.py).
+    Rule(
+        "WC-NET-SHARED-BOUNDARY",
+        "Containers of different trust boundaries or levels on one network",
+        MEDIUM,
+        "Microsoft, Network isolation and security (container-networking/"
+        "network-isolation-security.md): Windows Server containers allow all traffic by default;"
+        " microsoft/Windows-Containers#617: NAT traffic is steered by HNS/VFP, not the host"
+        " firewall",
+        "give each trust boundary and level its own network (networks in wincontainers_workloads,"
+        " a NAT network per group created with 'docker network create -d nat --subnet ...';"
+        " networks: [none] for hostile code that publishes nothing) and run"
+        " playbooks/deploy.yml; whether two NAT networks on one host reach each other is not"
+        " documented (docs/security.md)",
+    ),
+    Rule(
+        "WC-RES-TRUST-CEILING",
+        "Container without its trust level's resource ceiling, or above it",
+        MEDIUM,
+        f"{CIS} 5.10 and 5.11; this collection's wincontainers_trust_limits (docs/trust-model.md):"
+        " a hostile tenant without limits can exhaust the host's memory and CPUs",
+        "run playbooks/deploy.yml: a workload without a limit gets its level's ceiling, and one"
+        " above it is refused unless wincontainers_trust_limits.<level>.allow_raise is true",
+    ),
+    Rule(
+        "WC-SRC-REGISTRY",
+        "Image from a registry outside its trust level's list",
+        HIGH,
+        "this collection's wincontainers_trust_registries (docs/trust-model.md)",
+        "pull the workload's image from a registry its trust level lists (or add the registry to"
+        " wincontainers_trust_registries.<level>.registries if it is trusted for that level) and"
+        " run playbooks/deploy.yml",
+    ),
+    Rule(
+        "WC-SRC-NOT-PINNED",
+        "Image named by tag where its trust level must pin a digest",
+        MEDIUM,
+        "this collection's wincontainers_trust_registries (docs/trust-model.md): a moved tag"
+        " brings other code in",
+        "name the image by digest (name@sha256:<digest>) in wincontainers_workloads and run"
+        " playbooks/deploy.yml",
+    ),
 )
 
 

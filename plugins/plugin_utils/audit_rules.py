@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ansible_collections.trustbound.wincontainers.plugins.plugin_utils import (
+    audit_trust_rules,
     container_plan,
     daemon_config,
     engine_release,
@@ -547,7 +548,7 @@ class _HostAudit:
             return
         by_name = {c.get("name"): c for c in self.containers}
         listed = set()
-        for spec in self.specs:
+        for spec in audit_trust_rules.effective_specs(self):  # as the deployment makes them
             listed.add(spec.name)
             container = by_name.get(spec.name)
             if spec.state == "absent":
@@ -819,6 +820,7 @@ class _HostAudit:
     def run(self) -> Audit:
         self.inventory()
         self.container_rules()
+        audit_trust_rules.check(self)  # issue 20: networks, ceilings, image sources
         self.drift()
         self.engine_rules()
         self.patch_rules()

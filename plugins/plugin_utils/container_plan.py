@@ -378,10 +378,16 @@ def plan(
     enforcement: str = ENFORCE,
     allow_admin: bool = False,
     start_timeout: int = 10,
+    networks: Mapping[str, str] | None = None,
 ) -> Plan:
     """Compare and order. Removals first (they free names and ports), then each workload
-    in inventory order."""
+    in inventory order.
+
+    ``networks`` (name -> subnet, network_plan): networks the collection makes; one
+    ``ensure_network`` step comes before the first workload that is created or started on
+    it (Windows Server 2019 and later do not keep user NAT networks across a reboot)."""
     desired = list(desired)
+    ensured: set[str] = set()
     containers = {c["name"]: c for c in actual if c.get("name")}
     wanted = {d.name for d in desired}
     result = Plan()
@@ -483,6 +489,14 @@ def plan(
         if recovered and entry["action"] not in (RECOVER, NONE):
             entry["changes"] = [_RECOVERED, *entry["changes"]]
 
+        if networks and any(step["action"] in ("create", "start") for step in steps):
+            first = [
+                _step("ensure_network", network, spec.name, subnet=networks[network])
+                for network in spec.networks
+                if network in networks and network not in ensured
+            ]
+            ensured.update(step["name"] for step in first)
+            steps = first + steps
         if any(step["action"] == "create" for step in steps):
             # Only the secrets a step refers to travel to the host.
             for variable, value in spec.secret_env.items():
@@ -490,6 +504,10 @@ def plan(
         if steps:
             before = _summary_of_container(container)
             after = _summary_of_desired(item, owner)
+            reasons = (item.decision or {}).get("reasons")
+            if reasons:
+                # --check --diff shows why: isolation, user, limits and image source.
+                after["decision_reasons"] = list(reasons)
             result.diffs.append(_diff(spec.name, before, after))
         per_workload += steps
         result.workloads.append(entry)

@@ -746,7 +746,12 @@ def _hyperv_why(wl: _Workload, trail: _Trail, hyperv_required: bool) -> str:
     if wl.isolation == HYPERV:
         return "the workload asks for it"
     if RULE_COMPAT_REQUIRES_HYPERV in trail.rules:
-        return "process isolation cannot run the image on this host"
+        # The compatibility rule's own reason (e.g. the February 2020 baseline) names the fix.
+        prefix = f"[{RULE_COMPAT_REQUIRES_HYPERV}] process isolation cannot run this image ("
+        suffix = "): Hyper-V instead"
+        detail = next((r for r in trail.reasons if r.startswith(prefix)), "")
+        why = "process isolation cannot run the image on this host"
+        return f"{why}: {detail[len(prefix) : -len(suffix)]}" if detail.endswith(suffix) else why
     return "the host's isolation_preference is 'hyperv'"
 
 

@@ -53,6 +53,34 @@ PROCESS_CROSS_BUILD: frozenset[tuple[int, int]] = frozenset({(26100, 20348)})
 # Server 2016 is the one release whose revisions must match under process isolation.
 REVISION_LOCKED_BUILD = 14393
 
+# Microsoft, "Update Windows Server containers" (MicrosoftDocs/Virtualization-Documentation,
+# virtualization/windowscontainers/deploy-containers/update-containers.md, "Host and container
+# version compatibility"): the February 2020 security update ("2B") changed an interface
+# between user and kernel mode, and "any combination of hosts and containers on different
+# sides of the new baseline won't work" under process isolation (Hyper-V is not affected).
+# The page's table gives the 2B image revision of each build; a Windows Server 2019 host on
+# 2B shows 17763.1039 (the page's note: no out-of-band 2B release for the host). For the
+# other builds the page gives the image's revision only, and a host is placed by it too.
+FEB_2020_IMAGE_BASELINE: dict[int, int] = {
+    14393: 3506,
+    17134: 1305,
+    17763: 1040,
+    18362: 658,
+    18363: 658,
+}
+FEB_2020_HOST_BASELINE: dict[int, int] = {**FEB_2020_IMAGE_BASELINE, 17763: 1039}
+FEB_2020_RULE = "feb-2020-baseline-mismatch"
+
+
+def feb_2020_sides_differ(host: WindowsVersion, image: WindowsVersion) -> bool:
+    """Whether host and image (same build) sit on different sides of the February 2020 baseline."""
+    if host.build != image.build or host.build not in FEB_2020_IMAGE_BASELINE:
+        return False
+    host_after = host.revision >= FEB_2020_HOST_BASELINE[host.build]
+    image_after = image.revision >= FEB_2020_IMAGE_BASELINE[image.build]
+    return host_after != image_after
+
+
 _VERSION_RE = re.compile(
     r"(0|[1-9][0-9]{0,4})\.(0|[1-9][0-9]{0,4})\.([1-9][0-9]{0,5})\.(0|[1-9][0-9]{0,5})"
 )
@@ -145,7 +173,9 @@ def check_compatibility(
       ``same-build`` (builds equal; on Server 2016 revisions equal too),
       ``same-build-newer-image-revision`` (allowed from 1809 on, ``prefer_hyperv``),
       ``ltsc2022-on-ltsc2025`` (the one cross-build exception),
-      ``revision-mismatch-2016`` and ``build-mismatch`` (cannot run).
+      ``revision-mismatch-2016``, ``feb-2020-baseline-mismatch`` (host and image on
+      different sides of the February 2020 security update) and ``build-mismatch``
+      (cannot run).
     * Hyper-V isolation:
       ``same-build``, ``older-known-build`` (an older LTSC or SAC build),
       ``unknown-older-build`` (cannot run: not in Microsoft's matrix).
@@ -175,6 +205,16 @@ def _process_compatibility(host: WindowsVersion, image: WindowsVersion) -> Compa
                 "revision-mismatch-2016",
                 f"image {image} and host {host} differ in revision: Windows Server 2016"
                 " containers do not run under process isolation unless the revisions match",
+            )
+        if feb_2020_sides_differ(host, image):
+            return Compatibility(
+                False,
+                FEB_2020_RULE,
+                f"image {image} and host {host} are on different sides of the February 2020"
+                f" security update baseline (image revision {FEB_2020_IMAGE_BASELINE[image.build]},"
+                f" host revision {FEB_2020_HOST_BASELINE[host.build]}): Microsoft's"
+                " update-containers.md says such process-isolated containers do not work;"
+                " update the older side or use Hyper-V isolation",
             )
         if image.revision > host.revision:
             return Compatibility(

@@ -61,6 +61,8 @@ RULE_SECRET_ENV_CLASH = "secret-env-clash"
 RULE_RESERVED_NAME = "reserved-name"
 RULE_HOST_PORT_CONFLICT = "host-port-conflict"
 RULE_CPUS_OVER_HOST = "cpus-over-host"
+RULE_HOST_IP = "host-ip-unsupported"
+RULE_MEMORY_FLOOR = "memory-below-floor"
 
 KNOWN_KEYS = frozenset(
     {
@@ -136,12 +138,22 @@ CLI_ENV_NAMES = frozenset(
         "PSMODULEPATH",
     }
 )
-_RESTART_RE = re.compile(r"(no|always|unless-stopped|on-failure(:[1-9][0-9]*)?)")
+# moby refuses only a negative retry count ("invalid restart policy: maximum retry count cannot
+# be negative", api/types/container/hostconfig.go ValidateRestartPolicy); on-failure:0 is
+# accepted and stored as MaximumRetryCount 0, no limit (integration-cli
+# docker_cli_restart_test.go TestRestartPolicyOnFailure), which docker inspect shows as plain
+# on-failure: the spec keeps that form so the next run compares equal.
+_RESTART_RE = re.compile(r"(no|always|unless-stopped|on-failure(?::(?P<count>[0-9]{1,9}))?)")
 _MEMORY_RE = re.compile(r"([0-9]+)\s*([bkmg]?)b?", re.IGNORECASE)
 _MEMORY_UNITS = {"": 1, "b": 1, "k": 1024, "m": 1024**2, "g": 1024**3}
-# docker on Windows needs 6 MB at least (moby daemon/daemon_windows.go, linuxMinMemory is 6MB
-# for Linux; Windows rejects less than 4 MB too); refusing below 6 MB keeps one rule.
-_MIN_MEMORY_BYTES = 6 * 1024**2
+# dockerd on Windows sets no floor (moby daemon/daemon_windows.go verifyPlatformContainerResources
+# checks no Memory minimum; the 6 MB of docker's docs is linuxMinMemory, daemon_unix.go). Low
+# limits hang instead of failing: under 8 MB a process-isolated container hangs and cannot be
+# stopped (microsoft/Windows-Containers#482, ltsc2022); 30 MB hung the docker service itself
+# while 50 MB worked (moby/moby#37429, kubernetes/kubernetes#66561). 50 MB is the smallest
+# limit the sources report working, so it is the floor.
+MIN_MEMORY_BYTES = 50 * 1024**2
+_MIN_MEMORY_BYTES = MIN_MEMORY_BYTES
 _PORT_RE = re.compile(
     r"(?:(?:(?P<ip>[0-9]{1,3}(?:\.[0-9]{1,3}){3}|\[[0-9a-fA-F:]+\]):)?(?P<host>[0-9]{1,5})?:)?"
     r"(?P<container>[0-9]{1,5})"
@@ -406,9 +418,22 @@ def _port(check: _Checker, item: object) -> Port | None:
         return None
     if ip:
         try:
-            ipaddress.ip_address(ip.strip("[]"))
+            address = ipaddress.ip_address(ip.strip("[]"))
         except ValueError:
             check.bad("ports", f"entry {_short(item)} has an invalid host address {ip!r}")
+            return None
+        if not address.is_unspecified:
+            # moby libnetwork/drivers/windows/windows.go ConvertPortBindings: since 19.03 only
+            # an unspecified host IP (0.0.0.0, ::) passes, earlier engines refuse any; the
+            # container would fail at its start ("failed to create endpoint ... on network
+            # nat"), after the old container was replaced.
+            check.refuse(
+                RULE_HOST_IP,
+                "ports",
+                f"port {_short(item)} binds host address {ip}: Windows does not support host IP"
+                " addresses in NAT settings; publish it without an address (or 0.0.0.0), which"
+                " binds every host address",
+            )
             return None
     return Port(container=container, protocol=match["proto"] or "tcp", host=host, host_ip=ip)
 
@@ -487,7 +512,13 @@ def _memory(check: _Checker, value: object) -> int:
         check.bad("memory", f"must be bytes or a size like '512m' or '2g', got {_short(value)}")
         return 0
     if 0 < number < _MIN_MEMORY_BYTES:
-        check.bad("memory", f"is {number} bytes; the minimum is 6 MB")
+        check.refuse(
+            RULE_MEMORY_FLOOR,
+            "memory",
+            f"memory {number} bytes is below the floor of 50 MB: Windows containers with"
+            " low limits hang instead of failing (under 8 MB the container cannot be stopped,"
+            " microsoft/Windows-Containers#482; 30 MB hung the docker service, moby/moby#37429)",
+        )
         return 0
     if number > _MAX_MEMORY_BYTES:
         check.bad("memory", f"is {number} bytes, more than docker can hold (2^63 - 1)")
@@ -677,12 +708,16 @@ def _normalise_entry(
     restart = entry.get("restart_policy", "no")
     if restart is False:  # YAML's bare `no`
         restart = "no"
-    if not isinstance(restart, str) or not _RESTART_RE.fullmatch(restart):
+    restart_match = _RESTART_RE.fullmatch(restart) if isinstance(restart, str) else None
+    if restart_match is None:
         check.bad(
             "restart_policy",
-            f"must be no, always, unless-stopped or on-failure[:N], got {_short(restart)}",
+            f"must be no, always, unless-stopped or on-failure[:N] (N >= 0), got {_short(restart)}",
         )
         restart = "no"
+    elif restart_match["count"] is not None:
+        count = int(restart_match["count"])
+        restart = f"on-failure:{count}" if count else "on-failure"
 
     stop_timeout = entry.get("stop_timeout", 10)
     if (

@@ -19,7 +19,12 @@ from typing import TYPE_CHECKING, Any
 from .daemon_flags import unknown_directives
 from .host import normalize_image_ref, split_image_ref
 from .state import INSTALLED, PROTECTED_SDDL, ContainerState, EngineState, ImageState
-from .versions import Version, hyperv_isolation_supported, process_isolation_supported
+from .versions import (
+    Version,
+    feb_2020_sides_differ,
+    hyperv_isolation_supported,
+    process_isolation_supported,
+)
 from .windows import SHUTDOWN_EXIT_CODE
 
 if TYPE_CHECKING:
@@ -98,6 +103,12 @@ def _host_port_bindings(ports: list[str]) -> list[tuple[str, str, str]]:
     bindings = []
     for spec in ports:
         mapping, _, proto = str(spec).partition("/")
+        if mapping.startswith("["):  # [v6]:host:container
+            address, _, rest = mapping[1:].partition("]:")
+            host_port = rest.partition(":")[0]
+            if host_port:
+                bindings.append((address, host_port, proto or "tcp"))
+            continue
         parts = mapping.split(":")
         if len(parts) == 3:
             ip, host_port = parts[0], parts[1]
@@ -117,7 +128,20 @@ def _ports_clash(a: tuple[str, str, str], b: tuple[str, str, str]) -> bool:
 def parse_restart_policy(policy: str) -> tuple[str, int]:
     """``"on-failure:3"`` -> ``("on-failure", 3)``, validated as moby's ValidateRestartPolicy."""
     name, _, count = str(policy or "no").partition(":")
-    retries = int(count) if count else 0
+    try:
+        retries = int(count) if count else 0
+    except ValueError:
+        # docker/cli opts/parse.go ParseRestartPolicy
+        raise EngineError("maximum retry count must be an integer", daemon=False) from None
+    if retries < 0:
+        # moby api/types/container/hostconfig.go ValidateRestartPolicy; on-failure:0 is
+        # accepted (integration-cli docker_cli_restart_test.go TestRestartPolicyOnFailure).
+        raise EngineError(
+            "invalid restart policy: maximum retry count cannot be negative"
+            if name == "on-failure"
+            else "invalid restart policy: maximum retry count can only be used with"
+            " 'on-failure' and cannot be negative"
+        )
     if name not in _RESTART_POLICIES:
         # moby api/types/container/hostconfig.go ValidateRestartPolicy
         raise EngineError(
@@ -129,6 +153,17 @@ def parse_restart_policy(policy: str) -> tuple[str, int]:
             "invalid restart policy: maximum retry count can only be used with 'on-failure'"
         )
     return name, retries
+
+
+def stored_restart_policy(policy: str) -> str:
+    """The policy as ``docker inspect`` shows it: MaximumRetryCount 0 is plain ``on-failure``."""
+    name, retries = parse_restart_policy(policy)
+    return f"{name}:{retries}" if retries else name
+
+
+# moby libnetwork/drivers/windows/windows.go ConvertPortBindings (vendored from 19.03 on, so in
+# every engine the simulator runs): only an unspecified host IP passes.
+_UNSPECIFIED_HOST_IPS = ("", "0.0.0.0", "::")
 
 
 class Engine:
@@ -312,6 +347,12 @@ class Engine:
             return
         record.service_state = "stopped"
         record.start_blocked = bool(self.host.faults.get("engine_fails_after_reboot"))
+        # "NAT networks created on Windows Server 2019 (or above) are no longer persisted
+        # after reboot" (Microsoft, container-networking/network-drivers-topologies.md).
+        lost = []
+        if self.state.os.build >= 17763:
+            lost = [n for n in self.state.networks if n not in _BUILTIN_NETWORKS]
+            self.state.networks = [n for n in self.state.networks if n in _BUILTIN_NETWORKS]
         if record.service_start_mode == "automatic":
             try:
                 # After a host reboot restart policies do not bring Windows containers back
@@ -320,6 +361,36 @@ class Engine:
                 self.start_service(restart_by_policy=False)
             except EngineError:
                 record.service_state = "stopped"
+        self._user_nat_networks_after_boot(lost)
+
+    def _user_nat_networks_after_boot(self, lost: list[str]) -> None:
+        """dockerd 20.10.18 and 23.0 on re-create, at start, the custom NAT networks HNS lost
+        (moby daemon/daemon_windows.go initNetworkController, "non-default nat networks should
+        be re-created if missing from HNS", 2daa6bb6b3 / 67c36d5d6e); older engines, or an
+        engine that did not start, leave them gone."""
+        record = self.record
+        if not lost or record is None or record.service_state != "running":
+            return
+        if _recreates_nat_networks(record.running_version):
+            self.state.networks += [n for n in lost if n not in self.state.networks]
+
+    def networks(self) -> list[str]:
+        """``docker network ls`` names."""
+        self._require_running("networks")
+        return list(self.state.networks)
+
+    def create_network(self, name: str, *, driver: str = "nat", subnet: str | None = None) -> None:
+        """``docker network create --driver=nat --subnet=...``; the subnet is not kept."""
+        del subnet
+        self._require_running("networks/create")
+        if name in self.state.networks:
+            # moby libnetwork/error.go NetworkNameError
+            raise EngineError(f"network with name {name} already exists")
+        if driver == "nat" and self.state.os.build < 17763 and "nat" in self.state.networks:
+            # Server 2016 has one NAT network (Microsoft, network-drivers-topologies.md: more
+            # need the Windows 10 Creators Update); a second fails as moby/moby#29207, #39078.
+            raise EngineError("HNS failed with error : Unspecified error")
+        self.state.networks.append(name)
 
     def default_isolation(self) -> str:
         """The daemon's default: ``exec-opts: ["isolation=hyperv"]`` else process on Server.
@@ -647,7 +718,7 @@ class Engine:
         nets = list(networks or ["nat"])
         ports = list(ports or [])
         self._check_networks(nets, ports, resolved)
-        parse_restart_policy(restart_policy)
+        restart_policy = stored_restart_policy(restart_policy)
         if cpus and not 0 < float(cpus) <= self.state.machine.logical_processors:
             n = self.state.machine.logical_processors
             # moby daemon/daemon_windows.go verifyPlatformContainerResources
@@ -736,6 +807,11 @@ class Engine:
         container.started_at = now
         container.manually_stopped = False
         exit_code = self._exit_after_start_fault(container) if apply_faults else None
+        if exit_code is None and self._feb_2020_mismatch(container):
+            # update-containers.md: host and image on different sides of the February 2020
+            # baseline "won't work" under process isolation; Microsoft documents no message
+            # or exit code, so the model's process fails at once with exit code 1.
+            exit_code = 1
         if exit_code is not None:
             container.state = "exited"
             container.exit_code = exit_code
@@ -796,6 +872,9 @@ class Engine:
                 "failure in a Windows system call: The user name or password is incorrect. (0x52e)"
             )
         for network in container.networks:
+            if not network.startswith("container:") and network not in self.state.networks:
+                # moby daemon/network.go FindNetwork, libnetwork/error.go ErrNoSuchNetwork
+                raise EngineError(f"network {network} not found")
             if network.startswith("container:"):
                 target = self.get(network.partition(":")[2])
                 if not target.running:
@@ -805,6 +884,15 @@ class Engine:
                         f"{target.name} is {target.state}"
                     )
         mine = _host_port_bindings(container.ports)
+        for ip, _port, _proto in mine:
+            if ip not in _UNSPECIFIED_HOST_IPS:
+                network = next((n for n in container.networks if n != "none"), "nat")
+                # The endpoint is made at start: moby libnetwork/network.go CreateEndpoint
+                # wraps the driver's error ("failed to create endpoint %s on network %s").
+                raise EngineError(
+                    f"failed to create endpoint {container.name} on network {network}: "
+                    "Windows does not support host IP addresses in NAT settings"
+                )
         for other in self.state.containers:
             if other is container or not other.running:
                 continue
@@ -816,6 +904,14 @@ class Engine:
                         f"failed to create endpoint {container.name} on network nat: HNS failed "
                         "with error : The specified port already exists."
                     )
+
+    def _feb_2020_mismatch(self, container: ContainerState) -> bool:
+        if container.isolation != "process":
+            return False
+        image = next((i for i in self.state.images if i.id == container.image_id), None)
+        return image is not None and feb_2020_sides_differ(
+            self.state.os, Version.parse(image.os_version)
+        )
 
     def _exit_after_start_fault(self, container: ContainerState) -> int | None:
         for rule in self.host.faults.get("container_exit_after_start") or []:
@@ -920,6 +1016,15 @@ ENGINE_BOOT_FAILURE = (
     "Error initializing network controller: Error creating default"
     " network: hnsCall failed in Win32: Element not found. (0x490)"
 )
+
+
+_BUILTIN_NETWORKS = ("nat", "none")
+
+
+def _recreates_nat_networks(version: str) -> bool:
+    parts = [int(p) for p in re.findall(r"\d+", version)[:3]] + [0, 0, 0]
+    major, minor, patch = parts[:3]
+    return major >= 23 or ((major, minor) == (20, 10) and patch >= 18)
 
 
 def engine_major(version: str) -> int:

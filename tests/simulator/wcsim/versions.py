@@ -74,3 +74,19 @@ def process_isolation_supported(host_build: int, image_build: int) -> bool:
 def hyperv_isolation_supported(host_build: int, image_build: int) -> bool:
     """Microsoft's matrix for Hyper-V isolation: any image not newer than the host."""
     return image_build <= host_build
+
+
+# Microsoft, "Update Windows Server containers" (update-containers.md, "Host and container
+# version compatibility"): after the February 2020 security update ("2B"), host and image on
+# different sides of the baseline do not work under process isolation. The page's table gives
+# the 2B image revision per build (17763.1040, 14393.3506); a 2019 host on 2B shows 17763.1039.
+FEB_2020_IMAGE_BASELINE: dict[int, int] = {14393: 3506, 17763: 1040}
+FEB_2020_HOST_BASELINE: dict[int, int] = {14393: 3506, 17763: 1039}
+
+
+def feb_2020_sides_differ(host: Version, image: Version) -> bool:
+    """Whether a same-build host and image sit on different sides of the February 2020 baseline."""
+    if host.build != image.build or host.build not in FEB_2020_IMAGE_BASELINE:
+        return False
+    host_after = host.revision >= FEB_2020_HOST_BASELINE[host.build]
+    return host_after != (image.revision >= FEB_2020_IMAGE_BASELINE[image.build])

@@ -15,13 +15,24 @@ from .. import host_lock
 from ..engine import EngineError
 from . import Model, ModuleFailure, register
 
-ACTIONS = ["pull", "create", "start", "wait_running", "stop", "remove", "rename", "remove_image"]
+ACTIONS = [
+    "pull",
+    "create",
+    "start",
+    "wait_running",
+    "stop",
+    "remove",
+    "rename",
+    "remove_image",
+    "ensure_network",
+]
 
 
 def _step_options() -> dict[str, dict[str, Any]]:
     options: dict[str, dict[str, Any]] = {
         "action": {"type": "str", "required": True, "choices": list(ACTIONS)},
         "name": {"type": "str"},
+        "subnet": {"type": "str"},
         "workload": {"type": "str"},
         "image": {"type": "str"},
         "registry": {"type": "str"},
@@ -268,6 +279,9 @@ class ContainerSteps(Model):
                 engine.rename(step["name"], step["new_name"])
             elif action == "remove_image":
                 engine.remove_image(step["image"])
+            elif action == "ensure_network" and step["name"] not in engine.networks():
+                # container_steps.ps1: docker network inspect, then create when missing.
+                engine.create_network(step["name"], driver="nat", subnet=step.get("subnet"))
         except EngineError as error:
             raise StepFailed(error.stderr) from None
         return {}

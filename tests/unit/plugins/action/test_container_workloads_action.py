@@ -452,8 +452,10 @@ def test_failed_step_reports_engine_message_rollback_and_workload():
     assert "host 'h1', workload 'web'" in result["msg"]
     assert "engine says no" in result["msg"]
     assert "rolled back: remove web-tbwc-new, start web" in result["msg"]
+    # An untrusted workload gets its own network first (network_plan).
+    assert result["steps"][0]["action"] == "ensure_network"
     statuses = [s["status"] for s in result["steps"]]
-    assert statuses == ["ok", "ok", "ok", "failed", "not run", "not run"]
+    assert statuses == ["ok", "ok", "ok", "ok", "failed", "not run", "not run"]
     (container,) = host.info["containers"]
     assert (container["name"], container["running"], container["isolation"]) == (
         "web",

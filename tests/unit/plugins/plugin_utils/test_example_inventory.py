@@ -74,3 +74,42 @@ def test_example_has_three_trust_boundaries():
                 workload.get("trust_boundary", variables["wincontainers_trust_boundary"])
             )
     assert boundaries == {"acme", "globex", "initech"}
+
+
+@pytest.mark.parametrize("host", sorted(EXPECTED))
+def test_example_workloads_fit_their_levels_limits_and_image_sources(host):
+    from ansible_collections.trustbound.wincontainers.plugins.plugin_utils import workload_trust
+
+    variables = hostvars(host)
+    specs = workload_spec.normalise_workloads(variables["wincontainers_workloads"], host=host)
+    limited, _reasons, problems = workload_trust.apply(
+        specs,
+        variables.get("wincontainers_trust_limits"),
+        variables.get("wincontainers_trust_registries"),
+        host,
+        8,
+    )
+    assert problems == []
+    for spec in limited:
+        if spec.trust_level in ("untrusted", "hostile") and spec.state != "absent":
+            assert spec.memory_bytes and spec.cpus, spec.name
+
+
+def test_example_networks_are_what_the_page_says():
+    from ansible_collections.trustbound.wincontainers.plugins.plugin_utils import network_plan
+
+    networks = {}
+    for host in EXPECTED:
+        variables = hostvars(host)
+        specs = workload_spec.normalise_workloads(variables["wincontainers_workloads"], host=host)
+        result = network_plan.assign(
+            specs, variables, variables["wincontainers_trust_boundary"], 20348, host
+        )
+        assert result.problems == []
+        networks.update({spec.name: spec.networks for spec in result.specs})
+    assert networks["globex-api"] == ["tbwc-globex-trusted"]
+    assert networks["customer-build"] == ["tbwc-acme-untrusted"]
+    assert networks["initech-renderer"] == ["tbwc-initech-trusted"]
+    assert networks["acme-monitoring"] == ["tbwc-acme-trusted"]
+    assert networks["detonation"] == ["none"]
+    assert networks["acme-web"] == networks["globex-portal"] == []

@@ -134,7 +134,8 @@ def test_same_build_same_revision_process():
 
 
 def test_older_image_revision_is_fine_from_2019_on():
-    result = check_compatibility("10.0.17763.5458", "10.0.17763.1000", PROCESS)
+    # Both after the February 2020 baseline (an image before it cannot run: see below).
+    result = check_compatibility("10.0.17763.5458", "10.0.17763.4000", PROCESS)
     assert result.can_run
     assert result.rule == "same-build"
     assert not result.prefer_hyperv
@@ -215,3 +216,29 @@ def test_rejects_malformed_versions():
         check_compatibility("2022", WS2022, PROCESS)
     with pytest.raises(VersionFormatError):
         check_compatibility(WS2022, "10.0.20348", PROCESS)
+
+
+@pytest.mark.parametrize(
+    ("host", "image", "runs"),
+    [
+        # Microsoft's update-containers.md table: 1B = 17763.973, 2B = 17763.1040 (host 1039).
+        ("10.0.17763.5458", "10.0.17763.973", False),  # after-2B host, 1B image
+        ("10.0.17763.973", "10.0.17763.1040", False),  # 1B host, 2B image
+        ("10.0.17763.1039", "10.0.17763.973", False),  # 2B host, 1B image
+        ("10.0.17763.1039", "10.0.17763.1040", True),  # 2B host, 2B image
+        ("10.0.17763.973", "10.0.17763.900", True),  # both before
+        ("10.0.17763.5458", "10.0.17763.1040", True),  # both after
+    ],
+)
+def test_feb_2020_baseline_splits_process_isolation(host, image, runs):
+    result = check_compatibility(host, image, "process")
+    assert result.can_run is runs
+    if not runs:
+        assert result.rule == "feb-2020-baseline-mismatch"
+        assert "February 2020" in result.reason
+
+
+def test_feb_2020_baseline_does_not_touch_hyperv_or_later_builds():
+    assert check_compatibility("10.0.17763.5458", "10.0.17763.973", "hyperv").can_run
+    # Server 2022 shipped after the baseline: every revision is on the same side.
+    assert check_compatibility("10.0.20348.2340", "10.0.20348.1", "process").rule == "same-build"

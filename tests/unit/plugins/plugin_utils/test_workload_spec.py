@@ -43,7 +43,7 @@ def test_full_entry_is_normalised():
         entrypoint=["powershell.exe", "-NoProfile"],
         env={"MODE": "prod", "COUNT": 3, "DEBUG": False},
         secret_env={"TOKEN": "s3cr3t"},
-        ports=["8080:80", 443, "127.0.0.1:9000:9000/udp", {"host": 81, "container": 80}],
+        ports=["8080:80", 443, "0.0.0.0:9000:9000/udp", {"host": 81, "container": 80}],
         volumes=["C:\\data:C:\\app\\data:ro", "logs:C:\\logs", {"target": "C:\\cache"}],
         networks=["nat"],
         restart_policy="on-failure:3",
@@ -59,7 +59,7 @@ def test_full_entry_is_normalised():
     assert [p.render() for p in spec.ports] == [
         "8080:80/tcp",
         "443/tcp",
-        "127.0.0.1:9000:9000/udp",
+        "0.0.0.0:9000:9000/udp",
         "81:80/tcp",
     ]
     assert spec.holds_host_ports
@@ -159,7 +159,7 @@ def test_yaml_bare_no_restart_policy_is_no():
             "mounts",
         ),
         ({"name": "web", "image": NANO, "memory": "lots"}, ws.RULE_BAD_VALUE, "memory"),
-        ({"name": "web", "image": NANO, "memory": "1k"}, ws.RULE_BAD_VALUE, "memory"),
+        ({"name": "web", "image": NANO, "memory": "1k"}, ws.RULE_MEMORY_FLOOR, "memory"),
         ({"name": "web", "image": NANO, "cpus": -1}, ws.RULE_BAD_VALUE, "cpus"),
         ({"name": "web", "image": NANO, "cpus": "nan"}, ws.RULE_BAD_VALUE, "cpus"),
         ({"name": "web", "image": NANO, "restart_policy": "sometimes"}, ws.RULE_BAD_VALUE, None),

@@ -73,11 +73,24 @@ def test_bad_host_addresses_are_refused(port):
     assert the_problem(error, ws.RULE_BAD_VALUE).field == "ports"
 
 
-def test_good_host_addresses_are_kept():
+def test_unspecified_host_addresses_are_kept():
     (spec,) = ws.normalise_workloads(
-        [{"name": "web", "image": NANO, "ports": ["127.0.0.1:8080:80", "[::1]:8443:443"]}]
+        [{"name": "web", "image": NANO, "ports": ["0.0.0.0:8080:80", "[::]:8443:443"]}]
     )
-    assert [port.render() for port in spec.ports] == ["127.0.0.1:8080:80/tcp", "[::1]:8443:443/tcp"]
+    assert [port.render() for port in spec.ports] == ["0.0.0.0:8080:80/tcp", "[::]:8443:443/tcp"]
+
+
+@pytest.mark.parametrize(
+    "port",
+    ["127.0.0.1:8080:80", "[::1]:8443:443", {"host_ip": "10.0.0.5", "host": 80, "container": 80}],
+)
+def test_a_specific_host_address_is_refused_as_windows_nat_refuses_it(port):
+    """moby libnetwork/drivers/windows/windows.go: "Windows does not support host IP addresses
+    in NAT settings" for any host IP but an unspecified one."""
+    error = refusal([{"name": "web", "image": NANO, "ports": [port]}])
+    problem = the_problem(error, ws.RULE_HOST_IP)
+    assert problem.field == "ports" and problem.host == "h1" and problem.workload == "'web'"
+    assert "Windows does not support host IP addresses in NAT settings" in str(problem)
 
 
 def test_two_workloads_binding_one_host_port_are_refused_before_any_change():
@@ -101,7 +114,6 @@ def test_one_workload_binding_a_host_port_twice_is_refused():
     "ports",
     [
         (["8080:80"], ["8080:80/udp"]),  # another protocol
-        (["127.0.0.1:8080:80"], ["127.0.0.2:8080:80"]),  # other addresses
         (["80"], ["80"]),  # ephemeral host ports
     ],
 )
@@ -148,3 +160,38 @@ def test_memory_beyond_an_int64_is_refused():
     # docker's HostConfig.Memory is an int64.
     error = refusal([{"name": "web", "image": NANO, "memory": "99999999999g"}])
     assert the_problem(error, ws.RULE_BAD_VALUE).field == "memory"
+
+
+@pytest.mark.parametrize("memory", ["6m", "30m", 49 * 1024**2, "51199k"])
+def test_memory_below_the_floor_the_sources_support_is_refused(memory):
+    """No floor in dockerd on Windows; below 8 MB a container hangs unstoppably
+    (microsoft/Windows-Containers#482), 30 MB hung the docker service (moby/moby#37429)."""
+    error = refusal([{"name": "web", "image": NANO, "memory": memory}])
+    problem = the_problem(error, ws.RULE_MEMORY_FLOOR)
+    assert problem.field == "memory" and problem.host == "h1" and "50 MB" in problem.detail
+
+
+def test_memory_at_the_floor_is_kept():
+    (spec,) = ws.normalise_workloads([{"name": "web", "image": NANO, "memory": "50m"}])
+    assert spec.memory_bytes == ws.MIN_MEMORY_BYTES == 50 * 1024**2
+
+
+@pytest.mark.parametrize(
+    ("given", "kept"),
+    [
+        ("on-failure:0", "on-failure"),  # MaximumRetryCount 0: docker inspect shows on-failure
+        ("on-failure", "on-failure"),
+        ("on-failure:5", "on-failure:5"),
+        ("on-failure:007", "on-failure:7"),
+    ],
+)
+def test_on_failure_counts_from_zero_are_accepted_in_docker_inspect_form(given, kept):
+    """moby refuses only a negative count (api/types/container/hostconfig.go)."""
+    (spec,) = ws.normalise_workloads([{"name": "web", "image": NANO, "restart_policy": given}])
+    assert spec.restart_policy == kept
+
+
+@pytest.mark.parametrize("policy", ["on-failure:-1", "on-failure:", "always:3", "on-failure:x"])
+def test_other_restart_policies_stay_refused(policy):
+    error = refusal([{"name": "web", "image": NANO, "restart_policy": policy}])
+    assert the_problem(error, ws.RULE_BAD_VALUE).field == "restart_policy"

@@ -1,0 +1,211 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, trustbound.wincontainers maintainers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""A network per trust group (``wincontainers_network_separation``, default true).
+
+Windows Server containers allow all traffic between containers on one network by default
+(Microsoft, container-networking/network-isolation-security.md), and NAT traffic is steered
+by HNS/VFP, not by the host firewall (microsoft/Windows-Containers#617). So the containers of
+different trust groups (trust boundary and trust level) must not share a network:
+
+* the host owner's trusted workloads keep the network they name (docker's default ``nat``);
+* every other group gets a NAT network of its own, ``tbwc-<boundary>-<level>``, with a /24
+  from the address pool (``wincontainers_network_pool``, default ``172.30.0.0/16``), chosen
+  from the name, so it is the same on every run;
+* a hostile workload that publishes no port and names no network gets ``none``;
+* a workload naming a network another group uses is refused (``network-shared-across-trust``).
+
+Windows facts this follows (docs/security.md): ``docker network create --internal`` is not
+supported on Windows (Microsoft, container-networking/architecture.md, "Unsupported features
+and network options"), so an isolated network is not available and none is asked for; NAT
+container-to-container traffic across subnets is "Not supported (only one NAT internal
+prefix)" (network-drivers-topologies.md), which is what separates the groups, though whether
+two NAT networks on one host can reach each other is not documented; Windows Server 2016 has
+one NAT network only (multiple NAT networks need the Windows 10 Creators Update, same page;
+moby/moby#29207: a second one fails "HNS failed with error : Unspecified error"), so there a
+group that needs its own network is refused (``network-separation-unsupported-2016``); NAT
+networks created on Windows Server 2019 and later are not persisted across a reboot (same
+page), so container_plan ensures a group's network exists before its workload is created or
+started (dockerd 20.10.18 and 23.0 on re-create them at start too: moby
+daemon/daemon_windows.go, "non-default nat networks should be re-created").
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import ipaddress
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from ansible_collections.trustbound.wincontainers.plugins.plugin_utils import (
+    inputs,
+    trust_policy,
+    workload_spec,
+)
+
+SEPARATION_VARIABLE = "wincontainers_network_separation"
+POOL_VARIABLE = "wincontainers_network_pool"
+DEFAULT_POOL = "172.30.0.0/16"
+PREFIX = "tbwc-"
+DEFAULT_NETWORK = "nat"
+NONE = "none"
+SERVER_2016_BUILD = 14393
+RULE_SHARED = "network-shared-across-trust"
+RULE_2016 = "network-separation-unsupported-2016"
+RULE_BAD = "bad-network-settings"
+REASON_RULE = "network"
+_UNSAFE = re.compile(r"[^a-z0-9_.-]+")
+
+
+@dataclasses.dataclass(frozen=True)
+class Networks:
+    """The outcome for a host: workloads with their networks, the networks to ensure
+    (name -> subnet), a reason per workload and the refusals."""
+
+    specs: list[workload_spec.WorkloadSpec]
+    ensure: dict[str, str]
+    reasons: dict[str, list[str]]
+    problems: list[workload_spec.SpecProblem]
+
+
+def group_of(spec: workload_spec.WorkloadSpec, host_boundary: str) -> tuple[str, str]:
+    return (spec.trust_boundary or host_boundary, spec.trust_level or trust_policy.TRUSTED)
+
+
+def network_name(group: tuple[str, str]) -> str:
+    boundary, level = group
+    slug = _UNSAFE.sub("-", boundary.lower()).strip("-.") or "boundary"
+    return f"{PREFIX}{slug}-{level}"
+
+
+def _pool(value: object, host: str | None) -> ipaddress.IPv4Network:
+    text = DEFAULT_POOL if value is None else value
+    try:
+        pool = ipaddress.ip_network(str(text), strict=True)
+    except ValueError as exc:
+        raise _bad(host, POOL_VARIABLE, f"{text!r} is not an IPv4 network ({exc})") from None
+    if not isinstance(pool, ipaddress.IPv4Network) or pool.prefixlen > 24:
+        raise _bad(host, POOL_VARIABLE, f"{text!r} must be an IPv4 network of /24 or larger")
+    return pool
+
+
+def _bad(host: str | None, variable: str, detail: str) -> workload_spec.WorkloadSpecError:
+    return workload_spec.WorkloadSpecError(
+        [workload_spec.SpecProblem(host, f"(all, {variable})", RULE_BAD, variable, detail)]
+    )
+
+
+def subnets(names: list[str], pool: ipaddress.IPv4Network) -> dict[str, str]:
+    """A /24 of the pool per name, from the name's hash (collisions take the next free one)."""
+    blocks = list(pool.subnets(new_prefix=24))
+    taken: set[int] = set()
+    chosen: dict[str, str] = {}
+    for name in sorted(names):
+        if len(taken) == len(blocks):
+            raise ValueError(f"the pool {pool} has no /24 left for network {name}")
+        index = int.from_bytes(hashlib.sha256(name.encode()).digest()[:4], "big") % len(blocks)
+        while index in taken:
+            index = (index + 1) % len(blocks)
+        taken.add(index)
+        chosen[name] = str(blocks[index])
+    return chosen
+
+
+def assign(
+    specs: list[workload_spec.WorkloadSpec],
+    hostvars: Mapping[str, Any],
+    host_boundary: str,
+    os_build: int | None,
+    host: str | None,
+) -> Networks:
+    """Each workload's networks under the separation rule, before anything changes."""
+    try:
+        separation = inputs.optional_bool(
+            hostvars.get(SEPARATION_VARIABLE), SEPARATION_VARIABLE, True
+        )
+    except inputs.InputTypeError as exc:
+        raise _bad(host, SEPARATION_VARIABLE, str(exc)) from None
+    pool = _pool(hostvars.get(POOL_VARIABLE), host)
+    if not separation:
+        return Networks(list(specs), {}, {}, [])
+
+    home = (host_boundary, trust_policy.TRUSTED)
+    present = [s for s in specs if s.state != "absent"]
+    # network name -> the group that uses it; docker's default belongs to the host owner.
+    own: dict[str, tuple[str, str]] = {DEFAULT_NETWORK: home}
+    wanted: dict[str, list[str]] = {}
+    reasons: dict[str, list[str]] = {}
+    problems: list[workload_spec.SpecProblem] = []
+    for spec in present:
+        group = group_of(spec, host_boundary)
+        why = reasons.setdefault(spec.name, [])
+        if spec.networks:
+            wanted[spec.name] = list(spec.networks)
+        elif group == home:
+            wanted[spec.name] = []
+            why.append(f"[{REASON_RULE}] the host owner's trusted code: docker's default network")
+        elif group[1] == trust_policy.HOSTILE and not spec.ports:
+            wanted[spec.name] = [NONE]
+            why.append(
+                f"[{REASON_RULE}] hostile code that publishes no port and names no network:"
+                " no network at all (--network none)"
+            )
+        else:
+            name = network_name(group)
+            wanted[spec.name] = [name]
+            why.append(
+                f"[{REASON_RULE}] own NAT network {name} for trust boundary {group[0]!r},"
+                f" level {group[1]!r} ({SEPARATION_VARIABLE}): no other group shares it"
+            )
+        for network in wanted[spec.name] or [DEFAULT_NETWORK]:
+            if network == NONE or network.startswith("container:"):
+                continue
+            owner = own.setdefault(network, group)
+            if owner != group:
+                problems.append(
+                    workload_spec.SpecProblem(
+                        host,
+                        repr(spec.name),
+                        RULE_SHARED,
+                        "networks",
+                        f"network {network!r} is used by trust boundary {owner[0]!r}, level"
+                        f" {owner[1]!r}; this workload is boundary {group[0]!r}, level"
+                        f" {group[1]!r}, and different trust groups never share a network"
+                        f" ({SEPARATION_VARIABLE}); name a network of its own, or leave"
+                        " networks unset to get one",
+                    )
+                )
+
+    managed = sorted({n for names in wanted.values() for n in names if n.startswith(PREFIX)})
+    if managed and os_build == SERVER_2016_BUILD:
+        for spec in present:
+            needs = [n for n in wanted.get(spec.name, []) if n in managed]
+            if needs and not spec.networks:
+                problems.append(
+                    workload_spec.SpecProblem(
+                        host,
+                        repr(spec.name),
+                        RULE_2016,
+                        "networks",
+                        "Windows Server 2016 has one NAT network only (Microsoft,"
+                        " network-drivers-topologies.md), so this trust group cannot get a"
+                        " network of its own; give it networks: [none] if it needs no network,"
+                        f" or set {SEPARATION_VARIABLE}: false to accept sharing 'nat'",
+                    )
+                )
+        managed = []
+    try:
+        ensure = subnets(managed, pool)
+    except ValueError as exc:
+        raise _bad(host, POOL_VARIABLE, str(exc)) from None
+    for name, subnet in ensure.items():
+        for spec in present:
+            if name in wanted.get(spec.name, []):
+                reasons[spec.name].append(f"[{REASON_RULE}] {name} has subnet {subnet}")
+    out = [
+        dataclasses.replace(spec, networks=wanted[spec.name]) if spec.name in wanted else spec
+        for spec in specs
+    ]
+    return Networks(out, ensure, reasons, problems)

@@ -1,0 +1,121 @@
+"""A network per trust group (network_plan)."""
+
+from __future__ import annotations
+
+import ipaddress
+
+import pytest
+
+from ansible_collections.trustbound.wincontainers.plugins.plugin_utils import (
+    container_plan as cp,
+)
+from ansible_collections.trustbound.wincontainers.plugins.plugin_utils import (
+    network_plan as npl,
+)
+from ansible_collections.trustbound.wincontainers.plugins.plugin_utils import (
+    workload_spec as ws,
+)
+
+NANO = "mcr.microsoft.com/windows/nanoserver:ltsc2022"
+WORKLOADS = [
+    {"name": "web", "image": NANO, "ports": ["8080:80"]},
+    {"name": "partner", "image": NANO, "trust_boundary": "Globex Corp"},
+    {"name": "build", "image": NANO, "trust_level": "untrusted"},
+    {"name": "sandbox", "image": NANO, "trust_boundary": "umbrella", "trust_level": "hostile"},
+    {"name": "probe", "image": NANO, "trust_level": "hostile", "ports": ["9000:9000"]},
+]
+
+
+def assigned(workloads=WORKLOADS, build=20348, **hostvars):
+    specs = ws.normalise_workloads(workloads, host="h1")
+    return npl.assign(specs, hostvars, "acme", build, "h1")
+
+
+def test_each_trust_group_gets_its_own_network_and_hostile_without_ports_gets_none():
+    result = assigned()
+    assert result.problems == []
+    networks = {s.name: s.networks for s in result.specs}
+    assert networks == {
+        "web": [],
+        "partner": ["tbwc-globex-corp-trusted"],
+        "build": ["tbwc-acme-untrusted"],
+        "sandbox": ["none"],
+        "probe": ["tbwc-acme-hostile"],
+    }
+    assert set(result.ensure) == {
+        "tbwc-globex-corp-trusted",
+        "tbwc-acme-untrusted",
+        "tbwc-acme-hostile",
+    }
+    subnets = [ipaddress.ip_network(s) for s in result.ensure.values()]
+    assert len(set(subnets)) == 3
+    assert all(
+        s.prefixlen == 24 and s.subnet_of(ipaddress.ip_network("172.30.0.0/16")) for s in subnets
+    )
+    assert any("--network none" in r for r in result.reasons["sandbox"])
+
+
+def test_names_and_subnets_are_the_same_on_every_run_and_follow_the_pool():
+    assert assigned().ensure == assigned().ensure
+    pooled = assigned(wincontainers_network_pool="10.99.0.0/20").ensure
+    assert all(
+        ipaddress.ip_network(s).subnet_of(ipaddress.ip_network("10.99.0.0/20"))
+        for s in pooled.values()
+    )
+
+
+def test_a_workload_naming_a_network_another_group_uses_is_refused():
+    workloads = [
+        {"name": "web", "image": NANO, "networks": ["frontend"]},
+        {"name": "build", "image": NANO, "trust_level": "untrusted", "networks": ["frontend"]},
+        {"name": "tenant", "image": NANO, "trust_boundary": "globex", "networks": ["nat"]},
+    ]
+    (frontend, nat) = assigned(workloads).problems
+    assert (frontend.rule, frontend.workload, frontend.host) == (npl.RULE_SHARED, "'build'", "h1")
+    assert "'frontend'" in frontend.detail and "'acme'" in frontend.detail
+    assert nat.workload == "'tenant'" and "'nat'" not in frontend.detail
+
+
+def test_separation_off_changes_nothing():
+    result = assigned(wincontainers_network_separation="no")
+    assert result.ensure == {} and [s.networks for s in result.specs] == [[]] * 5
+
+
+def test_server_2016_refuses_a_group_that_needs_a_network_of_its_own():
+    result = assigned(build=14393)
+    refused = {p.workload for p in result.problems}
+    assert refused == {"'partner'", "'build'", "'probe'"}
+    assert all(p.rule == npl.RULE_2016 for p in result.problems)
+    assert result.ensure == {}
+
+
+@pytest.mark.parametrize(
+    ("hostvars", "field"),
+    [
+        ({"wincontainers_network_pool": "10.0.0.0/25"}, "wincontainers_network_pool"),
+        ({"wincontainers_network_pool": "fd00::/48"}, "wincontainers_network_pool"),
+        ({"wincontainers_network_separation": "maybe"}, "wincontainers_network_separation"),
+    ],
+)
+def test_bad_settings_are_refused_naming_the_variable(hostvars, field):
+    with pytest.raises(ws.WorkloadSpecError) as caught:
+        assigned(**hostvars)
+    assert caught.value.errors[0].field == field and caught.value.errors[0].rule == npl.RULE_BAD
+
+
+def test_the_plan_ensures_a_network_before_the_first_workload_created_or_started_on_it():
+    result = assigned()
+    desired = [cp.Desired(spec=s, isolation="hyperv", user="ContainerUser") for s in result.specs]
+    plan = cp.plan(desired, [], owner="o", networks=result.ensure)
+    actions = [(s["action"], s["name"]) for s in plan.steps]
+    ensure = [name for action, name in actions if action == "ensure_network"]
+    assert sorted(ensure) == sorted(result.ensure)
+    for network in ensure:
+        first_create = next(
+            i
+            for i, (a, n) in enumerate(actions)
+            if a == "create" and n in {s.name for s in result.specs if network in s.networks}
+        )
+        assert actions.index(("ensure_network", network)) < first_create
+    step = next(s for s in plan.steps if s["action"] == "ensure_network")
+    assert step["subnet"] == result.ensure[step["name"]]
