@@ -33,14 +33,22 @@ def _running(container: Mapping[str, Any]) -> bool:
     return bool(container.get("running")) or container.get("state") == "running"
 
 
-def drain(host_info: Mapping[str, Any], workloads: list[Any], host: str) -> dict[str, Any]:
-    """What runs now, and the ``container_steps`` stop steps that drain the managed workloads."""
+def drain(
+    host_info: Mapping[str, Any], workloads: list[Any], host: str, owner: str | None = None
+) -> dict[str, Any]:
+    """What runs now, and the ``container_steps`` stop steps that drain the managed workloads.
+
+    ``owner``: the owner the restore runs as; another owner's containers are left alone like
+    unmanaged ones (the restore would not start them again; the plan refuses a workload whose
+    name one of them holds).
+    """
     specs = {s.name: s for s in workload_spec.normalise_workloads(workloads, host=host)}
     managed, unmanaged, steps = [], [], []
     for container in host_info.get("containers") or []:
         labels = container.get("labels") or {}
         workload = labels.get(container_plan.LABEL_WORKLOAD)
-        if not container_plan.is_managed(container) or workload not in specs:
+        other_owner = owner is not None and labels.get(container_plan.LABEL_OWNER) != owner
+        if not container_plan.is_managed(container) or workload not in specs or other_owner:
             unmanaged.append(_record(container))
             continue
         record = dict(_record(container), workload=workload)
