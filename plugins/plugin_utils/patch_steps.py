@@ -228,6 +228,47 @@ def moved_tags(
     return moved
 
 
+def stale_containers(
+    host_info: Mapping[str, Any], workloads: list[Any], host: str, owner: str | None = None
+) -> list[dict[str, Any]]:
+    """Managed containers that run another image than the one their tag names on the host now.
+
+    What a refresh that pulled and then failed leaves behind (the tag moved, the container
+    was not replaced): a later run's pulls find the tag where the read has it, so only this
+    comparison sees them. Digest-pinned workloads never move; another owner's containers are
+    not this run's.
+    """
+    images = list(host_info.get("images") or [])
+    containers = {c.get("name"): c for c in host_info.get("containers") or []}
+    stale = []
+    for spec in workload_spec.normalise_workloads(workloads, host=host):
+        container = containers.get(spec.name)
+        if spec.state == "absent" or "@" in spec.image or container is None:
+            continue
+        labels = container.get("labels") or {}
+        if not container_plan.is_managed(container) or (
+            owner is not None and labels.get(container_plan.LABEL_OWNER) != owner
+        ):
+            continue
+        tagged = container_plan.find_image(images, spec.image)
+        if tagged is None or not container.get("image_id") or tagged.get("id") == container.get(
+            "image_id"
+        ):
+            continue
+        old = next((i for i in images if i.get("id") == container.get("image_id")), {})
+        stale.append(
+            {
+                "image": spec.image,
+                "workload": spec.name,
+                "old_id": container.get("image_id"),
+                "new_id": tagged.get("id"),
+                "old_os_version": old.get("os_version"),
+                "new_os_version": tagged.get("os_version"),
+            }
+        )
+    return stale
+
+
 def prune_steps(
     moved: Iterable[Mapping[str, Any]], host_info: Mapping[str, Any]
 ) -> list[dict[str, Any]]:

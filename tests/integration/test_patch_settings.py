@@ -8,18 +8,23 @@ WinRM against simulated hosts (no Windows, no PowerShell).
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from test_container_updates import (
     DEPLOY,
     FLEETS,
+    HOST_VARS,
     NANO,
     PATCH,
     Fleet,
+    Run,
     changed,
     reports,
-    runner,  # noqa: F401 (the module fixture)
 )
 
 pytestmark = pytest.mark.slow
@@ -29,8 +34,38 @@ REFRESH = REPO / "playbooks" / "refresh_images.yml"
 OWNER = {"container_workloads_owner": "example-inventory"}
 
 
+@pytest.fixture(scope="module")
+def runner(tmp_path_factory):
+    """ansible-playbook with the JSON callback and the run summary (custom stats) shown."""
+    tmp = tmp_path_factory.mktemp("settings-run")
+    config = tmp / "ansible.cfg"
+    config.write_text("[defaults]\n", encoding="utf-8")
+    env = dict(
+        os.environ,
+        ANSIBLE_COLLECTIONS_PATH=str(REPO / ".venv" / "collections"),
+        ANSIBLE_HOST_KEY_CHECKING="False",
+        ANSIBLE_NOCOLOR="1",
+        ANSIBLE_RETRY_FILES_ENABLED="0",
+        ANSIBLE_STDOUT_CALLBACK="ansible.posix.json",
+        ANSIBLE_SHOW_CUSTOM_STATS="1",
+        ANSIBLE_LOCAL_TEMP=str(tmp / "ansible-local"),
+        ANSIBLE_CONFIG=str(config),
+    )
+
+    def run(playbook, *args, extra_vars=None, inventory=None, callback="ansible.posix.json"):
+        command = [str(Path(sys.executable).parent / "ansible-playbook"), "-i", str(inventory),
+                   str(playbook), *args]  # fmt: skip
+        if extra_vars:
+            command += ["-e", json.dumps(extra_vars)]
+        done = subprocess.run(command, env=dict(env, ANSIBLE_STDOUT_CALLBACK=callback), cwd=tmp,
+                              capture_output=True, text=True, timeout=600, check=False)  # fmt: skip
+        return Run(done)
+
+    return run
+
+
 @pytest.fixture
-def fleet(tmp_path, runner):  # noqa: F811 (the imported fixture)
+def fleet(tmp_path, runner):
     simulated = Fleet(FLEETS / "container_updates.yml", tmp_path / "state", runner)
     simulated.start()
     try:
@@ -143,3 +178,86 @@ def test_no_task_result_shows_a_secret_value_at_any_verbosity(fleet):
     assert fleet.containers("ws2022")["web"]["state"] == "running"
     assert secret not in run.stdout + run.stderr
     assert "hash-Key-77ab" not in run.stdout + run.stderr
+
+
+def summary(run, key: str = "wincontainers_patch") -> dict:
+    return run.data.get("global_custom_stats", {}).get(key, {})
+
+
+def test_a_held_host_is_a_warning_and_counted_in_the_run_summary(fleet, runner):
+    deploy(fleet, host="h16-hold")
+    run = fleet.play(PATCH, "--limit", "h16-hold,current")
+    assert run.rc == 0, run.output
+    published = summary(run)
+    assert set(published["held"]) == {"h16-hold"}, published
+    assert published["held"]["h16-hold"]["rules"] == ["patch-breaks-workload"]
+    assert set(published["unchanged"]) == {"current"}
+    assert published["patched"] == {} and published["failed"] == {}
+    # The job output as AWX shows it (the default callback): a real warning.
+    shown = runner(PATCH, "-i", str(HOST_VARS), "--limit", "h16-hold", inventory=fleet.inventory,
+                   callback="default")  # fmt: skip
+    assert shown.rc == 0, shown.output
+    assert "[WARNING]: HELD, not patched: host 'h16-hold', workload 'app'" in shown.output
+
+
+def test_the_run_summary_is_published_when_every_host_failed(fleet):
+    # Both hosts in one batch: the rollout stops after a failed batch.
+    extra = {"container_updates_start_timeout": 0, "container_updates_serial": [2]}
+    run = fleet.play(PATCH, "--limit", "ws2022,current", extra=extra)
+    assert run.rc != 0
+    published = summary(run)
+    assert set(published.get("failed", {})) == {"ws2022", "current"}, run.output
+    assert published["patched"] == {} and published["held"] == {}
+
+
+def test_a_patched_host_is_counted(fleet):
+    deploy(fleet)
+    run = fleet.play(PATCH, "--limit", "ws2022")
+    assert run.rc == 0, run.output
+    assert summary(run)["patched"] == {"ws2022": {"rules": [], "detail": "10.0.20348.2227"}}
+
+
+PULL_ONLY = [
+    {
+        "name": "Pull the moved tag as a refresh that failed after its pull left it",
+        "hosts": "ws2022",
+        "gather_facts": False,
+        "tasks": [
+            {"trustbound.wincontainers.container_host_info": {}, "register": "read"},
+            {
+                "trustbound.wincontainers.container_steps": {
+                    "steps": [{"action": "pull", "image": NANO}],
+                    "docker_path": "{{ read.engine.install_path }}\\docker.exe",
+                }
+            },
+        ],
+    }
+]
+
+
+def test_refresh_by_collection_name_converges_after_a_failed_refresh(fleet, tmp_path):
+    deploy(fleet)
+    before = fleet.containers("ws2022")
+    fleet.wcsim("publish", "--state-dir", str(fleet.state_dir), NANO, "10.0.20348.2227")
+    plays = tmp_path / "pull.yml"
+    plays.write_text(json.dumps(PULL_ONLY), encoding="utf-8")
+    pulled = fleet.play(plays)
+    assert pulled.rc == 0, pulled.output
+    name = "trustbound.wincontainers.refresh_images"
+    check = fleet.play(name, "--limit", "ws2022", "--check")
+    assert check.rc == 0, check.output
+    assert "'would_replace': ['web', 'tenant']" in check.stdout.replace('"', "'") or (
+        '"would_replace": [\n' in check.stdout and '"tenant"' in check.stdout
+    ), check.output
+    assert fleet.containers("ws2022")["web"]["image_id"] == before["web"]["image_id"]
+    run = fleet.play(name, "--limit", "ws2022")
+    assert run.rc == 0, run.output
+    after = fleet.containers("ws2022")
+    for workload in ("web", "tenant"):
+        assert after[workload]["image_id"] != before[workload]["image_id"], workload
+        assert after[workload]["state"] == "running", workload
+    assert after["build"]["id"] == before["build"]["id"]
+    assert set(summary(run, "wincontainers_refresh")["refreshed"]) == {"ws2022"}
+    again = fleet.play(name, "--limit", "ws2022")
+    assert changed(again) == {"ws2022": 0}, again.output
+    assert set(summary(again, "wincontainers_refresh")["unchanged"]) == {"ws2022"}
