@@ -259,9 +259,17 @@ def plan_patch(
     known = parse_known_revisions(known_revisions, host)
     updates = selected_updates(search_result, known)
     _check_builds(known_revisions or {}, updates, current.build, host)
-    if updates and owner is not None:
+    # Updates installed and waiting for their restart (a patch that failed after the install):
+    # the search no longer lists them, Windows Update says a restart is required
+    # (win_updates' reboot_required). The host is restarted, and its revision after that is
+    # unknown unless the search also offers an update that decides it.
+    restart_pending = bool(search_result.get("reboot_required"))
+    changes = bool(updates) or restart_pending
+    if changes and owner is not None:
         _check_ownership(specs, host_info, owner=owner, adopt=adopt, host=host)
     future = None if more_may_follow else future_version(current, updates)
+    if restart_pending and not updates:
+        future = None
     on_2016 = current.build == BUILD_2016
     # Known-unknown on 1809+: today's revision is the conservative stand-in (see module doc).
     stand_in = future or (None if on_2016 else current)
@@ -290,7 +298,7 @@ def plan_patch(
             "reason": "",
         }
         entries.append(entry)
-        if not updates:
+        if not changes:
             entry["future"] = entry["current"]
             continue
         later, why = _future_decision(
@@ -359,7 +367,8 @@ def plan_patch(
         "more_may_follow": more_may_follow,
         "servicing_stack_kbs": [u.kb for u in updates if u.servicing_stack],
         "resolution": resolution,
-        "patch": bool(updates) and not hold_reasons,
+        "patch": changes and not hold_reasons,
+        "restart_pending": restart_pending,
         "held": bool(hold_reasons),
         "hold_reasons": hold_reasons,
         "workloads": entries,

@@ -156,6 +156,7 @@ def report(
         "host": plan.get("host"),
         "patched": bool(plan.get("patch")) and bool(results),
         "held": bool(plan.get("held")),
+        "restart_pending": bool(plan.get("restart_pending")),
         "hold_reasons": list(plan.get("hold_reasons") or []),
         "version_before": plan.get("version_before"),
         "version_after": os_after or plan.get("version_before"),
@@ -251,8 +252,10 @@ def stale_containers(
         ):
             continue
         tagged = container_plan.find_image(images, spec.image)
-        if tagged is None or not container.get("image_id") or tagged.get("id") == container.get(
-            "image_id"
+        if (
+            tagged is None
+            or not container.get("image_id")
+            or tagged.get("id") == container.get("image_id")
         ):
             continue
         old = next((i for i in images if i.get("id") == container.get("image_id")), {})

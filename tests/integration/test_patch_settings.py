@@ -261,3 +261,26 @@ def test_refresh_by_collection_name_converges_after_a_failed_refresh(fleet, tmp_
     again = fleet.play(name, "--limit", "ws2022")
     assert changed(again) == {"ws2022": 0}, again.output
     assert set(summary(again, "wincontainers_refresh")["unchanged"]) == {"ws2022"}
+
+
+def test_a_host_left_waiting_for_its_restart_is_restarted_by_the_next_patch(tmp_path, runner):
+    # A connection dropped during the install: the update is in, waiting for its restart,
+    # and Windows Update's search no longer lists it.
+    canary = Fleet(FLEETS / "container_updates_canary.yml", tmp_path / "state", runner)
+    canary.start()
+    try:
+        deployed = canary.play(DEPLOY, "--limit", "dropped")
+        assert deployed.rc == 0, deployed.output
+        first = canary.play(PATCH, "--limit", "dropped")
+        assert first.rc != 0
+        assert canary.state("dropped")["os"]["revision"] == 2113
+        assert {u["status"] for u in canary.state("dropped")["updates"]} == {"pending_reboot"}
+        again = canary.play(PATCH, "--limit", "dropped")
+        assert again.rc == 0, again.output
+        assert canary.state("dropped")["os"]["revision"] == 2227
+        assert canary.containers("dropped")["web"]["state"] == "running"
+        report = reports(again)["dropped"]
+        assert report["patched"] and report["rebooted"] and report["restart_pending"]
+        assert summary(again)["patched"] == {"dropped": {"rules": [], "detail": "10.0.20348.2227"}}
+    finally:
+        canary.stop()

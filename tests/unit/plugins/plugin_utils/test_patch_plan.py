@@ -330,3 +330,14 @@ def test_a_patch_whose_restore_would_be_refused_is_refused_naming_the_owner_vari
     assert adopted["patch"] is True
     # Nothing to install: nothing is drained, so nothing is refused.
     assert plan(host, search(), workloads, owner="other")["patch"] is False
+
+
+def test_a_restart_left_pending_is_a_patch_with_an_unknown_revision():
+    pending = dict(search(), reboot_required=True)
+    result = plan(HOST22, pending, [{"name": "web", "image": NANO22}])
+    assert result["patch"] is True and result["restart_pending"] is True
+    assert result["version_after"] is None
+    # Server 2016: the revision after the restart is unknown, a process workload is held.
+    held = plan(HOST16, pending, [{"name": "app", "image": CORE16}])
+    assert held["patch"] is False and held["held"] is True
+    assert plan(HOST22, search(), [])["restart_pending"] is False
