@@ -51,6 +51,7 @@ ARGUMENT_SPEC: dict[str, Any] = {
     "adopt": {"type": "list", "elements": "str", "default": []},
     "config_hash_key": {"type": "str", "no_log": True},
     "start_timeout": {"type": "int", "default": 10},
+    "keep_going": {"type": "bool", "default": False},
     # The registered result of container_host_info: used instead of reading the host again.
     "host_info": {"type": "dict"},
     "lock_timeout": {"type": "int", "default": 300},
@@ -138,7 +139,7 @@ class ActionModule(ActionBase):
             redaction.workload_secrets(args["workloads"]),
         )
         try:
-            outcome = self._reconcile(args)
+            outcome = self._keep_going(args) if args["keep_going"] else self._reconcile(args)
         except EngineStoppedInCheckMode as exc:
             outcome = {"skipped": True, "changed": False, "msg": str(exc)}
         except WorkloadsFailure as exc:
@@ -224,6 +225,42 @@ class ActionModule(ActionBase):
         }
 
     # --- the job ------------------------------------------------------------------------
+
+    def _keep_going(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Reconcile; when a workload's change fails, read again and reconcile the rest.
+
+        A refusal before any change still ends the task (it is raised). Each workload that
+        failed is reported in ``not_reconciled`` with the message of its failure.
+        """
+        remaining = inputs.to_list(args["workloads"], "container_workloads")
+        not_reconciled: list[dict[str, Any]] = []
+        changed = False
+        while True:
+            outcome = self._reconcile(dict(args, workloads=remaining))
+            changed = changed or bool(outcome.get("changed"))
+            failed = {w["name"] for w in outcome.get("workloads") or [] if w.get("failed")}
+            if not outcome.get("failed") or not failed:
+                break
+            not_reconciled += [{"name": name, "msg": outcome["msg"]} for name in sorted(failed)]
+            remaining = [
+                w for w in remaining if not (isinstance(w, dict) and w.get("name") in failed)
+            ]
+            if not remaining:
+                break
+            # The failed apply changed the host: the next plan starts from a new read.
+            args = dict(args, host_info=None)
+        outcome["changed"] = changed
+        outcome["not_reconciled"] = not_reconciled
+        if not_reconciled:
+            names = ", ".join(repr(entry["name"]) for entry in not_reconciled)
+            reasons = "; ".join(entry["msg"] for entry in not_reconciled)
+            outcome.update(
+                failed=True,
+                msg=f"host {self._host!r}: not brought to their state: {names} ({reasons});"
+                f" every other workload was reconciled ({len(remaining)} of"
+                f" {len(remaining) + len(not_reconciled)})",
+            )
+        return outcome
 
     def _reconcile(self, args: dict[str, Any], attempt: int = 1) -> dict[str, Any]:
         host = self._host

@@ -237,6 +237,15 @@ options:
         refused before any change.
     type: int
     default: 10
+  keep_going:
+    description:
+      - When a workload's change fails (its container does not start, the engine refuses it), read
+        the host again and reconcile the other workloads without it, instead of leaving them as
+        they are. The task still fails, listing in RV(not_reconciled) each workload it could not
+        bring to its state with the engine's message.
+      - The patch's restore uses it - every drained workload that can start again does.
+    type: bool
+    default: false
   host_info:
     description:
       - The registered result of M(trustbound.wincontainers.container_host_info) for this host,
@@ -353,6 +362,20 @@ changed:
   description: Whether any container changed (or would, in check mode).
   returned: always
   type: bool
+not_reconciled:
+  description:
+    - With O(keep_going), each workload that could not be brought to its state, with the message
+      of its failure; the others were reconciled.
+  returned: when O(keep_going) is true and the workloads were valid
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: The workload.
+      type: str
+    msg:
+      description: Why (the engine's message, what was rolled back).
+      type: str
 summary:
   description: "One line per workload: C(<name>: <action> (<isolation>, <user>))."
   returned: when the workloads were valid

@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 from test_container_updates import (
     DEPLOY,
     FLEETS,
@@ -284,3 +285,27 @@ def test_a_host_left_waiting_for_its_restart_is_restarted_by_the_next_patch(tmp_
         assert summary(again)["patched"] == {"dropped": {"rules": [], "detail": "10.0.20348.2227"}}
     finally:
         canary.stop()
+
+
+def test_a_workload_that_does_not_start_again_does_not_keep_the_others_down(fleet, tmp_path):
+    deploy(fleet)
+    # From the patch on, the container 'web' exits as soon as it starts (the simulator's
+    # container_exit_after_start fault): same hosts, same state, the fleet file adds the fault.
+    config = yaml.safe_load(fleet.fleet_file.read_text(encoding="utf-8"))
+    config["hosts"]["ws2022"]["faults"] = {"container_exit_after_start": [{"name": "web"}]}
+    faulty = tmp_path / "faulty.yml"
+    faulty.write_text(yaml.safe_dump(config), encoding="utf-8")
+    fleet.stop()
+    fleet.wcsim("start", "--fleet", str(faulty), "--state-dir", str(fleet.state_dir))
+    run = fleet.play(PATCH, "--limit", "ws2022")
+    assert run.rc != 0
+    assert fleet.state("ws2022")["os"]["revision"] == 2227
+    containers = fleet.containers("ws2022")
+    assert containers["tenant"]["state"] == "running", run.output
+    assert containers["build"]["state"] == "running"
+    assert containers["web"]["state"] == "exited"
+    assert "not brought to their state: 'web'" in run.stdout
+    files = fleet.state("ws2022")["files"]
+    lock = next((f["content"] for k, f in files.items() if k.lower().endswith("host.lock")), "")
+    assert "lease_id" not in (json.loads(lock) if lock else {}), "the lease was ended"
+    assert set(summary(run)["failed"]) == {"ws2022"}

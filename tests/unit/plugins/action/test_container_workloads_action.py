@@ -526,3 +526,25 @@ def test_host_trust_options_reach_the_policy(pref):
     host = FakeHost(host_info())
     result = run(host, [{"name": "web", "image": NANO}], isolation_preference=pref)
     assert decisions(result) == {"web": pref}
+
+
+def test_keep_going_reconciles_the_other_workloads_after_one_fails():
+    host = FakeHost(host_info())
+    workloads = [{"name": name, "image": NANO} for name in ("web", "api", "db")]
+    run(host, workloads)
+    for name in ("web", "api", "db"):
+        host.find(name).update(state="exited", running=False)  # drained
+    host.fail_action = ("start", "web")
+    stopped_at_first = run(host, workloads)
+    assert stopped_at_first["failed"] is True
+    assert [host.find(n)["running"] for n in ("web", "api", "db")] == [False, False, False]
+    result = run(host, workloads, keep_going=True)
+    assert result["failed"] is True and result["changed"] is True
+    assert [host.find(n)["running"] for n in ("web", "api", "db")] == [False, True, True]
+    assert [entry["name"] for entry in result["not_reconciled"]] == ["web"]
+    assert "engine says no" in result["not_reconciled"][0]["msg"]
+    assert "not brought to their state: 'web'" in result["msg"] and "(2 of 3)" in result["msg"]
+    host.fail_action = None
+    healed = run(host, workloads, keep_going=True)
+    assert not healed.get("failed") and healed["not_reconciled"] == []
+    assert host.find("web")["running"] is True
