@@ -28,9 +28,14 @@ from ansible_collections.trustbound.wincontainers.plugins.plugin_utils import (
     trust_policy,
     workload_spec,
 )
+from ansible_collections.trustbound.wincontainers.plugins.plugin_utils.windows_versions import (
+    WindowsVersion,
+)
 
 INFO_MODULE = "trustbound.wincontainers.container_host_info"
 STEPS_MODULE = "trustbound.wincontainers.container_steps"
+
+RULE_NEWER_REVISION = "newer-image-revision-under-process"
 
 # Plans made again when other runs changed the host while this one waited for the lock.
 MAX_PLAN_ATTEMPTS = 3
@@ -52,6 +57,7 @@ ARGUMENT_SPEC: dict[str, Any] = {
     "config_hash_key": {"type": "str", "no_log": True},
     "start_timeout": {"type": "int", "default": 10},
     "keep_going": {"type": "bool", "default": False},
+    "refuse_newer_revision_under_process": {"type": "bool", "default": False},
     # The registered result of container_host_info: used instead of reading the host again.
     "host_info": {"type": "dict"},
     "lock_timeout": {"type": "int", "default": 300},
@@ -272,6 +278,7 @@ class ActionModule(ActionBase):
             args["lock_timeout"], host, "container_workloads_lock_timeout"
         )
         self._lease_id = args["lease_id"]
+        self._refuse_newer = args["refuse_newer_revision_under_process"]
         specs = workload_spec.normalise_workloads(args["workloads"], host=host)
         self._secrets = redaction.secret_values(self._secrets, [spec.secret_env for spec in specs])
         hash_key = None
@@ -437,6 +444,23 @@ class ActionModule(ActionBase):
             )
         return outcome
 
+    def _newer_revision_refusal(self, spec, decision, os_version, policy_host) -> str | None:
+        """With refuse_newer_revision_under_process: an image revision newer than the host's
+        under process isolation, which fails to start (HCS 0xc0370106), refused before."""
+        if not self._refuse_newer or decision.isolation != trust_policy.PROCESS or not os_version:
+            return None
+        image = WindowsVersion.parse(os_version)
+        host = WindowsVersion.parse(policy_host["os_version"])
+        if image.build != host.build or image.revision <= host.revision:
+            return None
+        return (
+            f"host {self._host!r}, workload {spec.name!r}: refused by rule"
+            f" '{RULE_NEWER_REVISION}': its image {spec.image} is now at revision {image.revision},"
+            f" newer than the host's {host.revision}, and it runs under process isolation, where"
+            " such containers fail to start (0xc0370106). Patch the host first"
+            " (playbooks/patch.yml) or run the workload under Hyper-V isolation"
+        )
+
     def _decide_all(
         self, specs, images, policy_host, pulled=()
     ) -> dict[str, trust_policy.Decision]:
@@ -457,6 +481,11 @@ class ActionModule(ActionBase):
                 *self._mount_refusals(spec, decision),
             ]
             refusals = [refusal for refusal in refusals if refusal is not None]
+            newer = self._newer_revision_refusal(spec, decision, os_version, policy_host)
+            if newer is not None:
+                problems.append(newer)
+                rule = rule or RULE_NEWER_REVISION
+                continue
             if refusals:
                 problems.extend(str(refusal) for refusal in refusals)
                 rule = rule or refusals[0].rule

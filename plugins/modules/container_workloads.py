@@ -246,6 +246,14 @@ options:
       - The patch's restore uses it - every drained workload that can start again does.
     type: bool
     default: false
+  refuse_newer_revision_under_process:
+    description:
+      - Refuse, before any change, a workload that would run under process isolation on an image
+        revision newer than the host's (same build). Such containers fail to start (HCS
+        0xc0370106); without this option the start fails and the replacement is rolled back.
+      - The base image refresh sets it (rule V(newer-image-revision-under-process)).
+    type: bool
+    default: false
   host_info:
     description:
       - The registered result of M(trustbound.wincontainers.container_host_info) for this host,

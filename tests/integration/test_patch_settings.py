@@ -213,8 +213,13 @@ def test_the_run_summary_is_published_when_every_host_failed(fleet):
 
 def test_a_patched_host_is_counted(fleet):
     deploy(fleet)
+    fleet.reset_counters()
     run = fleet.play(PATCH, "--limit", "ws2022")
     assert run.rc == 0, run.output
+    runs = fleet.module_runs()["ws2022"]
+    print("module runs of a patched host:", runs)
+    # The read, the readiness read (the engine answers at the first poll), the read after.
+    assert runs["trustbound.wincontainers.container_host_info"] <= 3, runs
     assert summary(run)["patched"] == {"ws2022": {"rules": [], "detail": "10.0.20348.2227"}}
 
 
@@ -309,3 +314,29 @@ def test_a_workload_that_does_not_start_again_does_not_keep_the_others_down(flee
     lock = next((f["content"] for k, f in files.items() if k.lower().endswith("host.lock")), "")
     assert "lease_id" not in (json.loads(lock) if lock else {}), "the lease was ended"
     assert set(summary(run)["failed"]) == {"ws2022"}
+
+
+def test_refresh_refuses_a_process_workload_whose_tag_moved_past_the_host(fleet):
+    workloads = {"wincontainers_workloads": [{"name": "web", "image": NANO,
+                                              "isolation": "process"}]}  # fmt: skip
+    deploy(fleet, workloads)
+    before = fleet.containers("ws2022")["web"]
+    fleet.wcsim("publish", "--state-dir", str(fleet.state_dir), NANO, "10.0.20348.2227")
+    run = fleet.play(REFRESH, "--limit", "ws2022", extra=workloads)
+    assert run.rc != 0
+    assert "refused by rule 'newer-image-revision-under-process'" in run.stdout, run.output
+    assert "No container was changed" in run.stdout or "Nothing was changed" in run.stdout
+    after = fleet.containers("ws2022")["web"]
+    assert (after["id"], after["state"]) == (before["id"], "running")
+    assert set(summary(run, "wincontainers_refresh")["failed"]) == {"ws2022"}
+
+
+def test_refresh_refuses_a_workload_the_policy_refuses_today_before_any_pull(fleet):
+    deploy(fleet)
+    fleet.reset_counters()
+    admin = {"wincontainers_workloads": [{"name": "web", "image": NANO,
+                                          "user": "ContainerAdministrator"}]}  # fmt: skip
+    run = fleet.play(REFRESH, "--limit", "ws2022", extra=admin)
+    assert run.rc != 0
+    assert "admin" in run.stdout and "Nothing was changed." in run.stdout, run.output
+    assert fleet.module_runs()["ws2022"] == {"trustbound.wincontainers.container_host_info": 1}

@@ -548,3 +548,16 @@ def test_keep_going_reconciles_the_other_workloads_after_one_fails():
     healed = run(host, workloads, keep_going=True)
     assert not healed.get("failed") and healed["not_reconciled"] == []
     assert host.find("web")["running"] is True
+
+
+def test_a_newer_image_revision_under_process_is_refused_before_any_change_when_asked():
+    host = FakeHost(host_info())
+    host.info["images"][0]["os_version"] = "10.0.20348.2400"  # the tag moved past the host
+    workloads = [{"name": "web", "image": NANO, "isolation": "process"}]
+    result = run(host, workloads, refuse_newer_revision_under_process=True)
+    assert result["failed"] is True and result["rule"] == "newer-image-revision-under-process"
+    assert "revision 2400, newer than the host's 2340" in result["msg"]
+    assert host.step_runs == []
+    # Hyper-V (the policy's choice for an auto workload) is not refused.
+    auto = run(host, [{"name": "web", "image": NANO}], refuse_newer_revision_under_process=True)
+    assert not auto.get("failed"), auto
