@@ -62,6 +62,7 @@ ARGUMENT_SPEC: dict[str, Any] = {
     "host_info": {"type": "dict"},
     "lock_timeout": {"type": "int", "default": 300},
     "lease_id": {"type": "str"},
+    "end_lease": {"type": "bool", "default": False},
     "registry_credentials": {
         "type": "list",
         "elements": "dict",
@@ -161,6 +162,8 @@ class ActionModule(ActionBase):
             outcome = {"failed": True, "changed": False, "msg": f"host {self._host!r}: {exc}"}
         except refusal.Refusal as exc:
             outcome = {"failed": True, "changed": False, "msg": str(exc), "rule": exc.rule}
+        if args["end_lease"] and args.get("lease_id") and not self._task.check_mode:
+            self._end_lease(args, outcome)
         outcome["module_runs"] = self._module_runs
         result.update(redaction.redact(outcome, self._secrets))
         return result
@@ -208,6 +211,31 @@ class ActionModule(ActionBase):
                 " repair daemon.json. Nothing was changed."
             )
         return info
+
+    def _end_lease(self, args: dict[str, Any], outcome: dict[str, Any]) -> None:
+        """End the lease however the reconcile ended (``lease_ended`` in the result).
+
+        A successful apply that carried the lease ended it; otherwise (nothing to change, a
+        refusal, a failed step) an empty container_steps run with the lease id ends it."""
+        if outcome.get("host_lock") is not None and not outcome.get("failed"):
+            outcome["lease_ended"] = True
+            return
+        try:
+            wait = host_lock.wait_seconds(args["lock_timeout"], self._host, "lock_timeout")
+        except refusal.Refusal:
+            wait = 0
+        reply = self._run_module(
+            STEPS_MODULE, {"steps": [], "lock_timeout": wait, "lease_id": args["lease_id"]}
+        )
+        outcome["lease_ended"] = not reply.get("failed")
+        if reply.get("failed"):
+            why = f"the lease {args['lease_id']!r} could not be ended: {reply.get('msg')}"
+            outcome["failed"] = True
+            outcome["msg"] = (
+                f"{outcome['msg']}; {why}"
+                if outcome.get("msg")
+                else (f"host {self._host!r}: {why}")
+            )
 
     def _lock_holder(self) -> str:
         writer = "trustbound.wincontainers.container_workloads"

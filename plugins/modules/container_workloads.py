@@ -237,6 +237,13 @@ options:
         refused before any change.
     type: int
     default: 10
+  end_lease:
+    description:
+      - With O(lease_id), end that lease however the task ends - after a successful apply (which
+        ends it), with nothing to change, after a refusal or a failed step. RV(lease_ended) says
+        whether it ended. The patch's restore uses it.
+    type: bool
+    default: false
   keep_going:
     description:
       - When a workload's change fails (its container does not start, the engine refuses it), read
@@ -369,6 +376,10 @@ RETURN = r"""
 changed:
   description: Whether any container changed (or would, in check mode).
   returned: always
+  type: bool
+lease_ended:
+  description: With O(end_lease), whether the lease ended.
+  returned: when O(end_lease) and O(lease_id) are given, not in check mode
   type: bool
 not_reconciled:
   description:

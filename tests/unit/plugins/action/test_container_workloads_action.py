@@ -561,3 +561,25 @@ def test_a_newer_image_revision_under_process_is_refused_before_any_change_when_
     # Hyper-V (the policy's choice for an auto workload) is not refused.
     auto = run(host, [{"name": "web", "image": NANO}], refuse_newer_revision_under_process=True)
     assert not auto.get("failed"), auto
+
+
+def test_end_lease_ends_the_lease_however_the_task_ends():
+    host = FakeHost(host_info())
+    workloads = [{"name": "web", "image": NANO}]
+    run(host, workloads)
+    host.calls.clear()
+    # Nothing to change: no apply ran, an empty run with the lease id ends it.
+    same = run(host, workloads, lease_id="patch/1", end_lease=True)
+    assert same["lease_ended"] is True and not same.get("failed")
+    assert [a["steps"] for a in host.step_runs] == [[]]
+    assert host.step_runs[0]["lease_id"] == "patch/1"
+    # Refused before any change: the lease is ended all the same.
+    host.calls.clear()
+    refused = run(host, [{"name": "web", "image": NANO, "user": "ContainerAdministrator"}],
+                  lease_id="patch/1", end_lease=True)  # fmt: skip
+    assert refused["failed"] is True and refused["lease_ended"] is True
+    assert [a["steps"] for a in host.step_runs] == [[]]
+    # Without end_lease nothing is run for the lease.
+    host.calls.clear()
+    run(host, workloads, lease_id="patch/1")
+    assert host.step_runs == []
