@@ -29,9 +29,14 @@ from ansible_collections.trustbound.wincontainers.plugins.plugin_utils import (
     workload_spec,
     workload_trust,
 )
+from ansible_collections.trustbound.wincontainers.plugins.plugin_utils.windows_versions import (
+    WindowsVersion,
+)
 
 INFO_MODULE = "trustbound.wincontainers.container_host_info"
 STEPS_MODULE = "trustbound.wincontainers.container_steps"
+
+RULE_NEWER_REVISION = "newer-image-revision-under-process"
 
 # Plans made again when other runs changed the host while this one waited for the lock.
 MAX_PLAN_ATTEMPTS = 3
@@ -54,10 +59,13 @@ ARGUMENT_SPEC: dict[str, Any] = {
     "adopt": {"type": "list", "elements": "str", "default": []},
     "config_hash_key": {"type": "str", "no_log": True},
     "start_timeout": {"type": "int", "default": 10},
+    "keep_going": {"type": "bool", "default": False},
+    "refuse_newer_revision_under_process": {"type": "bool", "default": False},
     # The registered result of container_host_info: used instead of reading the host again.
     "host_info": {"type": "dict"},
     "lock_timeout": {"type": "int", "default": 300},
     "lease_id": {"type": "str"},
+    "end_lease": {"type": "bool", "default": False},
     "registry_credentials": {
         "type": "list",
         "elements": "dict",
@@ -141,7 +149,7 @@ class ActionModule(ActionBase):
             redaction.workload_secrets(args["workloads"]),
         )
         try:
-            outcome = self._reconcile(args)
+            outcome = self._keep_going(args) if args["keep_going"] else self._reconcile(args)
         except EngineStoppedInCheckMode as exc:
             outcome = {"skipped": True, "changed": False, "msg": str(exc)}
         except WorkloadsFailure as exc:
@@ -157,6 +165,8 @@ class ActionModule(ActionBase):
             outcome = {"failed": True, "changed": False, "msg": f"host {self._host!r}: {exc}"}
         except refusal.Refusal as exc:
             outcome = {"failed": True, "changed": False, "msg": str(exc), "rule": exc.rule}
+        if args["end_lease"] and args.get("lease_id") and not self._task.check_mode:
+            self._end_lease(args, outcome)
         outcome["module_runs"] = self._module_runs
         result.update(redaction.redact(outcome, self._secrets))
         return result
@@ -205,6 +215,31 @@ class ActionModule(ActionBase):
             )
         return info
 
+    def _end_lease(self, args: dict[str, Any], outcome: dict[str, Any]) -> None:
+        """End the lease however the reconcile ended (``lease_ended`` in the result).
+
+        A successful apply that carried the lease ended it; otherwise (nothing to change, a
+        refusal, a failed step) an empty container_steps run with the lease id ends it."""
+        if outcome.get("host_lock") is not None and not outcome.get("failed"):
+            outcome["lease_ended"] = True
+            return
+        try:
+            wait = host_lock.wait_seconds(args["lock_timeout"], self._host, "lock_timeout")
+        except refusal.Refusal:
+            wait = 0
+        reply = self._run_module(
+            STEPS_MODULE, {"steps": [], "lock_timeout": wait, "lease_id": args["lease_id"]}
+        )
+        outcome["lease_ended"] = not reply.get("failed")
+        if reply.get("failed"):
+            why = f"the lease {args['lease_id']!r} could not be ended: {reply.get('msg')}"
+            outcome["failed"] = True
+            outcome["msg"] = (
+                f"{outcome['msg']}; {why}"
+                if outcome.get("msg")
+                else (f"host {self._host!r}: {why}")
+            )
+
     def _lock_holder(self) -> str:
         writer = "trustbound.wincontainers.container_workloads"
         return host_lock.holder(writer, self._task_vars, f"owner {self._owner!r}")
@@ -228,6 +263,42 @@ class ActionModule(ActionBase):
 
     # --- the job ------------------------------------------------------------------------
 
+    def _keep_going(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Reconcile; when a workload's change fails, read again and reconcile the rest.
+
+        A refusal before any change still ends the task (it is raised). Each workload that
+        failed is reported in ``not_reconciled`` with the message of its failure.
+        """
+        remaining = inputs.to_list(args["workloads"], "container_workloads")
+        not_reconciled: list[dict[str, Any]] = []
+        changed = False
+        while True:
+            outcome = self._reconcile(dict(args, workloads=remaining))
+            changed = changed or bool(outcome.get("changed"))
+            failed = {w["name"] for w in outcome.get("workloads") or [] if w.get("failed")}
+            if not outcome.get("failed") or not failed:
+                break
+            not_reconciled += [{"name": name, "msg": outcome["msg"]} for name in sorted(failed)]
+            remaining = [
+                w for w in remaining if not (isinstance(w, dict) and w.get("name") in failed)
+            ]
+            if not remaining:
+                break
+            # The failed apply changed the host: the next plan starts from a new read.
+            args = dict(args, host_info=None)
+        outcome["changed"] = changed
+        outcome["not_reconciled"] = not_reconciled
+        if not_reconciled:
+            names = ", ".join(repr(entry["name"]) for entry in not_reconciled)
+            reasons = "; ".join(entry["msg"] for entry in not_reconciled)
+            outcome.update(
+                failed=True,
+                msg=f"host {self._host!r}: not brought to their state: {names} ({reasons});"
+                f" every other workload was reconciled ({len(remaining)} of"
+                f" {len(remaining) + len(not_reconciled)})",
+            )
+        return outcome
+
     def _reconcile(self, args: dict[str, Any], attempt: int = 1) -> dict[str, Any]:
         host = self._host
         check_mode = bool(self._task.check_mode)
@@ -238,6 +309,7 @@ class ActionModule(ActionBase):
             args["lock_timeout"], host, "container_workloads_lock_timeout"
         )
         self._lease_id = args["lease_id"]
+        self._refuse_newer = args["refuse_newer_revision_under_process"]
         specs = workload_spec.normalise_workloads(args["workloads"], host=host)
         self._secrets = redaction.secret_values(self._secrets, [spec.secret_env for spec in specs])
         hash_key = None
@@ -420,6 +492,23 @@ class ActionModule(ActionBase):
             )
         return outcome
 
+    def _newer_revision_refusal(self, spec, decision, os_version, policy_host) -> str | None:
+        """With refuse_newer_revision_under_process: an image revision newer than the host's
+        under process isolation, which fails to start (HCS 0xc0370106), refused before."""
+        if not self._refuse_newer or decision.isolation != trust_policy.PROCESS or not os_version:
+            return None
+        image = WindowsVersion.parse(os_version)
+        host = WindowsVersion.parse(policy_host["os_version"])
+        if image.build != host.build or image.revision <= host.revision:
+            return None
+        return (
+            f"host {self._host!r}, workload {spec.name!r}: refused by rule"
+            f" '{RULE_NEWER_REVISION}': its image {spec.image} is now at revision {image.revision},"
+            f" newer than the host's {host.revision}, and it runs under process isolation, where"
+            " such containers fail to start (0xc0370106). Patch the host first"
+            " (playbooks/patch.yml) or run the workload under Hyper-V isolation"
+        )
+
     def _decide_all(
         self, specs, images, policy_host, pulled=()
     ) -> dict[str, trust_policy.Decision]:
@@ -440,6 +529,11 @@ class ActionModule(ActionBase):
                 *self._mount_refusals(spec, decision),
             ]
             refusals = [refusal for refusal in refusals if refusal is not None]
+            newer = self._newer_revision_refusal(spec, decision, os_version, policy_host)
+            if newer is not None:
+                problems.append(newer)
+                rule = rule or RULE_NEWER_REVISION
+                continue
             if refusals:
                 problems.extend(str(refusal) for refusal in refusals)
                 rule = rule or refusals[0].rule

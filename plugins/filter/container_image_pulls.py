@@ -42,6 +42,12 @@ options:
   info:
     description: The host read before the pulls (with O(results)).
     type: dict
+  owner:
+    description:
+      - With O(results) and O(info), also the managed containers of this owner that run another
+        image than the one their tag names on the host already (what a refresh that failed
+        after its pull left); O(results) may then be empty, as in check mode.
+    type: str
 """
 
 EXAMPLES = r"""
@@ -66,12 +72,18 @@ from ansible_collections.trustbound.wincontainers.plugins.plugin_utils import pa
 
 
 def container_image_pulls(  # noqa: PLR0917 (Jinja filters take positional arguments)
-    workloads, name, registries=None, only=None, results=None, info=None
+    workloads, name, registries=None, only=None, results=None, info=None, *, owner=None
 ):
     steps = patch_steps.pull_steps(list(workloads or []), name, registries or [], only)
     if results is None:
         return steps
-    return patch_steps.moved_tags(info or {}, steps, results)
+    moved = patch_steps.moved_tags(info or {}, steps, results)
+    if owner is None:
+        return moved
+    # Containers already behind their tag on the host (a refresh that failed after its pull).
+    seen = {entry["workload"] for entry in moved}
+    stale = patch_steps.stale_containers(info or {}, list(workloads or []), name, owner)
+    return moved + [entry for entry in stale if entry["workload"] not in seen]
 
 
 class FilterModule:

@@ -14,8 +14,10 @@ description:
     M(trustbound.wincontainers.container_steps) C(stop) steps for the running managed containers
     of the declared workloads, each with its workload's C(stop_timeout).
   - Containers the collection does not manage are recorded, counted and left alone.
-  - Also returns the workloads to restore after the patch, with the patch plan's overrides (the
-    C(hyperv) resolution) applied.
+  - Also returns the names of the workloads to restore after the patch. With O(restore=true) it
+    returns instead the workloads to pass to M(trustbound.wincontainers.container_workloads),
+    with the patch plan's overrides (the C(hyperv) resolution) applied; they may hold
+    C(secret_env) values, so pass them straight to the task, never through C(set_fact).
 positional: workloads, name, plan
 options:
   _input:
@@ -35,6 +37,15 @@ options:
     description: The result of the C(trustbound.wincontainers.container_patch_plan) filter.
     type: dict
     default: {}
+  owner:
+    description:
+      - The owner the restore runs as. Another owner's containers are left alone, as unmanaged
+        ones are.
+    type: str
+  restore:
+    description: Return the workloads to restore (a list) instead of the drain.
+    type: bool
+    default: false
 """
 
 EXAMPLES = r"""
@@ -70,18 +81,21 @@ _value:
       description: The C(stop) steps for container_steps.
       type: list
       elements: dict
-    restore_workloads:
-      description: The workloads to pass to container_workloads after the patch.
+    restore_names:
+      description: The names of the workloads the restore brings back.
       type: list
-      elements: raw
+      elements: str
 """
 
 from ansible_collections.trustbound.wincontainers.plugins.plugin_utils import patch_steps
 
 
-def container_patch_drain(info, workloads, name, plan=None):
-    drained = patch_steps.drain(info or {}, list(workloads or []), name)
-    drained["restore_workloads"] = patch_steps.restore_workloads(list(workloads or []), plan or {})
+def container_patch_drain(info, workloads, name, plan=None, *, owner=None, restore=False):
+    restored = patch_steps.restore_workloads(list(workloads or []), plan or {})
+    if restore:
+        return restored
+    drained = patch_steps.drain(info or {}, list(workloads or []), name, owner)
+    drained["restore_names"] = [w.get("name") for w in restored if isinstance(w, dict)]
     return drained
 
 

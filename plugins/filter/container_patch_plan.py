@@ -68,6 +68,18 @@ options:
         install). The future revision is then unknown.
     type: bool
     default: false
+  owner:
+    description:
+      - The owner the restore runs as (C(container_updates_owner)). Given, a plan whose restore
+        would refuse a workload's container (another owner's, or one this collection does not
+        manage) is refused before the drain.
+    type: str
+  adopt:
+    description:
+      - The workloads whose containers the restore may take over (C(container_updates_adopt)).
+    type: list
+    elements: str
+    default: []
 """
 
 EXAMPLES = r"""
@@ -152,6 +164,8 @@ def container_patch_plan(  # noqa: PLR0917 (Jinja filters take positional argume
     known_revisions=None,
     pulled=None,
     more_may_follow=False,
+    owner=None,
+    adopt=None,
 ):
     if not isinstance(info, dict) or not isinstance(search, dict):
         raise AnsibleFilterError(
@@ -168,6 +182,8 @@ def container_patch_plan(  # noqa: PLR0917 (Jinja filters take positional argume
             resolution=resolution,
             known_revisions=known_revisions or {},
             more_may_follow=bool(more_may_follow),
+            owner=owner,
+            adopt=list(adopt or []),
         )
     except (
         patch_plan.PatchRefusal,

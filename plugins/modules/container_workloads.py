@@ -279,6 +279,30 @@ options:
         refused before any change.
     type: int
     default: 10
+  end_lease:
+    description:
+      - With O(lease_id), end that lease however the task ends - after a successful apply (which
+        ends it), with nothing to change, after a refusal or a failed step. RV(lease_ended) says
+        whether it ended. The patch's restore uses it.
+    type: bool
+    default: false
+  keep_going:
+    description:
+      - When a workload's change fails (its container does not start, the engine refuses it), read
+        the host again and reconcile the other workloads without it, instead of leaving them as
+        they are. The task still fails, listing in RV(not_reconciled) each workload it could not
+        bring to its state with the engine's message.
+      - The patch's restore uses it - every drained workload that can start again does.
+    type: bool
+    default: false
+  refuse_newer_revision_under_process:
+    description:
+      - Refuse, before any change, a workload that would run under process isolation on an image
+        revision newer than the host's (same build). Such containers fail to start (HCS
+        0xc0370106); without this option the start fails and the replacement is rolled back.
+      - The base image refresh sets it (rule V(newer-image-revision-under-process)).
+    type: bool
+    default: false
   host_info:
     description:
       - The registered result of M(trustbound.wincontainers.container_host_info) for this host,
@@ -395,6 +419,24 @@ changed:
   description: Whether any container changed (or would, in check mode).
   returned: always
   type: bool
+lease_ended:
+  description: With O(end_lease), whether the lease ended.
+  returned: when O(end_lease) and O(lease_id) are given, not in check mode
+  type: bool
+not_reconciled:
+  description:
+    - With O(keep_going), each workload that could not be brought to its state, with the message
+      of its failure; the others were reconciled.
+  returned: when O(keep_going) is true and the workloads were valid
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: The workload.
+      type: str
+    msg:
+      description: Why (the engine's message, what was rolled back).
+      type: str
 summary:
   description: "One line per workload: C(<name>: <action> (<isolation>, <user>))."
   returned: when the workloads were valid

@@ -34,6 +34,7 @@ from typing import Any
 from ansible_collections.trustbound.wincontainers.plugins.plugin_utils import (
     container_plan,
     host_facts,
+    ownership,
     trust_policy,
     workload_spec,
 )
@@ -54,6 +55,15 @@ RULE_BAD_REVISION = "bad-known-revision"
 RULE_PATCH_BREAKS = "patch-breaks-workload"
 RULE_HYPERV_NOT_ALLOWED = "hyperv-resolution-refused"
 RULE_REFRESH_NOT_POSSIBLE = "refresh-resolution-refused"
+
+# The restore starts again only what the drain stopped, as this owner: the drain never stops
+# a container the restore would refuse (ownership.py).
+OWNER_FIX = (
+    "The patch stops only containers its restore can start again: set container_updates_owner"
+    " (its default is container_workloads_owner, the deployment's owner) to the owner that"
+    " deployed them, or list the workload in container_updates_adopt (default"
+    " container_workloads_adopt)"
+)
 
 UNCHANGED = "unchanged"
 AFFECTED = "affected"
@@ -133,8 +143,8 @@ def parse_known_revisions(known: object, host: str | None) -> dict[str, int | No
                 host,
                 None,
                 RULE_BAD_REVISION,
-                f"known_revisions[{kb!r}] = {value!r}: give the OS revision the update brings"
-                " (2227 or 20348.2227), or none",
+                f"container_updates_known_revisions[{kb!r}] = {value!r}: give the OS revision"
+                " the update brings (2227 or 20348.2227), or none",
             )
         parsed[normalise_kb(kb)] = int(text)
     return parsed
@@ -213,6 +223,8 @@ def plan_patch(
     resolution: str = HOLD,
     known_revisions: Mapping[str, Any] | None = None,
     more_may_follow: bool = False,
+    owner: str | None = None,
+    adopt: Iterable[str] = (),
 ) -> dict[str, Any]:
     """The patch plan of one host; raises PatchRefusal / PolicyError before any change.
 
@@ -221,6 +233,9 @@ def plan_patch(
     cumulative update after its servicing stack update, which was not
     installed yet, as in check mode, or waits for a restart). The future
     revision is then unknown.
+
+    ``owner``/``adopt``: the restore's ownership rule, applied before the drain: a patch whose
+    restore would refuse a workload's container is refused with nothing changed.
     """
     if resolution not in RESOLUTIONS:
         raise PatchRefusal(
@@ -236,14 +251,25 @@ def plan_patch(
             "update-search-failed",
             f"the update search failed: {search_result.get('msg', 'no message')}",
         )
-    known = parse_known_revisions(known_revisions, host)
     hostvars = dict(hostvars or {})
     specs = [
         s for s in workload_spec.normalise_workloads(workloads, host=host) if s.state != "absent"
     ]
     current = WindowsVersion.parse(host_facts.os_version(host_info))
+    known = parse_known_revisions(known_revisions, host)
     updates = selected_updates(search_result, known)
+    _check_builds(known_revisions or {}, updates, current.build, host)
+    # Updates installed and waiting for their restart (a patch that failed after the install):
+    # the search no longer lists them, Windows Update says a restart is required
+    # (win_updates' reboot_required). The host is restarted, and its revision after that is
+    # unknown unless the search also offers an update that decides it.
+    restart_pending = bool(search_result.get("reboot_required"))
+    changes = bool(updates) or restart_pending
+    if changes and owner is not None:
+        _check_ownership(specs, host_info, owner=owner, adopt=adopt, host=host)
     future = None if more_may_follow else future_version(current, updates)
+    if restart_pending and not updates:
+        future = None
     on_2016 = current.build == BUILD_2016
     # Known-unknown on 1809+: today's revision is the conservative stand-in (see module doc).
     stand_in = future or (None if on_2016 else current)
@@ -272,7 +298,7 @@ def plan_patch(
             "reason": "",
         }
         entries.append(entry)
-        if not updates:
+        if not changes:
             entry["future"] = entry["current"]
             continue
         later, why = _future_decision(
@@ -341,7 +367,8 @@ def plan_patch(
         "more_may_follow": more_may_follow,
         "servicing_stack_kbs": [u.kb for u in updates if u.servicing_stack],
         "resolution": resolution,
-        "patch": bool(updates) and not hold_reasons,
+        "patch": changes and not hold_reasons,
+        "restart_pending": restart_pending,
         "held": bool(hold_reasons),
         "hold_reasons": hold_reasons,
         "workloads": entries,
@@ -349,6 +376,43 @@ def plan_patch(
         "refresh": refresh,
         "unmanaged": _unmanaged(host_info),
     }
+
+
+def _check_builds(
+    known_revisions: Mapping[str, Any], updates: Iterable[Update], build: int, host: str
+) -> None:
+    """A ``build.revision`` entry for an update this host installs names this host's build.
+
+    One mapping may serve a mixed fleet (each version's KBs); an entry of another build for
+    an update this host is offered was copied from the wrong release page."""
+    wanted = {u.kb for u in updates}
+    for kb, value in known_revisions.items():
+        text = str(value)
+        if normalise_kb(kb) not in wanted or "." not in text:
+            continue
+        given = text.rsplit(".", 1)[0]
+        if given != str(build):
+            raise PatchRefusal(
+                host,
+                None,
+                RULE_BAD_REVISION,
+                f"container_updates_known_revisions[{kb!r}] = {text!r} is a revision of build"
+                f" {given}, and this host runs build {build}: take the revision from the release"
+                " page of this host's Windows Server version",
+            )
+
+
+def _check_ownership(specs, host_info, *, owner: str, adopt: Iterable[str], host: str) -> None:
+    problems = ownership.name_conflicts(
+        specs, host_info.get("containers") or [], owner=owner, adopt=adopt, host=host
+    )
+    if problems:
+        raise PatchRefusal(
+            host,
+            None,
+            problems[0].rule,
+            "; ".join(str(p) for p in problems) + f". {OWNER_FIX}",
+        )
 
 
 def _future_decision(spec, image_version, now, *, host_info, hostvars, host, stand_in):

@@ -33,14 +33,22 @@ def _running(container: Mapping[str, Any]) -> bool:
     return bool(container.get("running")) or container.get("state") == "running"
 
 
-def drain(host_info: Mapping[str, Any], workloads: list[Any], host: str) -> dict[str, Any]:
-    """What runs now, and the ``container_steps`` stop steps that drain the managed workloads."""
+def drain(
+    host_info: Mapping[str, Any], workloads: list[Any], host: str, owner: str | None = None
+) -> dict[str, Any]:
+    """What runs now, and the ``container_steps`` stop steps that drain the managed workloads.
+
+    ``owner``: the owner the restore runs as; another owner's containers are left alone like
+    unmanaged ones (the restore would not start them again; the plan refuses a workload whose
+    name one of them holds).
+    """
     specs = {s.name: s for s in workload_spec.normalise_workloads(workloads, host=host)}
     managed, unmanaged, steps = [], [], []
     for container in host_info.get("containers") or []:
         labels = container.get("labels") or {}
         workload = labels.get(container_plan.LABEL_WORKLOAD)
-        if not container_plan.is_managed(container) or workload not in specs:
+        other_owner = owner is not None and labels.get(container_plan.LABEL_OWNER) != owner
+        if not container_plan.is_managed(container) or workload not in specs or other_owner:
             unmanaged.append(_record(container))
             continue
         record = dict(_record(container), workload=workload)
@@ -148,6 +156,7 @@ def report(
         "host": plan.get("host"),
         "patched": bool(plan.get("patch")) and bool(results),
         "held": bool(plan.get("held")),
+        "restart_pending": bool(plan.get("restart_pending")),
         "hold_reasons": list(plan.get("hold_reasons") or []),
         "version_before": plan.get("version_before"),
         "version_after": os_after or plan.get("version_before"),
@@ -218,6 +227,49 @@ def moved_tags(
                 }
             )
     return moved
+
+
+def stale_containers(
+    host_info: Mapping[str, Any], workloads: list[Any], host: str, owner: str | None = None
+) -> list[dict[str, Any]]:
+    """Managed containers that run another image than the one their tag names on the host now.
+
+    What a refresh that pulled and then failed leaves behind (the tag moved, the container
+    was not replaced): a later run's pulls find the tag where the read has it, so only this
+    comparison sees them. Digest-pinned workloads never move; another owner's containers are
+    not this run's.
+    """
+    images = list(host_info.get("images") or [])
+    containers = {c.get("name"): c for c in host_info.get("containers") or []}
+    stale = []
+    for spec in workload_spec.normalise_workloads(workloads, host=host):
+        container = containers.get(spec.name)
+        if spec.state == "absent" or "@" in spec.image or container is None:
+            continue
+        labels = container.get("labels") or {}
+        if not container_plan.is_managed(container) or (
+            owner is not None and labels.get(container_plan.LABEL_OWNER) != owner
+        ):
+            continue
+        tagged = container_plan.find_image(images, spec.image)
+        if (
+            tagged is None
+            or not container.get("image_id")
+            or tagged.get("id") == container.get("image_id")
+        ):
+            continue
+        old = next((i for i in images if i.get("id") == container.get("image_id")), {})
+        stale.append(
+            {
+                "image": spec.image,
+                "workload": spec.name,
+                "old_id": container.get("image_id"),
+                "new_id": tagged.get("id"),
+                "old_os_version": old.get("os_version"),
+                "new_os_version": tagged.get("os_version"),
+            }
+        )
+    return stale
 
 
 def prune_steps(

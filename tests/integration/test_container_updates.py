@@ -1,4 +1,4 @@
-"""playbooks/patch.yml and playbooks/refresh-images.yml against simulated fleets, end to end.
+"""playbooks/patch.yml and playbooks/refresh_images.yml against simulated fleets, end to end.
 
 The fleets (fleets/container_updates*.yml) are provisioned hosts with a
 Windows Update catalogue each; the workloads are deployed first with
@@ -24,7 +24,7 @@ pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parents[2]
 FLEETS = Path(__file__).resolve().parent / "fleets"
 PATCH = REPO / "playbooks" / "patch.yml"
-REFRESH = REPO / "playbooks" / "refresh-images.yml"
+REFRESH = REPO / "playbooks" / "refresh_images.yml"
 DEPLOY = REPO / "playbooks" / "deploy.yml"
 HOST_VARS = FLEETS / "container_updates_vars.yml"
 CORE16 = "mcr.microsoft.com/windows/servercore:ltsc2016"

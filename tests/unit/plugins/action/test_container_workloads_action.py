@@ -549,3 +549,60 @@ def test_host_trust_options_reach_the_policy(pref):
     host = FakeHost(host_info())
     result = run(host, [{"name": "web", "image": NANO}], isolation_preference=pref)
     assert decisions(result) == {"web": pref}
+
+
+def test_keep_going_reconciles_the_other_workloads_after_one_fails():
+    host = FakeHost(host_info())
+    workloads = [{"name": name, "image": NANO} for name in ("web", "api", "db")]
+    run(host, workloads)
+    for name in ("web", "api", "db"):
+        host.find(name).update(state="exited", running=False)  # drained
+    host.fail_action = ("start", "web")
+    stopped_at_first = run(host, workloads)
+    assert stopped_at_first["failed"] is True
+    assert [host.find(n)["running"] for n in ("web", "api", "db")] == [False, False, False]
+    result = run(host, workloads, keep_going=True)
+    assert result["failed"] is True and result["changed"] is True
+    assert [host.find(n)["running"] for n in ("web", "api", "db")] == [False, True, True]
+    assert [entry["name"] for entry in result["not_reconciled"]] == ["web"]
+    assert "engine says no" in result["not_reconciled"][0]["msg"]
+    assert "not brought to their state: 'web'" in result["msg"] and "(2 of 3)" in result["msg"]
+    host.fail_action = None
+    healed = run(host, workloads, keep_going=True)
+    assert not healed.get("failed") and healed["not_reconciled"] == []
+    assert host.find("web")["running"] is True
+
+
+def test_a_newer_image_revision_under_process_is_refused_before_any_change_when_asked():
+    host = FakeHost(host_info())
+    host.info["images"][0]["os_version"] = "10.0.20348.2400"  # the tag moved past the host
+    workloads = [{"name": "web", "image": NANO, "isolation": "process"}]
+    result = run(host, workloads, refuse_newer_revision_under_process=True)
+    assert result["failed"] is True and result["rule"] == "newer-image-revision-under-process"
+    assert "revision 2400, newer than the host's 2340" in result["msg"]
+    assert host.step_runs == []
+    # Hyper-V (the policy's choice for an auto workload) is not refused.
+    auto = run(host, [{"name": "web", "image": NANO}], refuse_newer_revision_under_process=True)
+    assert not auto.get("failed"), auto
+
+
+def test_end_lease_ends_the_lease_however_the_task_ends():
+    host = FakeHost(host_info())
+    workloads = [{"name": "web", "image": NANO}]
+    run(host, workloads)
+    host.calls.clear()
+    # Nothing to change: no apply ran, an empty run with the lease id ends it.
+    same = run(host, workloads, lease_id="patch/1", end_lease=True)
+    assert same["lease_ended"] is True and not same.get("failed")
+    assert [a["steps"] for a in host.step_runs] == [[]]
+    assert host.step_runs[0]["lease_id"] == "patch/1"
+    # Refused before any change: the lease is ended all the same.
+    host.calls.clear()
+    refused = run(host, [{"name": "web", "image": NANO, "user": "ContainerAdministrator"}],
+                  lease_id="patch/1", end_lease=True)  # fmt: skip
+    assert refused["failed"] is True and refused["lease_ended"] is True
+    assert [a["steps"] for a in host.step_runs] == [[]]
+    # Without end_lease nothing is run for the lease.
+    host.calls.clear()
+    run(host, workloads, lease_id="patch/1")
+    assert host.step_runs == []

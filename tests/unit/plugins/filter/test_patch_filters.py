@@ -56,9 +56,13 @@ def test_a_good_plan_has_no_error_and_the_refresh_check_runs_with_pulls():
 
 def test_drain_report_and_pulls_wrap_the_helpers():
     drained = container_patch_drain(INFO, [{"name": "web", "image": NANO}], "h1", {})
-    assert drained["steps"] == [] and drained["restore_workloads"] == [
-        {"name": "web", "image": NANO}
-    ]
+    assert drained["steps"] == [] and drained["restore_names"] == ["web"]
+    assert "restore_workloads" not in drained  # kept out of facts: secret_env values
+    overrides = {"overrides": {"web": {"isolation": "hyperv"}}}
+    restored = container_patch_drain(
+        INFO, [{"name": "web", "image": NANO}], "h1", overrides, restore=True
+    )
+    assert restored == [{"name": "web", "image": NANO, "isolation": "hyperv"}]
     report = container_patch_report(
         {"host": "h1", "workloads": []}, drained, None, None, None, 1.25
     )

@@ -295,3 +295,49 @@ def test_refresh_holds_instead_of_refusing_while_the_updates_after_the_ssu_are_u
     )
     assert result["held"] is True and result["refresh"] == []
     assert "not visible yet" in result["hold_reasons"][0]
+
+
+def test_a_known_revision_of_another_build_is_refused_only_for_an_offered_update():
+    known = {"KB5034129": "17763.2227", "KB5034119": "14393.6614"}
+    with pytest.raises(pp.PatchRefusal, match=r"is a revision of build 17763.*runs build 20348"):
+        plan(HOST22, search(("KB5034129", CU22)), [], known_revisions=known)
+    # One mapping serves a mixed fleet: the 2016 entry is not this host's concern.
+    mixed = {"KB5034129": "20348.2227", "KB5034119": "14393.6614"}
+    assert plan(HOST22, search(("KB5034129", CU22)), [], known_revisions=mixed)["patch"]
+
+
+def owned(name, owner):
+    labels = {
+        "trustbound.wincontainers.managed": "true",
+        "trustbound.wincontainers.workload": name,
+        "trustbound.wincontainers.owner": owner,
+    }
+    return {"name": name, "image": NANO22, "state": "running", "labels": labels}
+
+
+def test_a_patch_whose_restore_would_be_refused_is_refused_naming_the_owner_variable():
+    host = info("10.0.20348.2113", [image(NANO22, "10.0.20348.2113")],
+                containers=[owned("web", "example-inventory")])  # fmt: skip
+    found = search(("KB5034129", CU22))
+    known = {"KB5034129": "2227"}
+    workloads = [{"name": "web", "image": NANO22}]
+    with pytest.raises(pp.PatchRefusal, match="container-of-another-owner") as refused:
+        plan(host, found, workloads, known_revisions=known, owner="trustbound.wincontainers")
+    assert "set container_updates_owner" in str(refused.value)
+    ok = plan(host, found, workloads, known_revisions=known, owner="example-inventory")
+    assert ok["patch"] is True
+    adopted = plan(host, found, workloads, known_revisions=known, owner="other", adopt=["web"])
+    assert adopted["patch"] is True
+    # Nothing to install: nothing is drained, so nothing is refused.
+    assert plan(host, search(), workloads, owner="other")["patch"] is False
+
+
+def test_a_restart_left_pending_is_a_patch_with_an_unknown_revision():
+    pending = dict(search(), reboot_required=True)
+    result = plan(HOST22, pending, [{"name": "web", "image": NANO22}])
+    assert result["patch"] is True and result["restart_pending"] is True
+    assert result["version_after"] is None
+    # Server 2016: the revision after the restart is unknown, a process workload is held.
+    held = plan(HOST16, pending, [{"name": "app", "image": CORE16}])
+    assert held["patch"] is False and held["held"] is True
+    assert plan(HOST22, search(), [])["restart_pending"] is False

@@ -200,3 +200,11 @@ def test_prune_only_old_images_nothing_uses_or_names():
     assert ps.prune_steps(moved, after) == [
         {"action": "remove_image", "image": "sha256:old", "workload": "web"}
     ]
+
+
+def test_drain_leaves_another_owners_containers_alone():
+    mine = dict(container("web"), labels={**container("web")["labels"], cp.LABEL_OWNER: "me"})
+    theirs = dict(container("api"), labels={**container("api")["labels"], cp.LABEL_OWNER: "them"})
+    drained = ps.drain({"containers": [mine, theirs]}, WORKLOADS, "h1", owner="me")
+    assert [s["name"] for s in drained["steps"]] == ["web"]
+    assert [r["name"] for r in drained["unmanaged"]] == ["api"]
