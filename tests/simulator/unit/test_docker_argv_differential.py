@@ -68,7 +68,7 @@ STEPS = [
         "entrypoint": "cmd.exe",
         "command": ["/c", "ping", "-t", "localhost"],
         "env": {"MODE": "prod", "TOKEN": {"secret": "web/TOKEN"}},
-        "ports": ["8080:80/tcp", "10.0.0.5:8443:443/tcp"],
+        "ports": ["8080:80/tcp", "0.0.0.0:8443:443/tcp"],
         "mounts": ["C:\\data:C:\\app:ro", "logs:C:\\logs"],
         "networks": ["nat", "backend"],
         "restart_policy": "on-failure:3",
@@ -233,7 +233,7 @@ def test_the_cli_request_bodies_are_docker_clis_own(fleets, monkeypatch):
     assert host_config["NanoCpus"] == 1500000000
     assert host_config["RestartPolicy"] == {"Name": "on-failure", "MaximumRetryCount": 3}
     assert host_config["NetworkMode"] == "nat"
-    assert host_config["PortBindings"]["443/tcp"] == [{"HostIp": "10.0.0.5", "HostPort": "8443"}]
+    assert host_config["PortBindings"]["443/tcp"] == [{"HostIp": "0.0.0.0", "HostPort": "8443"}]
     assert body["User"] == "ContainerUser"
     assert body["Entrypoint"] == ["cmd.exe"]
     assert body["Cmd"] == ["/c", "ping", "-t", "localhost"]

@@ -36,7 +36,7 @@ hosts:
     containers:
       - name: web
         image: "{NANO}"
-        ports: ["8080:80/tcp", "10.0.0.5:8443:443/tcp", "9000/udp"]
+        ports: ["8080:80/tcp", "0.0.0.0:8443:443/tcp", "9000/udp"]
         mounts: ["C:\\\\data:C:\\\\app:ro", "logs:C:\\\\logs"]
         env: ["A=b"]
         labels: {{tier: web}}
@@ -178,7 +178,7 @@ def test_mounts_show_what_docker_rebuilds(fleet):
     ]
     assert web["HostConfig"]["PortBindings"] == {
         "80/tcp": [{"HostIp": "", "HostPort": "8080"}],
-        "443/tcp": [{"HostIp": "10.0.0.5", "HostPort": "8443"}],
+        "443/tcp": [{"HostIp": "0.0.0.0", "HostPort": "8443"}],
         "9000/udp": [{"HostIp": "", "HostPort": ""}],
     }
     assert web["HostConfig"]["NanoCpus"] == 1500000000
