@@ -39,10 +39,19 @@ def _ports(bindings: Mapping[str, Any] | None) -> list[str]:
             if not host_port:
                 ports.append(container_port)
             elif host_ip:
-                ports.append(f"{host_ip}:{host_port}:{container_port}")
+                # An IPv6 address in brackets, as docker's port syntax writes it.
+                shown = f"[{host_ip}]" if ":" in host_ip else host_ip
+                ports.append(f"{shown}:{host_port}:{container_port}")
             else:
                 ports.append(f"{host_port}:{container_port}")
     return ports
+
+
+def _networks(networks: Mapping[str, Any], mode: str) -> list[str]:
+    """The container's networks, the one it was created on (``NetworkMode``) first: inspect
+    JSON lists ``Networks`` in key order (Go sorts map keys), not in the order joined."""
+    others = sorted(name for name in networks if name != mode)
+    return [mode, *others] if mode in networks else others
 
 
 def _mount(mount: Mapping[str, Any]) -> str:
@@ -96,7 +105,7 @@ def container_fact(inspect: Mapping[str, Any], default_isolation: str) -> dict[s
         "ports": _ports(host_config.get("PortBindings")),
         "mounts": [_mount(m) for m in inspect.get("Mounts") or []],
         # "container:<id>" shares another container's namespace (Networks is empty then).
-        "networks": list(networks),
+        "networks": _networks(networks, str(host_config.get("NetworkMode") or "")),
         "network_mode": str(host_config.get("NetworkMode") or ""),
         "devices": [str(d.get("PathOnHost")) for d in host_config.get("Devices") or [] if d],
         "security_opt": _list(host_config.get("SecurityOpt")),

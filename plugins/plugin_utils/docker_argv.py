@@ -31,6 +31,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ansible_collections.trustbound.wincontainers.plugins.plugin_utils.workload_spec import (
+    cli_env_name,
+)
+
 # docker stop's default grace period (docker/cli cli/command/container/stop.go: none given,
 # the daemon's 10 s for Windows containers); the planner's steps carry their own.
 DEFAULT_STOP_TIMEOUT = 10
@@ -118,12 +122,20 @@ CREATE_FIELDS: tuple[tuple[str, Callable[[Any], list[str]]], ...] = (
 
 
 def secret_env(step: Mapping[str, Any]) -> dict[str, str]:
-    """``{variable: secret key}`` of a create step's secret environment values."""
-    return {
+    """``{variable: secret key}`` of a create step's secret environment values.
+
+    The executor puts these into the docker CLI's own environment, so a name the CLI or
+    Windows reads itself (DOCKER_HOST, PATH, ...) would redirect the CLI: refused here as
+    the workload check refuses it (workload_spec ``cli_env_name``)."""
+    secrets = {
         name: str(value["secret"])
         for name, value in (step.get("env") or {}).items()
         if isinstance(value, Mapping)
     }
+    for name in secrets:
+        if cli_env_name(name):
+            raise ValueError(f"secret environment variable {name!r} is one the docker CLI reads")
+    return secrets
 
 
 def _require(step: Mapping[str, Any], key: str) -> str:
@@ -133,8 +145,20 @@ def _require(step: Mapping[str, Any], key: str) -> str:
     return value
 
 
+# Keys of a create step that are not create flags: the step itself, positional data, and
+# what the executor or the report uses.
+CREATE_OTHER_KEYS = frozenset({"action", "name", "workload", "image", "command", "registry"})
+
+
 def create_argv(step: Mapping[str, Any]) -> tuple[str, ...]:
-    words = ["create", _flag("--name", _require(step, "name"))]
+    unknown = set(step) - CREATE_OTHER_KEYS - {key for key, _ in CREATE_FIELDS}
+    if unknown:
+        # A new planner field without its row here would vanish from the command line.
+        raise ValueError(f"create step keys without a docker flag: {', '.join(sorted(unknown))}")
+    # --pull=never: the plan's pull step (with its credentials) fetches images; docker
+    # create would otherwise pull a missing image itself (docker/cli create.go, PullImage
+    # "missing"), unplanned and without credentials. Accepted by the 20.10 and 28 CLIs.
+    words = ["create", _flag("--name", _require(step, "name")), "--pull=never"]
     for key, render in CREATE_FIELDS:
         words += render(step.get(key))
     words += ["--", _require(step, "image")]
@@ -198,6 +222,25 @@ def _wait_running(step: Mapping[str, Any]) -> list[DockerCommand]:
     ]
 
 
+def _ensure_network(step: Mapping[str, Any]) -> list[DockerCommand]:
+    # The executor runs the create only when the inspect fails (the network is missing:
+    # user NAT networks do not survive a reboot on Server 2019 and later).
+    name = _require(step, "name")
+    return [
+        DockerCommand(("network", "inspect", "--", name)),
+        DockerCommand(
+            (
+                "network",
+                "create",
+                "--driver=nat",
+                _flag("--subnet", _require(step, "subnet")),
+                "--",
+                name,
+            )
+        ),
+    ]
+
+
 _RENDERERS: dict[str, Callable[[Mapping[str, Any]], list[DockerCommand]]] = {
     "create": _create,
     "start": lambda s: [DockerCommand(("start", "--", _require(s, "name")))],
@@ -208,6 +251,7 @@ _RENDERERS: dict[str, Callable[[Mapping[str, Any]], list[DockerCommand]]] = {
         DockerCommand(("rename", "--", _require(s, "name"), _require(s, "new_name")))
     ],
     "remove_image": lambda s: [DockerCommand(("image", "rm", "--", _require(s, "image")))],
+    "ensure_network": _ensure_network,
 }
 
 

@@ -368,7 +368,8 @@ def _env(check: _Checker, key: str, value: object) -> dict[str, str]:
     return env
 
 
-def _cli_env_name(name: str) -> bool:
+def cli_env_name(name: str) -> bool:
+    """Whether the docker CLI or Windows reads ``name`` from the CLI's own environment."""
     upper = name.upper()
     return upper in CLI_ENV_NAMES or upper.startswith(CLI_ENV_PREFIXES)
 
@@ -696,7 +697,7 @@ def _normalise_entry(
             " environment names ignore case)",
         )
     for variable in sorted(secret_env):
-        if _cli_env_name(variable):
+        if cli_env_name(variable):
             check.refuse(
                 RULE_CLI_ENV,
                 f"secret_env.{variable}",

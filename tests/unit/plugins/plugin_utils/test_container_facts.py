@@ -88,3 +88,20 @@ def test_a_keyed_config_hash_is_shown_and_sparse_json_gives_empty_values():
     assert fact["labels"] == label and fact["isolation"] == "process"
     assert fact["restart_policy"] == "no" and fact["ports"] == [] and fact["mounts"] == []
     assert fact["cpus"] == 0 and fact["memory_bytes"] == 0 and fact["networks"] == []
+
+
+def test_ipv6_host_addresses_are_bracketed_and_the_create_network_comes_first():
+    fact = cf.container_fact(
+        {
+            "Id": "c1",
+            "Name": "/web",
+            "HostConfig": {
+                "NetworkMode": "nat",
+                "PortBindings": {"80/tcp": [{"HostIp": "::", "HostPort": "8080"}]},
+            },
+            "NetworkSettings": {"Networks": {"backend": {}, "nat": {}}},
+        },
+        "process",
+    )
+    assert fact["ports"] == ["[::]:8080:80/tcp"]
+    assert fact["networks"] == ["nat", "backend"]

@@ -23,7 +23,7 @@ def test_create_renders_every_field_as_one_flag_word_and_data_after_the_end_of_o
         "entrypoint": "cmd.exe",
         "command": ["/c", "--rm", "ping -t localhost"],
         "env": {"MODE": "prod", "TOKEN": {"secret": "web/TOKEN"}},
-        "ports": ["8080:80/tcp", "10.0.0.5:8443:443/tcp"],
+        "ports": ["8080:80/tcp", "0.0.0.0:8443:443/tcp"],
         "mounts": ["C:\\data:C:\\app:ro", "logs:C:\\logs"],
         "networks": ["nat", "backend", "frontend"],
         "restart_policy": "on-failure:3",
@@ -35,13 +35,14 @@ def test_create_renders_every_field_as_one_flag_word_and_data_after_the_end_of_o
     assert list(commands[0].argv) == [
         "create",
         "--name=web",
+        "--pull=never",
         "--isolation=hyperv",
         "--user=ContainerUser",
         "--entrypoint=cmd.exe",
         "--env=MODE=prod",
         "--env=TOKEN",
         "--publish=8080:80/tcp",
-        "--publish=10.0.0.5:8443:443/tcp",
+        "--publish=0.0.0.0:8443:443/tcp",
         "--volume=C:\\data:C:\\app:ro",
         "--volume=logs:C:\\logs",
         "--network=nat",
@@ -67,7 +68,7 @@ def test_create_renders_every_field_as_one_flag_word_and_data_after_the_end_of_o
 def test_create_leaves_out_what_is_unset():
     step = {"action": "create", "name": "web", "image": NANO, "user": "", "memory_bytes": "0"}
     step.update(cpus=0, networks=[], env={}, labels={}, restart_policy="")
-    assert argvs(step) == [["create", "--name=web", "--", NANO]]
+    assert argvs(step) == [["create", "--name=web", "--pull=never", "--", NANO]]
 
 
 def test_data_that_looks_like_a_flag_stays_inside_its_flag_word():
@@ -147,3 +148,28 @@ def test_every_step_the_planner_makes_renders_and_every_create_field_has_a_row()
     words = [w for commands in rendered for c in commands for w in c.argv]
     assert "s3cr3t" not in " ".join(words)
     assert any(list(c.argv[:2]) == ["network", "connect"] for c in rendered[0])
+
+
+def test_create_never_pulls_and_refuses_a_field_without_a_flag():
+    step = {"action": "create", "name": "web", "image": "img", "isolation": "hyperv"}
+    (command,) = da.render_step(step)
+    assert "--pull=never" in command.argv[: command.argv.index("--")]
+    with pytest.raises(ValueError, match="create step keys without a docker flag: shm_size"):
+        da.render_step({**step, "shm_size": "64m"})
+
+
+@pytest.mark.parametrize("name", ["DOCKER_HOST", "docker_config", "PATH", "HTTPS_PROXY"])
+def test_a_secret_the_cli_reads_itself_is_refused(name):
+    step = {"action": "create", "name": "web", "image": "img", "env": {name: {"secret": "k"}}}
+    with pytest.raises(ValueError, match="one the docker CLI reads"):
+        da.render_step(step)
+
+
+def test_ensure_network_inspects_then_creates_on_its_subnet():
+    inspect, create = da.render_step(
+        {"action": "ensure_network", "name": "tbwc-x-untrusted", "subnet": "172.30.7.0/24"}
+    )
+    assert inspect.argv == ("network", "inspect", "--", "tbwc-x-untrusted")
+    assert create.argv == (
+        "network", "create", "--driver=nat", "--subnet=172.30.7.0/24", "--", "tbwc-x-untrusted",
+    )  # fmt: skip
