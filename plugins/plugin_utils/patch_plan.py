@@ -37,6 +37,7 @@ from ansible_collections.trustbound.wincontainers.plugins.plugin_utils import (
     ownership,
     trust_policy,
     workload_spec,
+    workload_trust,
 )
 from ansible_collections.trustbound.wincontainers.plugins.plugin_utils.refusal import Refusal
 from ansible_collections.trustbound.wincontainers.plugins.plugin_utils.windows_versions import (
@@ -267,6 +268,8 @@ def plan_patch(
     changes = bool(updates) or restart_pending
     if changes and owner is not None:
         _check_ownership(specs, host_info, owner=owner, adopt=adopt, host=host)
+    if changes:
+        _check_trust_beyond_kernel(specs, host_info, hostvars, host)
     future = None if more_may_follow else future_version(current, updates)
     if restart_pending and not updates:
         future = None
@@ -400,6 +403,42 @@ def _check_builds(
                 f" {given}, and this host runs build {build}: take the revision from the release"
                 " page of this host's Windows Server version",
             )
+
+
+# The inventory variables behind the deployment's trust options (workload_trust.OPTIONS),
+# which the restore applies (the updates role passes them through module_defaults).
+TRUST_VARIABLES = {option: f"wincontainers_{option}" for option in workload_trust.OPTIONS}
+
+
+def _check_trust_beyond_kernel(specs, host_info, hostvars, host: str) -> None:
+    """Limits, image sources and networks as the restore will apply them: a restore they
+    would refuse is refused now, before the drain, with nothing changed."""
+    options = {option: hostvars.get(variable) for option, variable in TRUST_VARIABLES.items()}
+    machine = host_info.get("machine") or {}
+    group = machine.get("group_processors")
+    try:
+        outcome = workload_trust.for_host(
+            specs,
+            options,
+            host,
+            host_boundary=host_facts.policy_host(host_info, hostvars, host).get(
+                "trust_boundary", ""
+            ),
+            os_build=host_facts.os_build(host_info),
+            logical_processors=group if group is not None else machine.get("logical_processors"),
+        )
+    except workload_spec.WorkloadSpecError as exc:
+        problems = exc.errors
+    else:
+        problems = outcome.problems
+    if problems:
+        first = problems[0]
+        raise PatchRefusal(
+            host,
+            first.workload.strip("'"),
+            first.rule,
+            f"{first.detail}; the restore would refuse it after the drain. Nothing was changed.",
+        )
 
 
 def _check_ownership(specs, host_info, *, owner: str, adopt: Iterable[str], host: str) -> None:

@@ -119,7 +119,8 @@ def test_2016_process_workload_is_held_by_default_with_host_workload_and_rule():
 def test_2016_unknown_future_revision_counts_as_differs_for_process_only():
     workloads = [
         {"name": "app", "image": CORE16},
-        {"name": "guest", "image": CORE16, "trust_level": "untrusted"},
+        # No network: Server 2016 has one NAT network, which untrusted code may not share.
+        {"name": "guest", "image": CORE16, "trust_level": "untrusted", "networks": ["none"]},
     ]
     result = plan(HOST16, search(("KB5034119", CU16)), workloads)
     status = {w["name"]: w["status"] for w in result["workloads"]}
@@ -341,3 +342,18 @@ def test_a_restart_left_pending_is_a_patch_with_an_unknown_revision():
     held = plan(HOST16, pending, [{"name": "app", "image": CORE16}])
     assert held["patch"] is False and held["held"] is True
     assert plan(HOST22, search(), [])["restart_pending"] is False
+
+
+def test_a_restore_the_trust_ceilings_would_refuse_is_refused_before_the_drain():
+    hostile = {"name": "sandbox", "image": NANO22, "trust_level": "hostile", "memory": "2g"}
+    found = search(("KB5034129", CU22))
+    with pytest.raises(pp.PatchRefusal, match="sandbox.*Nothing was changed") as refused:
+        plan(HOST22, found, [hostile], known_revisions={"KB5034129": "20348.2227"})
+    assert refused.value.rule == "trust-limit-exceeded"
+    raised = {**HOSTVARS, "wincontainers_trust_limits": {"hostile": {"memory": "4g", "cpus": 1}}}
+    result = plan(
+        HOST22, found, [hostile], known_revisions={"KB5034129": "20348.2227"}, hostvars=raised
+    )
+    assert result["patch"] is True
+    # A host with nothing to install is not drained, so nothing is refused for the restore.
+    assert plan(HOST22, search(), [hostile])["patch"] is False
