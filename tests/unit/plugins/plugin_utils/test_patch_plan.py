@@ -347,7 +347,7 @@ def test_a_restart_left_pending_is_a_patch_with_an_unknown_revision():
 def test_a_restore_the_trust_ceilings_would_refuse_is_refused_before_the_drain():
     hostile = {"name": "sandbox", "image": NANO22, "trust_level": "hostile", "memory": "2g"}
     found = search(("KB5034129", CU22))
-    with pytest.raises(pp.PatchRefusal, match="sandbox.*Nothing was changed") as refused:
+    with pytest.raises(pp.PatchRefusal, match=r"sandbox.*Nothing was changed") as refused:
         plan(HOST22, found, [hostile], known_revisions={"KB5034129": "20348.2227"})
     assert refused.value.rule == "trust-limit-exceeded"
     raised = {**HOSTVARS, "wincontainers_trust_limits": {"hostile": {"memory": "4g", "cpus": 1}}}
