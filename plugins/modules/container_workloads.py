@@ -208,7 +208,7 @@ options:
     description:
       - A network per trust group (C(wincontainers_network_separation)) - every group (trust
         boundary and level) other than the host owner's trusted code gets a NAT network of its own
-        (C(tbwc-<boundary>-<level>)), made before its first workload is created or started;
+        (C(tbwc-<boundary>-<level>-<hash>)), made before its first workload is created or started;
         hostile code that publishes no port and names no network gets C(none).
       - A workload naming a network another group uses is refused (rule
         C(network-shared-across-trust)); on Windows Server 2016 (one NAT network only) a group that

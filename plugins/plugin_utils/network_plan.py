@@ -9,9 +9,9 @@ by HNS/VFP, not by the host firewall (microsoft/Windows-Containers#617). So the 
 different trust groups (trust boundary and trust level) must not share a network:
 
 * the host owner's trusted workloads keep the network they name (docker's default ``nat``);
-* every other group gets a NAT network of its own, ``tbwc-<boundary>-<level>``, with a /24
-  from the address pool (``wincontainers_network_pool``, default ``172.30.0.0/16``), chosen
-  from the name, so it is the same on every run;
+* every other group gets a NAT network of its own, ``tbwc-<boundary>-<level>-<hash>``
+  (network_name), with a /24 from the address pool (``wincontainers_network_pool``,
+  default ``172.30.0.0/16``), chosen from the name, so it is the same on every run;
 * a hostile workload that publishes no port and names no network gets ``none``;
 * a workload naming a network another group uses is refused (``network-shared-across-trust``).
 
@@ -56,6 +56,7 @@ RULE_SHARED = "network-shared-across-trust"
 RULE_2016 = "network-separation-unsupported-2016"
 RULE_BAD = "bad-network-settings"
 REASON_RULE = "network"
+SLUG_LENGTH = 32
 _UNSAFE = re.compile(r"[^a-z0-9_.-]+")
 
 
@@ -75,9 +76,15 @@ def group_of(spec: workload_spec.WorkloadSpec, host_boundary: str) -> tuple[str,
 
 
 def network_name(group: tuple[str, str]) -> str:
+    """``tbwc-<slug>-<level>-<hash>``: one name per group. The slug (lower case, at most 32
+    characters) is for people; the first 8 hex digits of the SHA-256 of the exact boundary
+    keep boundaries that slug alike ('Tenant A', 'tenant-a', non-ASCII names) apart. At most
+    56 characters: no Windows limit is documented, and moby/moby#37971 reports names longer
+    than 64 characters breaking container networking, so the name stays below that."""
     boundary, level = group
-    slug = _UNSAFE.sub("-", boundary.lower()).strip("-.") or "boundary"
-    return f"{PREFIX}{slug}-{level}"
+    slug = _UNSAFE.sub("-", boundary.lower())[:SLUG_LENGTH].strip("-.") or "boundary"
+    digest = hashlib.sha256(boundary.encode("utf-8")).hexdigest()[:8]
+    return f"{PREFIX}{slug}-{level}-{digest}"
 
 
 def _pool(value: object, host: str | None) -> ipaddress.IPv4Network:

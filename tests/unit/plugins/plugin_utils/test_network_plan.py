@@ -37,15 +37,15 @@ def test_each_trust_group_gets_its_own_network_and_hostile_without_ports_gets_no
     networks = {s.name: s.networks for s in result.specs}
     assert networks == {
         "web": [],
-        "partner": ["tbwc-globex-corp-trusted"],
-        "build": ["tbwc-acme-untrusted"],
+        "partner": ["tbwc-globex-corp-trusted-8c953d98"],
+        "build": ["tbwc-acme-untrusted-822b33ad"],
         "sandbox": ["none"],
-        "probe": ["tbwc-acme-hostile"],
+        "probe": ["tbwc-acme-hostile-822b33ad"],
     }
     assert set(result.ensure) == {
-        "tbwc-globex-corp-trusted",
-        "tbwc-acme-untrusted",
-        "tbwc-acme-hostile",
+        "tbwc-globex-corp-trusted-8c953d98",
+        "tbwc-acme-untrusted-822b33ad",
+        "tbwc-acme-hostile-822b33ad",
     }
     subnets = [ipaddress.ip_network(s) for s in result.ensure.values()]
     assert len(set(subnets)) == 3
@@ -119,3 +119,14 @@ def test_the_plan_ensures_a_network_before_the_first_workload_created_or_started
         assert actions.index(("ensure_network", network)) < first_create
     step = next(s for s in plan.steps if s["action"] == "ensure_network")
     assert step["subnet"] == result.ensure[step["name"]]
+
+
+def test_network_names_are_one_per_boundary_and_short():
+    # Boundaries that slug alike must not share a network (issue 20 review).
+    boundaries = ["Tenant A", "tenant a", "tenant-a", "Tenant_A", "Mandant Ü", "Mandant Ö", "租户"]
+    names = [npl.network_name((b, "untrusted")) for b in boundaries]
+    assert len(set(names)) == len(boundaries)
+    assert names[0].startswith("tbwc-tenant-a-untrusted-")
+    long = npl.network_name(("x" * 300, "untrusted"))
+    assert len(long) <= 56 and long.startswith("tbwc-" + "x" * 32 + "-untrusted-")
+    assert all(len(n) <= 56 and n == n.lower() for n in names)
