@@ -11,7 +11,10 @@ different trust groups (trust boundary and trust level) must not share a network
 * the host owner's trusted workloads keep the network they name (docker's default ``nat``);
 * every other group gets a NAT network of its own, ``tbwc-<boundary>-<level>-<hash>``
   (network_name), with a /24 from the address pool (``wincontainers_network_pool``,
-  default ``172.30.0.0/16``), chosen from the name, so it is the same on every run;
+  default ``172.30.0.0/16``), drawn from the SHA-256 of the pool and the name alone, so it
+  is the same on every run and does not move when other groups appear or go; two groups of
+  one host that fall on one /24 are refused (``network-subnet-collision``: set another pool),
+  never moved, as ``ensure_network`` keeps an existing network whatever its subnet;
 * a hostile workload that publishes no port and names no network gets ``none``;
 * a workload naming a network another group uses is refused (``network-shared-across-trust``).
 
@@ -55,6 +58,7 @@ SERVER_2016_BUILD = 14393
 RULE_SHARED = "network-shared-across-trust"
 RULE_2016 = "network-separation-unsupported-2016"
 RULE_BAD = "bad-network-settings"
+RULE_COLLISION = "network-subnet-collision"
 REASON_RULE = "network"
 SLUG_LENGTH = 32
 _UNSAFE = re.compile(r"[^a-z0-9_.-]+")
@@ -104,20 +108,41 @@ def _bad(host: str | None, variable: str, detail: str) -> workload_spec.Workload
     )
 
 
+def subnet_index(name: str, pool: ipaddress.IPv4Network) -> int:
+    """The /24 of the pool a network takes: from the SHA-256 of the pool and the name only, so
+    a group's subnet does not move when other groups appear or go (the read of a host does not
+    report network subnets, so the plan cannot allocate around what exists)."""
+    count = 2 ** (24 - pool.prefixlen)
+    digest = hashlib.sha256(f"{pool}|{name}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") % count
+
+
 def subnets(names: list[str], pool: ipaddress.IPv4Network) -> dict[str, str]:
-    """A /24 of the pool per name, from the name's hash (collisions take the next free one)."""
-    blocks = list(pool.subnets(new_prefix=24))
-    taken: set[int] = set()
+    """A /24 of the pool per name (subnet_index). Two names that fall on one /24 raise
+    SubnetCollision: no name is moved, as moving one would move a network already in use."""
     chosen: dict[str, str] = {}
+    by_index: dict[int, str] = {}
     for name in sorted(names):
-        if len(taken) == len(blocks):
-            raise ValueError(f"the pool {pool} has no /24 left for network {name}")
-        index = int.from_bytes(hashlib.sha256(name.encode()).digest()[:4], "big") % len(blocks)
-        while index in taken:
-            index = (index + 1) % len(blocks)
-        taken.add(index)
-        chosen[name] = str(blocks[index])
+        index = subnet_index(name, pool)
+        if index in by_index:
+            raise SubnetCollision(by_index[index], name, pool)
+        by_index[index] = name
+        chosen[name] = str(_block(pool, index))
     return chosen
+
+
+def _block(pool: ipaddress.IPv4Network, index: int) -> ipaddress.IPv4Network:
+    return ipaddress.IPv4Network((int(pool.network_address) + (index << 8), 24))
+
+
+class SubnetCollision(ValueError):
+    def __init__(self, first: str, second: str, pool: ipaddress.IPv4Network) -> None:
+        self.first, self.second, self.pool = first, second, pool
+        super().__init__(
+            f"networks {first} and {second} fall on the same /24 of {pool}; set a different"
+            f" {POOL_VARIABLE} (a larger pool, or another range: the subnets are drawn from"
+            " the pool and the names, so another pool separates them) for this host"
+        )
 
 
 def assign(
@@ -205,8 +230,14 @@ def assign(
         managed = []
     try:
         ensure = subnets(managed, pool)
-    except ValueError as exc:
-        raise _bad(host, POOL_VARIABLE, str(exc)) from None
+    except SubnetCollision as exc:
+        raise workload_spec.WorkloadSpecError(
+            [
+                workload_spec.SpecProblem(
+                    host, f"(all, {POOL_VARIABLE})", RULE_COLLISION, POOL_VARIABLE, str(exc)
+                )
+            ]
+        ) from None
     for name, subnet in ensure.items():
         for spec in present:
             if name in wanted.get(spec.name, []):

@@ -85,3 +85,15 @@ def test_feb_2020_baseline_process_isolated_container_does_not_work(sim):
     assert (old.state, old.exit_code) == ("exited", 1)
     assert eng.start(eng.create("old-hv", CORE19_JAN2020, isolation="hyperv").name).running
     assert eng.start(eng.create("new", CORE19, isolation="process").name).running
+
+
+def test_a_network_keeps_its_subnet_and_an_overlapping_one_is_refused(sim):
+    eng = sim.host("h22").engine
+    eng.create_network("tbwc-a", subnet="172.30.5.0/24")
+    assert refused(eng.create_network, "tbwc-b", subnet="172.30.5.128/25").message == (
+        "HNS failed with error : The object already exists."
+    )
+    assert "tbwc-b" not in eng.networks()
+    eng.create_network("tbwc-c", subnet="172.30.6.0/24")
+    state = sim.host("h22").state
+    assert state.network_subnets == {"tbwc-a": "172.30.5.0/24", "tbwc-c": "172.30.6.0/24"}

@@ -130,3 +130,34 @@ def test_network_names_are_one_per_boundary_and_short():
     long = npl.network_name(("x" * 300, "untrusted"))
     assert len(long) <= 56 and long.startswith("tbwc-" + "x" * 32 + "-untrusted-")
     assert all(len(n) <= 56 and n == n.lower() for n in names)
+
+
+def test_a_groups_subnet_does_not_move_when_other_groups_appear():
+    alone = assigned([WORKLOADS[2]]).ensure
+    (name,) = alone
+    kept = 0
+    # Boundaries that sort before "acme": under a probing allocation one of them would take
+    # acme's /24 and move acme's network.
+    for i in range(1000):
+        workloads = [WORKLOADS[2], {"name": "tenant", "image": NANO, "trust_boundary": f"aa {i}"}]
+        try:
+            ensure = assigned(workloads).ensure
+        except ws.WorkloadSpecError as error:
+            assert error.errors[0].rule == npl.RULE_COLLISION
+            continue
+        assert ensure[name] == alone[name]
+        kept += 1
+    assert kept > 900
+
+
+def test_two_groups_on_one_subnet_are_refused_naming_the_pool():
+    pool = ipaddress.ip_network("10.8.0.0/23")  # two /24s: some pair of names collides
+    names = [npl.network_name((f"b{i}", "trusted")) for i in range(3)]
+    with pytest.raises(npl.SubnetCollision):
+        npl.subnets(names, pool)
+    workloads = [{"name": f"w{i}", "image": NANO, "trust_boundary": f"b{i}"} for i in range(3)]
+    with pytest.raises(ws.WorkloadSpecError) as error:
+        assigned(workloads, wincontainers_network_pool="10.8.0.0/23")
+    (problem,) = error.value.errors
+    assert (problem.rule, problem.host) == (npl.RULE_COLLISION, "h1")
+    assert "wincontainers_network_pool" in problem.detail and "10.8.0.0/23" in problem.detail
