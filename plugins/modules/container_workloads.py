@@ -191,9 +191,9 @@ options:
         C(trusted), C(untrusted), C(hostile) to C(memory), C(cpus) and C(allow_raise).
       - A workload without its own limit gets its level's ceiling, may set less, and more only
         where C(allow_raise) is true; otherwise it is refused (rule C(trust-limit-exceeded)).
-      - A level given replaces its default; defaults are untrusted C(2g) and 2 CPUs, hostile
-        C(1g) and 1 CPU, trusted none. A CPU ceiling above the host's processors is taken down
-        to them.
+      - Each key given for a level goes over its default (0 removes a ceiling); defaults are
+        untrusted C(2g) and 2 CPUs, hostile C(1g) and 1 CPU, trusted none. A CPU ceiling above
+        the host's processors is taken down to them.
     type: raw
   trust_registries:
     description:
