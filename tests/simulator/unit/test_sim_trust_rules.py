@@ -97,3 +97,18 @@ def test_a_network_keeps_its_subnet_and_an_overlapping_one_is_refused(sim):
     eng.create_network("tbwc-c", subnet="172.30.6.0/24")
     state = sim.host("h22").state
     assert state.network_subnets == {"tbwc-a": "172.30.5.0/24", "tbwc-c": "172.30.6.0/24"}
+
+
+@pytest.mark.parametrize(
+    ("host", "image", "differ"),
+    [
+        ("10.0.17763.5458", "10.0.17763.973", True),
+        ("10.0.18362.719", "10.0.18362.592", True),  # the page's 1903 row
+        ("10.0.17763.5458", "10.0.17763.1039", False),  # not placed by the page: not failed
+        ("10.0.17134.1304", "10.0.17134.1246", False),  # host not placed
+    ],
+)
+def test_feb_2020_sides_follow_the_pages_table(host, image, differ):
+    from wcsim.versions import Version, feb_2020_sides_differ
+
+    assert feb_2020_sides_differ(Version.parse(host), Version.parse(image)) is differ
