@@ -112,3 +112,27 @@ def test_feb_2020_sides_follow_the_pages_table(host, image, differ):
     from wcsim.versions import Version, feb_2020_sides_differ
 
     assert feb_2020_sides_differ(Version.parse(host), Version.parse(image)) is differ
+
+
+def test_a_second_nat_network_fails_on_server_2016_only(make_sim, write_fleet):
+    # Multiple NAT networks need the Creators Update (1703, 15063) or later (Microsoft,
+    # network-drivers-topologies.md). Fleets hold LTSC hosts only, so a 2019 host is set to
+    # 1803's build (17134) to check the rule's edge.
+    fleet = (
+        FLEET
+        + """
+  h2016:
+    os_version: 10.0.14393.3506
+    features: [Containers, Hyper-V]
+    engine: {version: 20.10.9}
+"""
+    )
+    sim = make_sim(write_fleet(textwrap.dedent(fleet)))
+    host = sim.host("h19")
+    host.state.os.build = 17134
+    host.engine.create_network("tbwc-b", subnet="172.30.7.0/24")
+    assert "tbwc-b" in host.engine.networks()
+    eng = sim.host("h2016").engine
+    assert refused(eng.create_network, "tbwc-b", subnet="172.30.7.0/24").message == (
+        "HNS failed with error : Unspecified error"
+    )

@@ -390,9 +390,12 @@ class Engine:
         if name in self.state.networks:
             # moby libnetwork/error.go NetworkNameError
             raise EngineError(f"network with name {name} already exists")
-        if driver == "nat" and self.state.os.build < 17763 and "nat" in self.state.networks:
-            # Server 2016 has one NAT network (Microsoft, network-drivers-topologies.md: more
-            # need the Windows 10 Creators Update); a second fails as moby/moby#29207, #39078.
+        if driver == "nat" and self.state.os.build <= 14393 and "nat" in self.state.networks:
+            # Server 2016 (14393) and older have one NAT network: multiple NAT networks need
+            # the Windows 10 Creators Update (1703, build 15063) or later (Microsoft,
+            # container-networking/network-drivers-topologies.md), so builds from 15063 on
+            # (1709 = 16299, 1803 = 17134) create more; a second fails on 14393 as
+            # moby/moby#29207, #39078.
             raise EngineError("HNS failed with error : Unspecified error")
         if subnet:
             wanted = ipaddress.ip_network(subnet, strict=False)
