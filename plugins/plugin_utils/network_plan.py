@@ -16,7 +16,9 @@ different trust groups (trust boundary and trust level) must not share a network
   one host that fall on one /24 are refused (``network-subnet-collision``: set another pool),
   never moved, as ``ensure_network`` keeps an existing network whatever its subnet;
 * a hostile workload that publishes no port and names no network gets ``none``;
-* a workload naming a network another group uses is refused (``network-shared-across-trust``).
+* a workload naming a network another group uses is refused (``network-shared-across-trust``),
+  and so is ``container:<name>`` (that container's network namespace, so all its networks)
+  unless ``<name>`` is a workload of this deployment in the same trust group.
 
 Windows facts this follows (docs/security.md): ``docker network create --internal`` is not
 supported on Windows (Microsoft, container-networking/architecture.md, "Unsupported features
@@ -54,6 +56,7 @@ DEFAULT_POOL = "172.30.0.0/16"
 PREFIX = "tbwc-"
 DEFAULT_NETWORK = "nat"
 NONE = "none"
+CONTAINER_MODE = "container:"
 SERVER_2016_BUILD = 14393
 RULE_SHARED = "network-shared-across-trust"
 RULE_2016 = "network-separation-unsupported-2016"
@@ -145,6 +148,40 @@ class SubnetCollision(ValueError):
         )
 
 
+def _namespace_problem(
+    spec: workload_spec.WorkloadSpec,
+    network: str,
+    group: tuple[str, str],
+    groups: Mapping[str, tuple[str, str]],
+    host: str | None,
+) -> workload_spec.SpecProblem | None:
+    """``container:<name>`` joins that container's network namespace, so it shares every
+    network the container is on: refused unless the container is a workload of this
+    deployment in the same trust group (a container outside the deployment has no known
+    trust group)."""
+    target = network[len(CONTAINER_MODE) :]
+    other = groups.get(target)
+    if other == group:
+        return None
+    if other is None:
+        detail = (
+            f"network {network!r} shares the network namespace of container {target!r}, which"
+            " is not a workload of this deployment, so its trust group is unknown; this"
+            f" workload is boundary {group[0]!r}, level {group[1]!r}, and different trust"
+            f" groups never share a network ({SEPARATION_VARIABLE}); name a workload of the"
+            " same trust group, or leave networks unset to get a network of its own"
+        )
+    else:
+        detail = (
+            f"network {network!r} shares the network namespace of workload {target!r}, trust"
+            f" boundary {other[0]!r}, level {other[1]!r}; this workload is boundary"
+            f" {group[0]!r}, level {group[1]!r}, and different trust groups never share a"
+            f" network ({SEPARATION_VARIABLE}); name a workload of the same trust group, or"
+            " leave networks unset to get a network of its own"
+        )
+    return workload_spec.SpecProblem(host, repr(spec.name), RULE_SHARED, "networks", detail)
+
+
 def assign(
     specs: list[workload_spec.WorkloadSpec],
     hostvars: Mapping[str, Any],
@@ -170,6 +207,9 @@ def assign(
     wanted: dict[str, list[str]] = {}
     reasons: dict[str, list[str]] = {}
     problems: list[workload_spec.SpecProblem] = []
+    # workload name -> its trust group, for "container:<name>" (the network namespace of
+    # another container: every network it is on, so it must be of the same group).
+    groups = {spec.name: group_of(spec, host_boundary) for spec in present}
     for spec in present:
         group = group_of(spec, host_boundary)
         why = reasons.setdefault(spec.name, [])
@@ -192,7 +232,12 @@ def assign(
                 f" level {group[1]!r} ({SEPARATION_VARIABLE}): no other group shares it"
             )
         for network in wanted[spec.name] or [DEFAULT_NETWORK]:
-            if network == NONE or network.startswith("container:"):
+            if network.startswith(CONTAINER_MODE):
+                problem = _namespace_problem(spec, network, group, groups, host)
+                if problem is not None:
+                    problems.append(problem)
+                continue
+            if network == NONE:
                 continue
             owner = own.setdefault(network, group)
             if owner != group:

@@ -161,3 +161,25 @@ def test_two_groups_on_one_subnet_are_refused_naming_the_pool():
     (problem,) = error.value.errors
     assert (problem.rule, problem.host) == (npl.RULE_COLLISION, "h1")
     assert "wincontainers_network_pool" in problem.detail and "10.8.0.0/23" in problem.detail
+
+
+def test_joining_another_groups_network_namespace_is_refused():
+    workloads = [
+        {"name": "web", "image": NANO, "ports": ["8080:80"]},
+        {"name": "side", "image": NANO, "networks": ["container:web"]},
+        {
+            "name": "tenant",
+            "image": NANO,
+            "trust_boundary": "globex",
+            "networks": ["container:web"],
+        },
+        {"name": "probe", "image": NANO, "trust_level": "hostile", "networks": ["container:web"]},
+        {"name": "stray", "image": NANO, "networks": ["container:byhand"]},
+    ]
+    problems = {p.workload: p for p in assigned(workloads).problems}
+    assert set(problems) == {"'tenant'", "'probe'", "'stray'"}
+    assert all(p.rule == npl.RULE_SHARED and p.host == "h1" for p in problems.values())
+    assert "'globex'" in problems["'tenant'"].detail and "'acme'" in problems["'tenant'"].detail
+    assert "'hostile'" in problems["'probe'"].detail
+    assert "not a workload of this deployment" in problems["'stray'"].detail
+    assert assigned(workloads, wincontainers_network_separation=False).problems == []
