@@ -471,5 +471,7 @@ def test_a_patch_restart_restores_every_workload_on_its_own_network(fleet):
     containers = fleet.containers("patchme")
     assert all(c["state"] == "running" for c in containers.values()), containers
     assert {n: c["networks"] for n, c in containers.items()} == before
-    assert {"tbwc-globex-trusted-5bc1a08d", "tbwc-initech-untrusted-4cdc1a42"} <= set(state["networks"])
+    assert {"tbwc-globex-trusted-5bc1a08d", "tbwc-initech-untrusted-4cdc1a42"} <= set(
+        state["networks"]
+    )
     assert all(len(groups) == 1 for groups in groups_by_network(fleet, "patchme").values())
