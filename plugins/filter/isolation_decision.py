@@ -159,8 +159,8 @@ _value:
     compatibility:
       description:
         - The version check's conclusion for the chosen isolation (C(same-build),
-          C(same-build-newer-image-revision), C(ltsc2022-on-ltsc2025), C(older-known-build)),
-          or C(unknown-image-version).
+          C(same-build-newer-image-revision), C(feb-2020-baseline-unknown),
+          C(ltsc2022-on-ltsc2025), C(older-known-build)), or C(unknown-image-version).
       type: str
       sample: same-build
 """

@@ -191,9 +191,9 @@ options:
         C(trusted), C(untrusted), C(hostile) to C(memory), C(cpus) and C(allow_raise).
       - A workload without its own limit gets its level's ceiling, may set less, and more only
         where C(allow_raise) is true; otherwise it is refused (rule C(trust-limit-exceeded)).
-      - A level given replaces its default; defaults are untrusted C(2g) and 2 CPUs, hostile
-        C(1g) and 1 CPU, trusted none. A CPU ceiling above the host's processors is taken down
-        to them.
+      - Each key given for a level goes over its default (0 removes a ceiling); defaults are
+        untrusted C(2g) and 2 CPUs, hostile C(1g) and 1 CPU, trusted none. A CPU ceiling above
+        the host's processors is taken down to them.
     type: raw
   trust_registries:
     description:
@@ -208,7 +208,7 @@ options:
     description:
       - A network per trust group (C(wincontainers_network_separation)) - every group (trust
         boundary and level) other than the host owner's trusted code gets a NAT network of its own
-        (C(tbwc-<boundary>-<level>)), made before its first workload is created or started;
+        (C(tbwc-<boundary>-<level>-<hash>)), made before its first workload is created or started;
         hostile code that publishes no port and names no network gets C(none).
       - A workload naming a network another group uses is refused (rule
         C(network-shared-across-trust)); on Windows Server 2016 (one NAT network only) a group that

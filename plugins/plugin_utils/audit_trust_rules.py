@@ -24,16 +24,45 @@ from ansible_collections.trustbound.wincontainers.plugins.plugin_utils import (
 
 # Networks that connect nothing to anything: no shared network to report.
 _NOT_SHARED = ("none", "host")
+_CONTAINER_MODE = "container:"
 
 
-def _networks(container: Mapping[str, Any]) -> list[str]:
+def _networks(container: Mapping[str, Any], by_ref: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    """The networks a container is on. ``container:<x>`` joins x's network namespace: every
+    network x is on, and x's namespace itself (``container:<x's name>``)."""
     names = list(container.get("networks") or [])
     if not names:
         mode = container.get("network_mode")
         names = [mode] if mode and mode != "default" else ["nat"]
-    return [
-        str(n) for n in names if str(n) not in _NOT_SHARED and not str(n).startswith("container:")
-    ]
+    out: list[str] = []
+    for name in (str(n) for n in names):
+        if name.startswith(_CONTAINER_MODE):
+            target = _target(name[len(_CONTAINER_MODE) :], by_ref)
+            if target is None:
+                continue
+            out.append(f"{_CONTAINER_MODE}{target.get('name')}")
+            out.extend(
+                n
+                for n in _networks(target, {})
+                if not n.startswith(_CONTAINER_MODE) and n not in out
+            )
+        elif name not in _NOT_SHARED:
+            out.append(name)
+    return out
+
+
+def _target(ref: str, by_ref: Mapping[str, Mapping[str, Any]]) -> Mapping[str, Any] | None:
+    """A container by name or id (HostConfig.NetworkMode may hold either), or an id prefix."""
+    if ref in by_ref:
+        return by_ref[ref]
+    return next(
+        (
+            c
+            for key, c in by_ref.items()
+            if ref and str(c.get("id") or "") == key and key.startswith(ref)
+        ),
+        None,
+    )
 
 
 def _running(container: Mapping[str, Any]) -> bool:
@@ -57,11 +86,27 @@ def shared_networks(host_audit: Any) -> None:
     """WC-NET-SHARED-BOUNDARY: a running container on a network with a container of another
     trust boundary or level (one finding per container, naming the others)."""
     members: dict[str, list[tuple[str, dict[str, Any]]]] = {}
-    for container in host_audit.containers:
-        if not _running(container):
-            continue
+    running = [c for c in host_audit.containers if _running(c)]
+    by_ref: dict[str, Mapping[str, Any]] = {}
+    for container in running:
+        for key in (container.get("id"), container.get("name")):
+            if key:
+                by_ref[str(key)] = container
+    joined = {
+        str(n)[len(_CONTAINER_MODE) :]
+        for c in running
+        for n in [c.get("network_mode"), *(c.get("networks") or [])]
+        if str(n or "").startswith(_CONTAINER_MODE)
+    }
+    for container in running:
         trust = host_audit.trust_of(container)
-        for network in _networks(container):
+        networks = _networks(container, by_ref)
+        # A container whose namespace another joins is a member of its own namespace too.
+        if {str(container.get("name")), str(container.get("id"))} & joined or any(
+            _target(ref, by_ref) is container for ref in joined
+        ):
+            networks.append(f"{_CONTAINER_MODE}{container.get('name')}")
+        for network in dict.fromkeys(networks):
             members.setdefault(network, []).append((str(container.get("name")), trust))
     for network, group in sorted(members.items()):
         for name, trust in group:

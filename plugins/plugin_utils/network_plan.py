@@ -9,11 +9,16 @@ by HNS/VFP, not by the host firewall (microsoft/Windows-Containers#617). So the 
 different trust groups (trust boundary and trust level) must not share a network:
 
 * the host owner's trusted workloads keep the network they name (docker's default ``nat``);
-* every other group gets a NAT network of its own, ``tbwc-<boundary>-<level>``, with a /24
-  from the address pool (``wincontainers_network_pool``, default ``172.30.0.0/16``), chosen
-  from the name, so it is the same on every run;
+* every other group gets a NAT network of its own, ``tbwc-<boundary>-<level>-<hash>``
+  (network_name), with a /24 from the address pool (``wincontainers_network_pool``,
+  default ``172.30.0.0/16``), drawn from the SHA-256 of the pool and the name alone, so it
+  is the same on every run and does not move when other groups appear or go; two groups of
+  one host that fall on one /24 are refused (``network-subnet-collision``: set another pool),
+  never moved, as ``ensure_network`` keeps an existing network whatever its subnet;
 * a hostile workload that publishes no port and names no network gets ``none``;
-* a workload naming a network another group uses is refused (``network-shared-across-trust``).
+* a workload naming a network another group uses is refused (``network-shared-across-trust``),
+  and so is ``container:<name>`` (that container's network namespace, so all its networks)
+  unless ``<name>`` is a workload of this deployment in the same trust group.
 
 Windows facts this follows (docs/security.md): ``docker network create --internal`` is not
 supported on Windows (Microsoft, container-networking/architecture.md, "Unsupported features
@@ -51,11 +56,14 @@ DEFAULT_POOL = "172.30.0.0/16"
 PREFIX = "tbwc-"
 DEFAULT_NETWORK = "nat"
 NONE = "none"
+CONTAINER_MODE = "container:"
 SERVER_2016_BUILD = 14393
 RULE_SHARED = "network-shared-across-trust"
 RULE_2016 = "network-separation-unsupported-2016"
 RULE_BAD = "bad-network-settings"
+RULE_COLLISION = "network-subnet-collision"
 REASON_RULE = "network"
+SLUG_LENGTH = 32
 _UNSAFE = re.compile(r"[^a-z0-9_.-]+")
 
 
@@ -75,9 +83,15 @@ def group_of(spec: workload_spec.WorkloadSpec, host_boundary: str) -> tuple[str,
 
 
 def network_name(group: tuple[str, str]) -> str:
+    """``tbwc-<slug>-<level>-<hash>``: one name per group. The slug (lower case, at most 32
+    characters) is for people; the first 8 hex digits of the SHA-256 of the exact boundary
+    keep boundaries that slug alike ('Tenant A', 'tenant-a', non-ASCII names) apart. At most
+    56 characters: no Windows limit is documented, and moby/moby#37971 reports names longer
+    than 64 characters breaking container networking, so the name stays below that."""
     boundary, level = group
-    slug = _UNSAFE.sub("-", boundary.lower()).strip("-.") or "boundary"
-    return f"{PREFIX}{slug}-{level}"
+    slug = _UNSAFE.sub("-", boundary.lower())[:SLUG_LENGTH].strip("-.") or "boundary"
+    digest = hashlib.sha256(boundary.encode("utf-8")).hexdigest()[:8]
+    return f"{PREFIX}{slug}-{level}-{digest}"
 
 
 def _pool(value: object, host: str | None) -> ipaddress.IPv4Network:
@@ -97,20 +111,75 @@ def _bad(host: str | None, variable: str, detail: str) -> workload_spec.Workload
     )
 
 
+def subnet_index(name: str, pool: ipaddress.IPv4Network) -> int:
+    """The /24 of the pool a network takes: from the SHA-256 of the pool and the name only, so
+    a group's subnet does not move when other groups appear or go (the read of a host does not
+    report network subnets, so the plan cannot allocate around what exists)."""
+    count = 2 ** (24 - pool.prefixlen)
+    digest = hashlib.sha256(f"{pool}|{name}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") % count
+
+
 def subnets(names: list[str], pool: ipaddress.IPv4Network) -> dict[str, str]:
-    """A /24 of the pool per name, from the name's hash (collisions take the next free one)."""
-    blocks = list(pool.subnets(new_prefix=24))
-    taken: set[int] = set()
+    """A /24 of the pool per name (subnet_index). Two names that fall on one /24 raise
+    SubnetCollision: no name is moved, as moving one would move a network already in use."""
     chosen: dict[str, str] = {}
+    by_index: dict[int, str] = {}
     for name in sorted(names):
-        if len(taken) == len(blocks):
-            raise ValueError(f"the pool {pool} has no /24 left for network {name}")
-        index = int.from_bytes(hashlib.sha256(name.encode()).digest()[:4], "big") % len(blocks)
-        while index in taken:
-            index = (index + 1) % len(blocks)
-        taken.add(index)
-        chosen[name] = str(blocks[index])
+        index = subnet_index(name, pool)
+        if index in by_index:
+            raise SubnetCollision(by_index[index], name, pool)
+        by_index[index] = name
+        chosen[name] = str(_block(pool, index))
     return chosen
+
+
+def _block(pool: ipaddress.IPv4Network, index: int) -> ipaddress.IPv4Network:
+    return ipaddress.IPv4Network((int(pool.network_address) + (index << 8), 24))
+
+
+class SubnetCollision(ValueError):
+    def __init__(self, first: str, second: str, pool: ipaddress.IPv4Network) -> None:
+        self.first, self.second, self.pool = first, second, pool
+        super().__init__(
+            f"networks {first} and {second} fall on the same /24 of {pool}; set a different"
+            f" {POOL_VARIABLE} (a larger pool, or another range: the subnets are drawn from"
+            " the pool and the names, so another pool separates them) for this host"
+        )
+
+
+def _namespace_problem(
+    spec: workload_spec.WorkloadSpec,
+    network: str,
+    group: tuple[str, str],
+    groups: Mapping[str, tuple[str, str]],
+    host: str | None,
+) -> workload_spec.SpecProblem | None:
+    """``container:<name>`` joins that container's network namespace, so it shares every
+    network the container is on: refused unless the container is a workload of this
+    deployment in the same trust group (a container outside the deployment has no known
+    trust group)."""
+    target = network[len(CONTAINER_MODE) :]
+    other = groups.get(target)
+    if other == group:
+        return None
+    if other is None:
+        detail = (
+            f"network {network!r} shares the network namespace of container {target!r}, which"
+            " is not a workload of this deployment, so its trust group is unknown; this"
+            f" workload is boundary {group[0]!r}, level {group[1]!r}, and different trust"
+            f" groups never share a network ({SEPARATION_VARIABLE}); name a workload of the"
+            " same trust group, or leave networks unset to get a network of its own"
+        )
+    else:
+        detail = (
+            f"network {network!r} shares the network namespace of workload {target!r}, trust"
+            f" boundary {other[0]!r}, level {other[1]!r}; this workload is boundary"
+            f" {group[0]!r}, level {group[1]!r}, and different trust groups never share a"
+            f" network ({SEPARATION_VARIABLE}); name a workload of the same trust group, or"
+            " leave networks unset to get a network of its own"
+        )
+    return workload_spec.SpecProblem(host, repr(spec.name), RULE_SHARED, "networks", detail)
 
 
 def assign(
@@ -138,6 +207,9 @@ def assign(
     wanted: dict[str, list[str]] = {}
     reasons: dict[str, list[str]] = {}
     problems: list[workload_spec.SpecProblem] = []
+    # workload name -> its trust group, for "container:<name>" (the network namespace of
+    # another container: every network it is on, so it must be of the same group).
+    groups = {spec.name: group_of(spec, host_boundary) for spec in present}
     for spec in present:
         group = group_of(spec, host_boundary)
         why = reasons.setdefault(spec.name, [])
@@ -160,7 +232,12 @@ def assign(
                 f" level {group[1]!r} ({SEPARATION_VARIABLE}): no other group shares it"
             )
         for network in wanted[spec.name] or [DEFAULT_NETWORK]:
-            if network == NONE or network.startswith("container:"):
+            if network.startswith(CONTAINER_MODE):
+                problem = _namespace_problem(spec, network, group, groups, host)
+                if problem is not None:
+                    problems.append(problem)
+                continue
+            if network == NONE:
                 continue
             owner = own.setdefault(network, group)
             if owner != group:
@@ -198,8 +275,14 @@ def assign(
         managed = []
     try:
         ensure = subnets(managed, pool)
-    except ValueError as exc:
-        raise _bad(host, POOL_VARIABLE, str(exc)) from None
+    except SubnetCollision as exc:
+        raise workload_spec.WorkloadSpecError(
+            [
+                workload_spec.SpecProblem(
+                    host, f"(all, {POOL_VARIABLE})", RULE_COLLISION, POOL_VARIABLE, str(exc)
+                )
+            ]
+        ) from None
     for name, subnet in ensure.items():
         for spec in present:
             if name in wanted.get(spec.name, []):

@@ -7,7 +7,9 @@ A hostile tenant that sets no limit can take the host's memory and CPUs: the den
 service the shared kernel risks comes back through resources, whatever the isolation. Each
 trust level has a ceiling (memory, CPUs): a workload without its own limit gets the ceiling,
 a workload may set less, and more only where the inventory allows it for that level
-(``allow_raise: true``). Trusted code has no ceiling unless the inventory gives one.
+(``allow_raise: true``). Trusted code has no ceiling unless the inventory gives one. The
+inventory's keys for a level go over that level's default one by one (``hostile:
+{allow_raise: true}`` keeps hostile's ceilings); ``0`` removes a ceiling.
 
 Values are checked as Windows takes them (workload_spec: memory at least 50 MB, CPUs from
 0.01 up to the host's logical processors). Under Hyper-V isolation the limits size the
@@ -65,9 +67,23 @@ def _show_memory(number: int) -> str:
     return f"{number} bytes"
 
 
+def _merged(level: str, entry: object) -> object:
+    """A level's entry over the level's default, key by key: ``hostile: {allow_raise: true}``
+    keeps hostile's memory and CPU ceilings. A key left out or null keeps the default; an
+    explicit 0 removes that ceiling. A non-mapping is returned as it is, to be refused."""
+    if entry is None:
+        return dict(DEFAULT_LIMITS[level])
+    if not isinstance(entry, Mapping):
+        return entry
+    merged = dict(DEFAULT_LIMITS[level])
+    merged.update({key: item for key, item in entry.items() if item is not None})
+    return merged
+
+
 def read_ceilings(value: object, host: str | None) -> dict[str, Ceiling]:
-    """The ceiling of every trust level: the defaults, each level the inventory gives replaced
-    whole. Raises TrustLimitsError naming the host, the variable and the rule."""
+    """The ceiling of every trust level: each key the inventory gives for a level over that
+    level's default (0 removes a ceiling). Raises TrustLimitsError naming the host, the
+    variable and the rule."""
     problems: list[workload_spec.SpecProblem] = []
 
     def refuse(field: str, detail: str) -> None:
@@ -94,7 +110,7 @@ def read_ceilings(value: object, host: str | None) -> dict[str, Ceiling]:
                     f"{level!r} is not a trust level ({', '.join(trust_policy.TRUST_LEVELS)})",
                 )
                 continue
-            levels[level] = entry if entry is not None else {}
+            levels[level] = _merged(level, entry)
 
     ceilings: dict[str, Ceiling] = {}
     for level, entry in levels.items():

@@ -58,9 +58,20 @@ REVISION_LOCKED_BUILD = 14393
 # version compatibility"): the February 2020 security update ("2B") changed an interface
 # between user and kernel mode, and "any combination of hosts and containers on different
 # sides of the new baseline won't work" under process isolation (Hyper-V is not affected).
-# The page's table gives the 2B image revision of each build; a Windows Server 2019 host on
-# 2B shows 17763.1039 (the page's note: no out-of-band 2B release for the host). For the
-# other builds the page gives the image's revision only, and a host is placed by it too.
+# What the page settles, per build (its table of base image versions):
+#   build  1B image (1/14/20)  2B image (2/18/20)
+#   14393  3443                3506
+#   17134  1246                1305
+#   17763  973                 1040
+#   18362  592                 658
+#   18363  592                 658
+# and a Windows Server 2019 host on 2B shows 17763.1039 (its note: no out-of-band 2B release
+# for the host, only for containers). Its own `docker inspect` example shows a Feb 2020
+# ltsc2019 image as 10.0.17763.1039 while `ver` in it shows 1040, so an image revision
+# between 1B and 2B (17763.974-1039) is not settled. Side by revision: at most the 1B
+# revision is before; at least the 2B revision (host: 17763.1039) is after; anything between
+# is unknown, and an unknown side prefers Hyper-V isolation instead of refusing.
+FEB_2020_BEFORE: dict[int, int] = {14393: 3443, 17134: 1246, 17763: 973, 18362: 592, 18363: 592}
 FEB_2020_IMAGE_BASELINE: dict[int, int] = {
     14393: 3506,
     17134: 1305,
@@ -70,15 +81,40 @@ FEB_2020_IMAGE_BASELINE: dict[int, int] = {
 }
 FEB_2020_HOST_BASELINE: dict[int, int] = {**FEB_2020_IMAGE_BASELINE, 17763: 1039}
 FEB_2020_RULE = "feb-2020-baseline-mismatch"
+FEB_2020_UNKNOWN_RULE = "feb-2020-baseline-unknown"
+
+
+def feb_2020_side(version: WindowsVersion, *, host: bool) -> bool | None:
+    """True after the February 2020 baseline, False before, None when the sources do not
+    settle the revision (or the build is not one the baseline splits: then also None)."""
+    if version.build not in FEB_2020_IMAGE_BASELINE:
+        return None
+    after = (FEB_2020_HOST_BASELINE if host else FEB_2020_IMAGE_BASELINE)[version.build]
+    if version.revision >= after:
+        return True
+    if version.revision <= FEB_2020_BEFORE[version.build]:
+        return False
+    return None
 
 
 def feb_2020_sides_differ(host: WindowsVersion, image: WindowsVersion) -> bool:
-    """Whether host and image (same build) sit on different sides of the February 2020 baseline."""
+    """Whether host and image (same build) are known to sit on different sides of the
+    February 2020 baseline."""
     if host.build != image.build or host.build not in FEB_2020_IMAGE_BASELINE:
         return False
-    host_after = host.revision >= FEB_2020_HOST_BASELINE[host.build]
-    image_after = image.revision >= FEB_2020_IMAGE_BASELINE[image.build]
-    return host_after != image_after
+    host_side = feb_2020_side(host, host=True)
+    image_side = feb_2020_side(image, host=False)
+    return host_side is not None and image_side is not None and host_side != image_side
+
+
+def feb_2020_unsettled(host: WindowsVersion, image: WindowsVersion) -> bool:
+    """Whether, for a same build the baseline splits, host or image has a revision the
+    sources do not place."""
+    return (
+        host.build == image.build
+        and host.build in FEB_2020_IMAGE_BASELINE
+        and None in (feb_2020_side(host, host=True), feb_2020_side(image, host=False))
+    )
 
 
 _VERSION_RE = re.compile(
@@ -175,7 +211,8 @@ def check_compatibility(
       ``ltsc2022-on-ltsc2025`` (the one cross-build exception),
       ``revision-mismatch-2016``, ``feb-2020-baseline-mismatch`` (host and image on
       different sides of the February 2020 security update) and ``build-mismatch``
-      (cannot run).
+      (cannot run); ``feb-2020-baseline-unknown`` (a revision the sources do not place
+      on either side of that baseline: allowed, ``prefer_hyperv``).
     * Hyper-V isolation:
       ``same-build``, ``older-known-build`` (an older LTSC or SAC build),
       ``unknown-older-build`` (cannot run: not in Microsoft's matrix).
@@ -215,6 +252,18 @@ def _process_compatibility(host: WindowsVersion, image: WindowsVersion) -> Compa
                 f" host revision {FEB_2020_HOST_BASELINE[host.build]}): Microsoft's"
                 " update-containers.md says such process-isolated containers do not work;"
                 " update the older side or use Hyper-V isolation",
+            )
+        if feb_2020_unsettled(host, image):
+            return Compatibility(
+                True,
+                FEB_2020_UNKNOWN_RULE,
+                f"image {image} and host {host}: Microsoft's update-containers.md does not"
+                " settle which side of the February 2020 security update baseline"
+                f" {'the host' if feb_2020_side(host, host=True) is None else 'the image'}"
+                " is on (revisions between the January and February 2020 releases), and"
+                " process-isolated containers across it do not work; Hyper-V isolation is"
+                " preferred",
+                prefer_hyperv=True,
             )
         if image.revision > host.revision:
             return Compatibility(

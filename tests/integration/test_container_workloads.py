@@ -229,7 +229,7 @@ def test_trust_change_switches_isolation_keeping_the_port(fleet):
     # The old container held host port 8080: it was stopped before the new one started.
     # Untrusted code moves to its trust group's own network (network_plan), ensured first.
     assert [(step["action"], step["name"], step["status"]) for step in result["steps"]] == [
-        ("ensure_network", "tbwc-acme-untrusted", "ok"),
+        ("ensure_network", "tbwc-acme-untrusted-822b33ad", "ok"),
         ("create", "web-tbwc-new", "ok"),
         ("stop", "web", "ok"),
         ("start", "web-tbwc-new", "ok"),

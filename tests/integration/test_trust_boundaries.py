@@ -354,8 +354,8 @@ def test_no_network_holds_two_trust_groups_and_hostile_code_gets_none(fleet):
     containers = fleet.containers("tenants")
     assert {n: c["networks"] for n, c in containers.items()} == {
         "web": ["nat"],
-        "partner": ["tbwc-globex-trusted"],
-        "build": ["tbwc-initech-untrusted"],
+        "partner": ["tbwc-globex-trusted-5bc1a08d"],
+        "build": ["tbwc-initech-untrusted-4cdc1a42"],
         "sandbox": ["none"],
     }
     assert all(len(groups) == 1 for groups in groups_by_network(fleet, "tenants").values())
@@ -366,7 +366,7 @@ def test_no_network_holds_two_trust_groups_and_hostile_code_gets_none(fleet):
 def test_a_workload_naming_another_groups_network_is_refused_before_any_change(fleet):
     deployed(fleet, "tenants", THREE_BOUNDARIES)
     before = fleet.containers("tenants")
-    intruder = dict(THREE_BOUNDARIES[2], networks=["tbwc-globex-trusted"])
+    intruder = dict(THREE_BOUNDARIES[2], networks=["tbwc-globex-trusted-5bc1a08d"])
     run = fleet.deploy("tenants", [*THREE_BOUNDARIES[:2], intruder, THREE_BOUNDARIES[3]])
     assert_refused_before_any_change(
         run,
@@ -375,7 +375,7 @@ def test_a_workload_naming_another_groups_network_is_refused_before_any_change(f
         before,
         "host 'tenants', workload 'build'",
         "network-shared-across-trust",
-        "'tbwc-globex-trusted'",
+        "'tbwc-globex-trusted-5bc1a08d'",
     )
 
 
@@ -386,11 +386,11 @@ def test_after_a_reboot_the_networks_are_back_before_the_workloads_start(fleet, 
     deployed(fleet, host, THREE_BOUNDARIES)
     reboot(fleet, host)
     networks = fleet.host_state(host)["networks"]
-    assert ("tbwc-globex-trusted" in networks) is (host == "tenants")
+    assert ("tbwc-globex-trusted-5bc1a08d" in networks) is (host == "tenants")
     run = deployed(fleet, host, THREE_BOUNDARIES)
     containers = fleet.containers(host)
     assert all(c["state"] == "running" for c in containers.values()), containers
-    assert {"tbwc-globex-trusted", "tbwc-initech-untrusted"} <= set(
+    assert {"tbwc-globex-trusted-5bc1a08d", "tbwc-initech-untrusted-4cdc1a42"} <= set(
         fleet.host_state(host)["networks"]
     )
     assert all(len(groups) == 1 for groups in groups_by_network(fleet, host).values())
@@ -399,8 +399,8 @@ def test_after_a_reboot_the_networks_are_back_before_the_workloads_start(fleet, 
         " wincontainers_workloads (isolation and user from trust)"
     )[host]["steps"]
     assert [s["name"] for s in steps if s["action"] == "ensure_network"] == [
-        "tbwc-globex-trusted",
-        "tbwc-initech-untrusted",
+        "tbwc-globex-trusted-5bc1a08d",
+        "tbwc-initech-untrusted-4cdc1a42",
     ]
 
 
@@ -471,5 +471,7 @@ def test_a_patch_restart_restores_every_workload_on_its_own_network(fleet):
     containers = fleet.containers("patchme")
     assert all(c["state"] == "running" for c in containers.values()), containers
     assert {n: c["networks"] for n, c in containers.items()} == before
-    assert {"tbwc-globex-trusted", "tbwc-initech-untrusted"} <= set(state["networks"])
+    assert {"tbwc-globex-trusted-5bc1a08d", "tbwc-initech-untrusted-4cdc1a42"} <= set(
+        state["networks"]
+    )
     assert all(len(groups) == 1 for groups in groups_by_network(fleet, "patchme").values())

@@ -124,6 +124,20 @@ def test_network_create_and_connect_change_the_host(api):
     assert [c["Names"] for c in listed[2]] == [["/idle"]]
 
 
+def test_network_create_keeps_the_subnet_and_refuses_an_overlapping_one(api):
+    def create(name, subnet):
+        body = {"Name": name, "Driver": "nat", "IPAM": {"Config": [{"Subnet": subnet}]}}
+        return call(api, "POST", "/v1.47/networks/create", body)
+
+    assert create("tbwc-a", "172.30.9.0/24")[0] == 201
+    status, _headers, payload = create("tbwc-b", "172.30.9.0/25")
+    assert status >= 400 and payload["message"] == (
+        "HNS failed with error : The object already exists."
+    )
+    inspected = call(api, "GET", "/v1.47/networks/tbwc-a")[2]
+    assert inspected["IPAM"]["Config"] == [{"Subnet": "172.30.9.0/24"}]
+
+
 def test_no_answer_while_dockerd_is_stopped(api):
     with api.host.exclusive():
         api.host.engine.stop_service()

@@ -85,3 +85,54 @@ def test_feb_2020_baseline_process_isolated_container_does_not_work(sim):
     assert (old.state, old.exit_code) == ("exited", 1)
     assert eng.start(eng.create("old-hv", CORE19_JAN2020, isolation="hyperv").name).running
     assert eng.start(eng.create("new", CORE19, isolation="process").name).running
+
+
+def test_a_network_keeps_its_subnet_and_an_overlapping_one_is_refused(sim):
+    eng = sim.host("h22").engine
+    eng.create_network("tbwc-a", subnet="172.30.5.0/24")
+    assert refused(eng.create_network, "tbwc-b", subnet="172.30.5.128/25").message == (
+        "HNS failed with error : The object already exists."
+    )
+    assert "tbwc-b" not in eng.networks()
+    eng.create_network("tbwc-c", subnet="172.30.6.0/24")
+    state = sim.host("h22").state
+    assert state.network_subnets == {"tbwc-a": "172.30.5.0/24", "tbwc-c": "172.30.6.0/24"}
+
+
+@pytest.mark.parametrize(
+    ("host", "image", "differ"),
+    [
+        ("10.0.17763.5458", "10.0.17763.973", True),
+        ("10.0.18362.719", "10.0.18362.592", True),  # the page's 1903 row
+        ("10.0.17763.5458", "10.0.17763.1039", False),  # not placed by the page: not failed
+        ("10.0.17134.1304", "10.0.17134.1246", False),  # host not placed
+    ],
+)
+def test_feb_2020_sides_follow_the_pages_table(host, image, differ):
+    from wcsim.versions import Version, feb_2020_sides_differ
+
+    assert feb_2020_sides_differ(Version.parse(host), Version.parse(image)) is differ
+
+
+def test_a_second_nat_network_fails_on_server_2016_only(make_sim, write_fleet):
+    # Multiple NAT networks need the Creators Update (1703, 15063) or later (Microsoft,
+    # network-drivers-topologies.md). Fleets hold LTSC hosts only, so a 2019 host is set to
+    # 1803's build (17134) to check the rule's edge.
+    fleet = (
+        FLEET
+        + """
+  h2016:
+    os_version: 10.0.14393.3506
+    features: [Containers, Hyper-V]
+    engine: {version: 20.10.9}
+"""
+    )
+    sim = make_sim(write_fleet(textwrap.dedent(fleet)))
+    host = sim.host("h19")
+    host.state.os.build = 17134
+    host.engine.create_network("tbwc-b", subnet="172.30.7.0/24")
+    assert "tbwc-b" in host.engine.networks()
+    eng = sim.host("h2016").engine
+    assert refused(eng.create_network, "tbwc-b", subnet="172.30.7.0/24").message == (
+        "HNS failed with error : Unspecified error"
+    )

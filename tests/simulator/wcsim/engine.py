@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import ipaddress
 import re
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
@@ -362,6 +363,9 @@ class Engine:
             except EngineError:
                 record.service_state = "stopped"
         self._user_nat_networks_after_boot(lost)
+        self.state.network_subnets = {
+            n: s for n, s in self.state.network_subnets.items() if n in self.state.networks
+        }
 
     def _user_nat_networks_after_boot(self, lost: list[str]) -> None:
         """dockerd 20.10.18 and 23.0 on re-create, at start, the custom NAT networks HNS lost
@@ -380,16 +384,31 @@ class Engine:
         return list(self.state.networks)
 
     def create_network(self, name: str, *, driver: str = "nat", subnet: str | None = None) -> None:
-        """``docker network create --driver=nat --subnet=...``; the subnet is not kept."""
-        del subnet
+        """``docker network create --driver=nat --subnet=...``; the subnet is kept with the
+        network (``docker network inspect`` IPAM.Config) until the network is gone."""
         self._require_running("networks/create")
         if name in self.state.networks:
             # moby libnetwork/error.go NetworkNameError
             raise EngineError(f"network with name {name} already exists")
-        if driver == "nat" and self.state.os.build < 17763 and "nat" in self.state.networks:
-            # Server 2016 has one NAT network (Microsoft, network-drivers-topologies.md: more
-            # need the Windows 10 Creators Update); a second fails as moby/moby#29207, #39078.
+        if driver == "nat" and self.state.os.build <= 14393 and "nat" in self.state.networks:
+            # Server 2016 (14393) and older have one NAT network: multiple NAT networks need
+            # the Windows 10 Creators Update (1703, build 15063) or later (Microsoft,
+            # container-networking/network-drivers-topologies.md), so builds from 15063 on
+            # (1709 = 16299, 1803 = 17134) create more; a second fails on 14393 as
+            # moby/moby#29207, #39078.
             raise EngineError("HNS failed with error : Unspecified error")
+        if subnet:
+            wanted = ipaddress.ip_network(subnet, strict=False)
+            for other, taken in self.state.network_subnets.items():
+                if other in self.state.networks and wanted.overlaps(
+                    ipaddress.ip_network(taken, strict=False)
+                ):
+                    # WinNAT has one internal prefix per NAT and refuses a prefix another
+                    # uses; the message is the one HNS gave for a NAT network whose --subnet
+                    # clashed (docker/for-win#1384, #726). That an overlap with another
+                    # network's subnet gives it is the model's own reading.
+                    raise EngineError("HNS failed with error : The object already exists.")
+            self.state.network_subnets[name] = str(wanted)
         self.state.networks.append(name)
 
     def default_isolation(self) -> str:

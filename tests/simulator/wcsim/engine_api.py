@@ -467,7 +467,16 @@ class EngineApi:
                 if name in self.host.state.networks:
                     # moby libnetwork/error.go NetworkNameError (Conflict)
                     raise ApiError(409, f"network with name {name} already exists")
-                self.host.state.networks.append(name)
+                # The engine's rules (one NAT network on Server 2016, a subnet kept with its
+                # network and an overlapping one refused), as for docker network create.
+                configs = (data.get("IPAM") or {}).get("Config") or []
+                subnet = next(
+                    (str(c["Subnet"]) for c in configs if isinstance(c, dict) and c.get("Subnet")),
+                    None,
+                )
+                self.host.engine.create_network(
+                    name, driver=str(data.get("Driver") or "nat"), subnet=subnet
+                )
                 return 201, {"Id": engine_json.network(self.host, name)["Id"], "Warning": ""}
 
             return self._locked(create)

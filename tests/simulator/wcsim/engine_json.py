@@ -552,7 +552,15 @@ def network(host: Host, name: str) -> dict[str, Any]:
         "Scope": "local",
         "Driver": driver,
         "EnableIPv6": False,
-        "IPAM": {"Driver": "windows", "Options": None, "Config": []},
+        "IPAM": {
+            "Driver": "windows",
+            "Options": None,
+            "Config": (
+                [{"Subnet": host.state.network_subnets[name]}]
+                if name in host.state.network_subnets
+                else []
+            ),
+        },
         "Internal": False,
         "Attachable": False,
         "Ingress": False,

@@ -228,6 +228,8 @@ class HostState:
     images: list[ImageState] = field(default_factory=list)
     containers: list[ContainerState] = field(default_factory=list)
     networks: list[str] = field(default_factory=lambda: ["nat", "none"])
+    # name -> the subnet a user network was created with (--subnet); absent when none given
+    network_subnets: dict[str, str] = field(default_factory=dict)
     updates: list[UpdateState] = field(default_factory=list)
     power: PowerState = field(default_factory=PowerState)
     # path (as first written) -> file; look paths up through Host.files (case-insensitive)

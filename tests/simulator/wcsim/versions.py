@@ -79,14 +79,34 @@ def hyperv_isolation_supported(host_build: int, image_build: int) -> bool:
 # Microsoft, "Update Windows Server containers" (update-containers.md, "Host and container
 # version compatibility"): after the February 2020 security update ("2B"), host and image on
 # different sides of the baseline do not work under process isolation. The page's table gives
-# the 2B image revision per build (17763.1040, 14393.3506); a 2019 host on 2B shows 17763.1039.
-FEB_2020_IMAGE_BASELINE: dict[int, int] = {14393: 3506, 17763: 1040}
-FEB_2020_HOST_BASELINE: dict[int, int] = {14393: 3506, 17763: 1039}
+# the 1B (1/14/20) and 2B (2/18/20) image revisions per build; a 2019 host on 2B shows
+# 17763.1039 (no out-of-band 2B host release). A revision between the two is not placed by
+# the page (its docker inspect example shows a Feb 2020 ltsc2019 image as 17763.1039): the
+# model does not fail such a container (its own choice; the collection prefers Hyper-V there).
+FEB_2020_BEFORE: dict[int, int] = {14393: 3443, 17134: 1246, 17763: 973, 18362: 592, 18363: 592}
+FEB_2020_IMAGE_BASELINE: dict[int, int] = {
+    14393: 3506,
+    17134: 1305,
+    17763: 1040,
+    18362: 658,
+    18363: 658,
+}
+FEB_2020_HOST_BASELINE: dict[int, int] = {**FEB_2020_IMAGE_BASELINE, 17763: 1039}
+
+
+def _feb_2020_side(version: Version, after: int) -> bool | None:
+    if version.revision >= after:
+        return True
+    if version.revision <= FEB_2020_BEFORE[version.build]:
+        return False
+    return None
 
 
 def feb_2020_sides_differ(host: Version, image: Version) -> bool:
-    """Whether a same-build host and image sit on different sides of the February 2020 baseline."""
+    """Whether a same-build host and image sit on different sides of the February 2020 baseline
+    (False when either revision is not placed by the sources)."""
     if host.build != image.build or host.build not in FEB_2020_IMAGE_BASELINE:
         return False
-    host_after = host.revision >= FEB_2020_HOST_BASELINE[host.build]
-    return host_after != (image.revision >= FEB_2020_IMAGE_BASELINE[image.build])
+    host_side = _feb_2020_side(host, FEB_2020_HOST_BASELINE[host.build])
+    image_side = _feb_2020_side(image, FEB_2020_IMAGE_BASELINE[image.build])
+    return None not in (host_side, image_side) and host_side != image_side

@@ -337,12 +337,13 @@ def test_container_network_under_hyperv_is_refused():
     result = run(
         host,
         [
+            {"name": "web", "image": NANO, "trust_level": "untrusted"},
             {
                 "name": "side",
                 "image": NANO,
                 "trust_level": "untrusted",
                 "networks": ["container:web"],
-            }
+            },
         ],
     )
     assert result["rule"] == "container-network-under-hyperv"

@@ -107,3 +107,23 @@ def test_a_bad_variable_is_reported_as_a_refused_inventory_entry():
     audit = run([managed(WEB)], [WEB], wincontainers_trust_limits={"friendly": {}})
     refused = found(audit, "WC-INV-REFUSED")
     assert refused and refused[0]["evidence"]["variable"] == "wincontainers_trust_limits"
+
+
+def test_joining_another_groups_network_namespace_is_reported_on_its_networks():
+    web = managed(WEB)
+    tenant = managed(
+        dict(TENANT, networks=["container:web"]),
+        isolation="process",
+        boundary="fabrikam",
+        networks=[],
+        network_mode="container:web",
+    )
+    audit = run([web, tenant], [WEB, dict(TENANT, networks=["container:web"])])
+    shared = {f["container"]: f for f in found(audit, "WC-NET-SHARED-BOUNDARY")}
+    assert set(shared) == {"web", "tenant"}
+    assert shared["tenant"]["evidence"]["others"] == [
+        {"name": "web", "trust_boundary": "contoso", "trust_level": "trusted"}
+    ]
+    side = {"name": "side", "image": NANO, "memory": "512m", "cpus": 1}
+    sidecar = managed(side, networks=[], network_mode=f"container:{web['id']}")
+    assert found(run([web, sidecar], [WEB, side]), "WC-NET-SHARED-BOUNDARY") == []

@@ -107,9 +107,9 @@ def test_example_networks_are_what_the_page_says():
         )
         assert result.problems == []
         networks.update({spec.name: spec.networks for spec in result.specs})
-    assert networks["globex-api"] == ["tbwc-globex-trusted"]
-    assert networks["customer-build"] == ["tbwc-acme-untrusted"]
-    assert networks["initech-renderer"] == ["tbwc-initech-trusted"]
-    assert networks["acme-monitoring"] == ["tbwc-acme-trusted"]
+    assert networks["globex-api"] == ["tbwc-globex-trusted-5bc1a08d"]
+    assert networks["customer-build"] == ["tbwc-acme-untrusted-822b33ad"]
+    assert networks["initech-renderer"] == ["tbwc-initech-trusted-4cdc1a42"]
+    assert networks["acme-monitoring"] == ["tbwc-acme-trusted-822b33ad"]
     assert networks["detonation"] == ["none"]
     assert networks["acme-web"] == networks["globex-portal"] == []

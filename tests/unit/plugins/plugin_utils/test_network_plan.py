@@ -37,15 +37,15 @@ def test_each_trust_group_gets_its_own_network_and_hostile_without_ports_gets_no
     networks = {s.name: s.networks for s in result.specs}
     assert networks == {
         "web": [],
-        "partner": ["tbwc-globex-corp-trusted"],
-        "build": ["tbwc-acme-untrusted"],
+        "partner": ["tbwc-globex-corp-trusted-8c953d98"],
+        "build": ["tbwc-acme-untrusted-822b33ad"],
         "sandbox": ["none"],
-        "probe": ["tbwc-acme-hostile"],
+        "probe": ["tbwc-acme-hostile-822b33ad"],
     }
     assert set(result.ensure) == {
-        "tbwc-globex-corp-trusted",
-        "tbwc-acme-untrusted",
-        "tbwc-acme-hostile",
+        "tbwc-globex-corp-trusted-8c953d98",
+        "tbwc-acme-untrusted-822b33ad",
+        "tbwc-acme-hostile-822b33ad",
     }
     subnets = [ipaddress.ip_network(s) for s in result.ensure.values()]
     assert len(set(subnets)) == 3
@@ -119,3 +119,67 @@ def test_the_plan_ensures_a_network_before_the_first_workload_created_or_started
         assert actions.index(("ensure_network", network)) < first_create
     step = next(s for s in plan.steps if s["action"] == "ensure_network")
     assert step["subnet"] == result.ensure[step["name"]]
+
+
+def test_network_names_are_one_per_boundary_and_short():
+    # Boundaries that slug alike must not share a network (issue 20 review).
+    boundaries = ["Tenant A", "tenant a", "tenant-a", "Tenant_A", "Mandant Ü", "Mandant Ö", "租户"]
+    names = [npl.network_name((b, "untrusted")) for b in boundaries]
+    assert len(set(names)) == len(boundaries)
+    assert names[0].startswith("tbwc-tenant-a-untrusted-")
+    long = npl.network_name(("x" * 300, "untrusted"))
+    assert len(long) <= 56 and long.startswith("tbwc-" + "x" * 32 + "-untrusted-")
+    assert all(len(n) <= 56 and n == n.lower() for n in names)
+
+
+def test_a_groups_subnet_does_not_move_when_other_groups_appear():
+    alone = assigned([WORKLOADS[2]]).ensure
+    (name,) = alone
+    kept = 0
+    # Boundaries that sort before "acme": under a probing allocation one of them would take
+    # acme's /24 and move acme's network.
+    for i in range(1000):
+        workloads = [WORKLOADS[2], {"name": "tenant", "image": NANO, "trust_boundary": f"aa {i}"}]
+        try:
+            ensure = assigned(workloads).ensure
+        except ws.WorkloadSpecError as error:
+            assert error.errors[0].rule == npl.RULE_COLLISION
+            continue
+        assert ensure[name] == alone[name]
+        kept += 1
+    assert kept > 900
+
+
+def test_two_groups_on_one_subnet_are_refused_naming_the_pool():
+    pool = ipaddress.ip_network("10.8.0.0/23")  # two /24s: some pair of names collides
+    names = [npl.network_name((f"b{i}", "trusted")) for i in range(3)]
+    with pytest.raises(npl.SubnetCollision):
+        npl.subnets(names, pool)
+    workloads = [{"name": f"w{i}", "image": NANO, "trust_boundary": f"b{i}"} for i in range(3)]
+    with pytest.raises(ws.WorkloadSpecError) as error:
+        assigned(workloads, wincontainers_network_pool="10.8.0.0/23")
+    (problem,) = error.value.errors
+    assert (problem.rule, problem.host) == (npl.RULE_COLLISION, "h1")
+    assert "wincontainers_network_pool" in problem.detail and "10.8.0.0/23" in problem.detail
+
+
+def test_joining_another_groups_network_namespace_is_refused():
+    workloads = [
+        {"name": "web", "image": NANO, "ports": ["8080:80"]},
+        {"name": "side", "image": NANO, "networks": ["container:web"]},
+        {
+            "name": "tenant",
+            "image": NANO,
+            "trust_boundary": "globex",
+            "networks": ["container:web"],
+        },
+        {"name": "probe", "image": NANO, "trust_level": "hostile", "networks": ["container:web"]},
+        {"name": "stray", "image": NANO, "networks": ["container:byhand"]},
+    ]
+    problems = {p.workload: p for p in assigned(workloads).problems}
+    assert set(problems) == {"'tenant'", "'probe'", "'stray'"}
+    assert all(p.rule == npl.RULE_SHARED and p.host == "h1" for p in problems.values())
+    assert "'globex'" in problems["'tenant'"].detail and "'acme'" in problems["'tenant'"].detail
+    assert "'hostile'" in problems["'probe'"].detail
+    assert "not a workload of this deployment" in problems["'stray'"].detail
+    assert assigned(workloads, wincontainers_network_separation=False).problems == []

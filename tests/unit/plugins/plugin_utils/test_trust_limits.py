@@ -75,8 +75,8 @@ def test_a_cpu_ceiling_above_the_hosts_processors_is_taken_down_to_them():
     assert problems == [] and limited[0].cpus == 1.0
 
 
-def test_the_inventory_replaces_a_level_and_can_give_trusted_a_ceiling():
-    limits = {"trusted": {"memory": "8g"}, "untrusted": {}}
+def test_the_inventory_can_give_trusted_a_ceiling_and_zero_removes_one():
+    limits = {"trusted": {"memory": "8g"}, "untrusted": {"memory": 0, "cpus": 0}}
     limited, _reasons, _problems = resolved(
         [
             {"name": "own", "image": NANO},
@@ -85,6 +85,31 @@ def test_the_inventory_replaces_a_level_and_can_give_trusted_a_ceiling():
         limits,
     )
     assert [(s.memory_bytes, s.cpus) for s in limited] == [(8 * GIB, 0.0), (0, 0.0)]
+
+
+@pytest.mark.parametrize(
+    "limits",
+    [
+        {"hostile": {"allow_raise": True}},
+        {"hostile": {"allow_raise": True, "memory": None}},
+        {"hostile": None},
+    ],
+)
+def test_a_level_given_keeps_the_defaults_it_does_not_name(limits):
+    # An entry replacing the default whole left hostile code with no ceiling (issue 20 review).
+    ceiling = tl.read_ceilings(limits, "h1")["hostile"]
+    assert (ceiling.memory_bytes, ceiling.cpus) == (GIB, 1.0)
+    limited, _reasons, problems = resolved(
+        [{"name": "evil", "image": NANO, "trust_level": "hostile"}], limits
+    )
+    assert problems == [] and (limited[0].memory_bytes, limited[0].cpus) == (GIB, 1.0)
+
+
+def test_one_key_overrides_and_an_explicit_zero_removes_only_that_ceiling():
+    ceiling = tl.read_ceilings({"hostile": {"memory": "2g", "cpus": 0}}, "h1")["hostile"]
+    assert (ceiling.memory_bytes, ceiling.cpus, ceiling.allow_raise) == (2 * GIB, 0.0, False)
+    untrusted = tl.read_ceilings({"untrusted": {"cpus": 1}}, "h1")["untrusted"]
+    assert (untrusted.memory_bytes, untrusted.cpus) == (2 * GIB, 1.0)
 
 
 @pytest.mark.parametrize(

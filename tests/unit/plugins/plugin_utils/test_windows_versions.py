@@ -238,6 +238,42 @@ def test_feb_2020_baseline_splits_process_isolation(host, image, runs):
         assert "February 2020" in result.reason
 
 
+@pytest.mark.parametrize(
+    ("host", "image"),
+    [
+        # update-containers.md's docker inspect example: a Feb 2020 ltsc2019 image as 1039.
+        ("10.0.17763.5458", "10.0.17763.1039"),
+        ("10.0.17763.1039", "10.0.17763.1039"),
+        # A host between the 1B and 2B image revisions: the page does not place it.
+        ("10.0.18362.657", "10.0.18362.658"),
+        ("10.0.17134.1304", "10.0.17134.1305"),
+        ("10.0.17763.1012", "10.0.17763.973"),
+    ],
+)
+def test_feb_2020_revisions_the_sources_do_not_settle_prefer_hyperv_not_refused(host, image):
+    result = check_compatibility(host, image, "process")
+    assert (result.can_run, result.rule, result.prefer_hyperv) == (
+        True,
+        "feb-2020-baseline-unknown",
+        True,
+    )
+    assert check_compatibility(host, image, "hyperv").can_run
+
+
+@pytest.mark.parametrize(
+    ("host", "image", "runs"),
+    [
+        # The page's table, per build: 1B and 2B image revisions.
+        ("10.0.18362.658", "10.0.18362.592", False),
+        ("10.0.18363.592", "10.0.18363.658", False),
+        ("10.0.17134.1305", "10.0.17134.1246", False),
+        ("10.0.18362.719", "10.0.18362.658", True),
+    ],
+)
+def test_feb_2020_baseline_per_build_follows_the_pages_table(host, image, runs):
+    assert check_compatibility(host, image, "process").can_run is runs
+
+
 def test_feb_2020_baseline_does_not_touch_hyperv_or_later_builds():
     assert check_compatibility("10.0.17763.5458", "10.0.17763.973", "hyperv").can_run
     # Server 2022 shipped after the baseline: every revision is on the same side.
