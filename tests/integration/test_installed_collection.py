@@ -30,7 +30,14 @@ CORE = next(
 MAIN_SITE = Path(sys.executable).parent.parent / "lib"
 
 
+def _clean_env() -> dict[str, str]:
+    """The environment without ANSIBLE_* and PYTHONPATH: `make integration` exports the
+    checkout's collection path, where ansible-galaxy would find the collection installed."""
+    return {k: v for k, v in os.environ.items() if not k.startswith(("ANSIBLE_", "PYTHONPATH"))}
+
+
 def _run(command, **kwargs):
+    kwargs.setdefault("env", _clean_env())
     done = subprocess.run(command, capture_output=True, text=True, check=False, **kwargs)
     assert done.returncode == 0, f"{command}\n{done.stdout[-4000:]}\n{done.stderr[-3000:]}"
     return done
@@ -49,7 +56,7 @@ def installed(tmp_path_factory):
           "-r", str(REPO / "requirements.txt")], timeout=1200)  # fmt: skip
     collections = tmp / "collections"
     _run([str(venv / "bin" / "ansible-galaxy"), "collection", "install", "--no-deps",
-          "-p", str(collections), str(tarball)], timeout=300)  # fmt: skip
+          "--force", "-p", str(collections), str(tarball)], timeout=300)  # fmt: skip
     bundled = sorted(MAIN_SITE.glob("python3*/site-packages/ansible_collections"))
     assert bundled, "the main environment has no ansible package (ansible.windows)"
     return venv, f"{collections}{os.pathsep}{bundled[0].parent}"
@@ -70,7 +77,7 @@ def example_fleet(tmp_path_factory):
 
 def _playbook(installed, fleet, name, tmp_path, *args):
     venv, collections = installed
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("ANSIBLE_", "PYTHONPATH"))}
+    env = _clean_env()
     env.update(
         ANSIBLE_COLLECTIONS_PATH=collections,
         ANSIBLE_CONFIG=str(tmp_path / "none.cfg"),

@@ -17,13 +17,13 @@ import yaml
 pytestmark = pytest.mark.slow
 
 REPO = Path(__file__).resolve().parents[2]
-PLAYBOOKS = ["site", "audit", "deploy", "provision", "patch", "refresh-images"]
+PLAYBOOKS = ["site", "audit", "deploy", "provision", "patch", "refresh_images", "refresh-images"]
 
 
 def _playbook(name: str) -> Path:
-    found = [p for p in (REPO / "playbooks").glob("*.yml") if p.stem.replace("_", "-") == name]
-    assert len(found) == 1, f"playbook {name} not found"
-    return found[0]
+    found = REPO / "playbooks" / f"{name}.yml"
+    assert found.is_file(), f"playbook {name} not found"
+    return found
 
 
 @pytest.mark.parametrize("name", PLAYBOOKS)

@@ -58,7 +58,9 @@ def site(inventory: Path, tmp: Path) -> dict[str, tuple[int, ...]]:
     done = run_site(inventory, tmp)
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
     recap = {m[0]: tuple(int(x) for x in m[1:]) for m in RECAP.findall(done.stdout)}
-    assert recap.pop("localhost")[2:] == (0, 0)  # the run check: unreachable, failed
+    # The run check (playbooks/preflight.yml) runs once, delegated to localhost: its recap
+    # line, when there is one, shows nothing unreachable or failed.
+    assert recap.pop("localhost", (0, 0, 0, 0))[2:] == (0, 0)
     return recap
 
 
