@@ -17,9 +17,11 @@ from action_harness import make_action
 
 from ansible_collections.trustbound.wincontainers.plugins.action.container_workloads import (
     ActionModule,
-    image_registry,
 )
 from ansible_collections.trustbound.wincontainers.plugins.plugin_utils import container_plan as cp
+from ansible_collections.trustbound.wincontainers.plugins.plugin_utils.workload_reconcile import (
+    image_registry,
+)
 
 NANO = "mcr.microsoft.com/windows/nanoserver:ltsc2022"
 CORE = "mcr.microsoft.com/windows/servercore:ltsc2022"

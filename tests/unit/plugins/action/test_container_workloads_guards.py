@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from ansible_collections.trustbound.wincontainers.plugins.action.container_workloads import (
+from ansible_collections.trustbound.wincontainers.plugins.plugin_utils.workload_reconcile import (
     image_registry,
 )
 from ansible_collections.trustbound.wincontainers.tests.unit.plugins.action.test_container_workloads_action import (  # noqa: E501

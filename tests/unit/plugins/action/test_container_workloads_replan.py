@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from test_container_workloads_action import NANO, FakeHost, host_info, run
 
-from ansible_collections.trustbound.wincontainers.plugins.action import container_workloads
+from ansible_collections.trustbound.wincontainers.plugins.plugin_utils import workload_reconcile
 
 
 class ContendedHost(FakeHost):
@@ -46,7 +46,7 @@ def test_a_contended_apply_reads_and_plans_again_then_applies():
 
 
 def test_a_host_changed_by_others_every_time_fails_with_nothing_carried_out():
-    host = ContendedHost(host_info(), contended=container_workloads.MAX_PLAN_ATTEMPTS)
+    host = ContendedHost(host_info(), contended=workload_reconcile.MAX_PLAN_ATTEMPTS)
     result = run(host, [{"name": "web", "image": NANO}])
     assert result["failed"] is True
     assert (
@@ -55,7 +55,7 @@ def test_a_host_changed_by_others_every_time_fails_with_nothing_carried_out():
     )
     assert "'h1'" in result["msg"]
     assert host.find("web") is None
-    assert len(host.step_runs) == container_workloads.MAX_PLAN_ATTEMPTS
+    assert len(host.step_runs) == workload_reconcile.MAX_PLAN_ATTEMPTS
 
 
 def test_a_pull_is_never_dropped_for_a_replan():
