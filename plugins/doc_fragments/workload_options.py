@@ -196,7 +196,8 @@ options:
     description:
       - What to do with a running container that uses an administrator account the host does not
         allow. V(enforce) replaces it with a compliant one; V(report) leaves it, lists it in
-        RV(noncompliant) and fails the host after the other changes.
+        RV(trustbound.wincontainers.container_workloads#module:noncompliant) and fails the host
+        after the other changes.
     type: str
     choices: [enforce, report]
     default: enforce
