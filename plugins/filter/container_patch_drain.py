@@ -42,6 +42,10 @@ options:
       - The owner the restore runs as. Another owner's containers are left alone, as unmanaged
         ones are.
     type: str
+  adopt:
+    description: Workloads whose containers of another owner the restore takes over; stopped too.
+    type: list
+    elements: str
   restore:
     description: Return the workloads to restore (a list) instead of the drain.
     type: bool
@@ -90,11 +94,13 @@ _value:
 from ansible_collections.trustbound.wincontainers.plugins.plugin_utils import patch_steps
 
 
-def container_patch_drain(info, workloads, name, plan=None, *, owner=None, restore=False):
+def container_patch_drain(
+    info, workloads, name, plan=None, *, owner=None, adopt=None, restore=False
+):
     restored = patch_steps.restore_workloads(list(workloads or []), plan or {})
     if restore:
         return restored
-    drained = patch_steps.drain(info or {}, list(workloads or []), name, owner)
+    drained = patch_steps.drain(info or {}, list(workloads or []), name, owner, adopt or ())
     drained["restore_names"] = [w.get("name") for w in restored if isinstance(w, dict)]
     return drained
 

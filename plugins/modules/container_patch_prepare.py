@@ -45,6 +45,13 @@ options:
   owner:
     description: The owner the restore runs as; another owner's containers are not stopped.
     type: str
+  adopt:
+    description:
+      - Workloads whose containers of another owner the restore takes over
+        (C(container_workloads_adopt)); those are stopped cleanly too.
+    type: list
+    elements: str
+    default: []
   lease_id:
     description: This patch's lease id.
     type: str

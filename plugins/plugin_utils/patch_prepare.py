@@ -30,6 +30,7 @@ ARGUMENT_SPEC: dict[str, Any] = {
     "plan": {"type": "dict", "required": True},
     "workloads": {"type": "raw", "default": []},
     "owner": {"type": "str"},
+    "adopt": {"type": "list", "elements": "str", "default": []},
     "lease_id": {"type": "str", "required": True},
     "lease_seconds": {"type": "int", "required": True},
     "lock_timeout": {"type": "int", "default": 300},
@@ -103,7 +104,7 @@ def prepare(
     if not plan.get("patch") or io.check_mode:
         return redaction.redact(result, secrets)
 
-    drained = patch_steps.drain(read, workloads, host, args.get("owner"))
+    drained = patch_steps.drain(read, workloads, host, args.get("owner"), args.get("adopt") or [])
     drained["restore_names"] = [
         w.get("name")
         for w in patch_steps.restore_workloads(workloads, plan)

@@ -34,20 +34,30 @@ def _running(container: Mapping[str, Any]) -> bool:
 
 
 def drain(
-    host_info: Mapping[str, Any], workloads: list[Any], host: str, owner: str | None = None
+    host_info: Mapping[str, Any],
+    workloads: list[Any],
+    host: str,
+    owner: str | None = None,
+    adopt: Iterable[str] = (),
 ) -> dict[str, Any]:
     """What runs now, and the ``container_steps`` stop steps that drain the managed workloads.
 
     ``owner``: the owner the restore runs as; another owner's containers are left alone like
     unmanaged ones (the restore would not start them again; the plan refuses a workload whose
-    name one of them holds).
+    name one of them holds), except the workloads listed in ``adopt``, which the restore takes
+    over: those are stopped cleanly too.
     """
+    adopted = set(adopt or ())
     specs = {s.name: s for s in workload_spec.normalise_workloads(workloads, host=host)}
     managed, unmanaged, steps = [], [], []
     for container in host_info.get("containers") or []:
         labels = container.get("labels") or {}
         workload = labels.get(container_plan.LABEL_WORKLOAD)
-        other_owner = owner is not None and labels.get(container_plan.LABEL_OWNER) != owner
+        other_owner = (
+            owner is not None
+            and labels.get(container_plan.LABEL_OWNER) != owner
+            and workload not in adopted
+        )
         if not container_plan.is_managed(container) or workload not in specs or other_owner:
             unmanaged.append(_record(container))
             continue

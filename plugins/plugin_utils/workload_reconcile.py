@@ -111,6 +111,8 @@ class WorkloadsFailure(Exception):
         super().__init__(msg)
         self.msg = msg
         self.extra = extra
+        # The workloads a refusal is about (empty when it is not about workloads).
+        self.errors: list[workload_spec.SpecProblem] = []
 
 
 def image_registry(ref: str) -> str:
@@ -311,38 +313,68 @@ class WorkloadReconcile:
     # --- the job ------------------------------------------------------------------------
 
     def _keep_going(self, args: dict[str, Any]) -> dict[str, Any]:
-        """Reconcile; when a workload's change fails, read again and reconcile the rest.
+        """Reconcile; when a workload's change fails, or a workload is refused, set it aside
+        (read again after a failed change) and reconcile the rest.
 
-        A refusal before any change still ends the task (it is raised). Each workload that
-        failed is reported in ``not_reconciled`` with the message of its failure.
+        A refusal that names no workload of the list (a bad option, an engine that does not
+        answer) still ends the task (it is raised). Each workload set aside is reported in
+        ``not_reconciled`` with the message of its failure or refusal.
         """
         remaining = inputs.to_list(args["workloads"], "container_workloads")
         not_reconciled: list[dict[str, Any]] = []
         changed = False
         while True:
-            outcome = self._reconcile(dict(args, workloads=remaining))
+            try:
+                outcome = self._reconcile(dict(args, workloads=remaining))
+            except (
+                WorkloadsFailure,
+                workload_spec.WorkloadSpecError,
+                trust_policy.PolicyError,
+            ) as exc:
+                refused = _refused_names(exc) & _names(remaining)
+                if not refused:
+                    raise
+                text = (
+                    exc.msg if isinstance(exc, WorkloadsFailure) else f"{exc}. Nothing was changed."
+                )
+                not_reconciled += [
+                    {
+                        "name": name,
+                        "msg": text.replace("Nothing was changed.", "Nothing was changed for it."),
+                    }
+                    for name in sorted(refused)
+                ]
+                remaining = [w for w in remaining if _name(w) not in refused]
+                if not remaining:
+                    outcome = {"changed": False}
+                    break
+                continue
             changed = changed or bool(outcome.get("changed"))
             failed = {w["name"] for w in outcome.get("workloads") or [] if w.get("failed")}
             if not outcome.get("failed") or not failed:
                 break
             not_reconciled += [{"name": name, "msg": outcome["msg"]} for name in sorted(failed)]
-            remaining = [
-                w for w in remaining if not (isinstance(w, dict) and w.get("name") in failed)
-            ]
+            remaining = [w for w in remaining if _name(w) not in failed]
             if not remaining:
                 break
             # The failed apply changed the host: the next plan starts from a new read.
             args = dict(args, host_info=None)
+        last_failure = outcome.get("msg") if outcome.get("failed") else None
         outcome["changed"] = changed
         outcome["not_reconciled"] = not_reconciled
         if not_reconciled:
             names = ", ".join(repr(entry["name"]) for entry in not_reconciled)
             reasons = "; ".join(entry["msg"] for entry in not_reconciled)
+            settled = len(remaining) if remaining and not last_failure else 0
+            rest = (
+                f"; then the others failed too: {last_failure}"
+                if last_failure and remaining
+                else f"; every other workload was reconciled ({settled} of"
+                f" {settled + len(not_reconciled)})"
+            )
             outcome.update(
                 failed=True,
-                msg=f"host {self._host!r}: not brought to their state: {names} ({reasons});"
-                f" every other workload was reconciled ({len(remaining)} of"
-                f" {len(remaining) + len(not_reconciled)})",
+                msg=f"host {self._host!r}: not brought to their state: {names} ({reasons}){rest}",
             )
         return outcome
 
@@ -559,6 +591,7 @@ class WorkloadReconcile:
     ) -> dict[str, trust_policy.Decision]:
         decisions = {}
         problems: list[str] = []
+        refused: list[workload_spec.SpecProblem] = []
         rule = None
         for spec in specs:
             image = container_plan.find_image(images, spec.image)
@@ -567,6 +600,7 @@ class WorkloadReconcile:
                 decision = trust_policy.decide(spec.policy_input(os_version), policy_host)
             except trust_policy.PolicyError as exc:
                 problems.append(str(exc))
+                refused.append(workload_spec.SpecProblem(self._host, spec.name, exc.rule, None, ""))
                 rule = rule or exc.rule
                 continue
             refusals = [
@@ -577,31 +611,43 @@ class WorkloadReconcile:
             newer = self._newer_revision_refusal(spec, decision, os_version, policy_host)
             if newer is not None:
                 problems.append(newer)
+                refused.append(
+                    workload_spec.SpecProblem(self._host, spec.name, RULE_NEWER_REVISION, None, "")
+                )
                 rule = rule or RULE_NEWER_REVISION
                 continue
             if refusals:
                 problems.extend(str(refusal) for refusal in refusals)
+                refused.extend(refusals)
                 rule = rule or refusals[0].rule
                 continue
             decisions[spec.name] = decision
         if problems:
             if not pulled:
-                raise WorkloadsFailure("; ".join(problems) + ". Nothing was changed.", rule=rule)
-            raise WorkloadsFailure(
+                failure = WorkloadsFailure(
+                    "; ".join(problems) + ". Nothing was changed.", rule=rule
+                )
+                failure.errors = refused
+                raise failure
+            failure = WorkloadsFailure(
                 "; ".join(problems) + f". No container was changed; the image(s) pulled to"
                 f" learn their OS version stay on the host: {', '.join(pulled)}.",
                 rule=rule,
                 changed=True,
                 pulled=list(pulled),
             )
+            failure.errors = refused
+            raise failure
         return decisions
 
     def _refuse(self, problems: list[workload_spec.SpecProblem]) -> None:
         if problems:
-            raise WorkloadsFailure(
+            failure = WorkloadsFailure(
                 "; ".join(str(p) for p in problems) + ". Nothing was changed.",
                 rule=problems[0].rule,
             )
+            failure.errors = list(problems)
+            raise failure
 
     def _mount_refusals(self, spec, decision) -> list[workload_spec.SpecProblem]:
         """Host system paths and named pipes, for a workload trust sends to Hyper-V."""
@@ -775,3 +821,20 @@ def _summary_line(entry: dict[str, Any]) -> str:
 
 def _engine_message(reply: dict[str, Any]) -> str:
     return str(reply.get("msg") or "container_steps failed without a message").strip()
+
+
+def _name(entry: Any) -> Any:
+    return entry.get("name") if isinstance(entry, dict) else None
+
+
+def _names(entries: list[Any]) -> set[str]:
+    return {name for name in map(_name, entries) if isinstance(name, str)}
+
+
+def _refused_names(exc: Exception) -> set[str]:
+    """The workload names a refusal is about (quoted as ``'web'`` in spec problems)."""
+    if isinstance(exc, WorkloadsFailure):
+        problems = exc.errors
+    else:
+        problems = getattr(exc, "errors", None) or [exc]
+    return {str(getattr(p, "workload", "") or "").strip("'") for p in problems} - {""}

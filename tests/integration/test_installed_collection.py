@@ -117,3 +117,14 @@ def test_site_audit_and_deploy_run_by_name(installed, example_fleet, tmp_path):
     assert audit.returncode == 0, audit.stdout[-6000:]
     document = json.loads((tmp_path / "reports" / "latest.json").read_text(encoding="utf-8"))
     assert document["summary"]["hosts_audited"] == 3
+
+
+def test_refresh_and_patch_run_by_name_after_the_site(installed, example_fleet, tmp_path):
+    hosts = {"ctr-acme-01.acme.example", "ctr-acme-02.acme.example", "ctr-globex-01.acme.example"}
+    site, _data = _playbook(installed, example_fleet, "trustbound.wincontainers.site", tmp_path)
+    assert site.returncode == 0, site.stdout[-6000:] + site.stderr[-2000:]
+    for name in ("trustbound.wincontainers.refresh_images", "trustbound.wincontainers.patch"):
+        done, data = _playbook(installed, example_fleet, name, tmp_path)
+        assert done.returncode == 0, name + done.stdout[-6000:] + done.stderr[-2000:]
+        assert hosts <= set(data["stats"]), name
+        assert all(data["stats"][h]["failures"] == 0 for h in hosts), (name, data["stats"])

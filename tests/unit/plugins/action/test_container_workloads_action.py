@@ -609,3 +609,23 @@ def test_end_lease_ends_the_lease_however_the_task_ends():
     host.calls.clear()
     run(host, workloads, lease_id="patch/1")
     assert host.step_runs == []
+
+
+def test_keep_going_sets_a_refused_workload_aside_and_restores_the_others():
+    host = FakeHost(host_info())
+    workloads = [{"name": name, "image": NANO} for name in ("web", "api")]
+    run(host, workloads)
+    for name in ("web", "api"):
+        host.find(name).update(state="exited", running=False)  # drained
+    refused_web = [{"name": "web", "image": NANO, "user": "ContainerAdministrator"}, workloads[1]]
+    stopped = run(host, refused_web)
+    assert stopped["failed"] is True and host.find("api")["running"] is False
+    result = run(host, refused_web, keep_going=True)
+    assert result["failed"] is True, result
+    assert [entry["name"] for entry in result["not_reconciled"]] == ["web"]
+    assert "Nothing was changed for it" in result["not_reconciled"][0]["msg"]
+    assert host.find("api")["running"] is True and host.find("web")["running"] is False
+    assert "every other workload was reconciled (1 of 2)" in result["msg"]
+    # A refusal naming no listed workload still ends the task.
+    with_bad_option = run(host, workloads, keep_going=True, start_timeout=0)
+    assert with_bad_option["failed"] is True and "not_reconciled" not in with_bad_option

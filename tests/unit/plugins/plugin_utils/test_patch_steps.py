@@ -208,3 +208,10 @@ def test_drain_leaves_another_owners_containers_alone():
     drained = ps.drain({"containers": [mine, theirs]}, WORKLOADS, "h1", owner="me")
     assert [s["name"] for s in drained["steps"]] == ["web"]
     assert [r["name"] for r in drained["unmanaged"]] == ["api"]
+
+
+def test_drain_stops_an_adopted_workload_of_another_owner():
+    theirs = dict(container("api"), labels={**container("api")["labels"], cp.LABEL_OWNER: "them"})
+    drained = ps.drain({"containers": [theirs]}, WORKLOADS, "h1", owner="me", adopt=["api"])
+    assert [s["name"] for s in drained["steps"]] == ["api"]
+    assert drained["unmanaged"] == []
