@@ -151,7 +151,7 @@ CREATE_OTHER_KEYS = frozenset({"action", "name", "workload", "image", "command",
 
 
 def create_argv(step: Mapping[str, Any]) -> tuple[str, ...]:
-    unknown = set(step) - CREATE_OTHER_KEYS - {key for key, _ in CREATE_FIELDS}
+    unknown = set(step) - CREATE_OTHER_KEYS - {row[0] for row in CREATE_FIELDS}
     if unknown:
         # A new planner field without its row here would vanish from the command line.
         raise ValueError(f"create step keys without a docker flag: {', '.join(sorted(unknown))}")
