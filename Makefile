@@ -54,7 +54,7 @@ sanity: $(STAMP)
 	scripts/run-sanity
 
 integration: $(STAMP) docker-cli
-	$(PYTEST) tests/integration
+	$(PYTEST) -n 2 --dist loadfile tests/integration
 
 molecule: $(STAMP)
 	scripts/run-molecule

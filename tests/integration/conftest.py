@@ -147,6 +147,13 @@ class PlaybookRun:
         return runs[0]
 
     @property
+    def task_names(self) -> list[str]:
+        """The names of the tasks that ran (a task once per run of it)."""
+        return [
+            task["task"]["name"] for play in self.data.get("plays", []) for task in play["tasks"]
+        ]
+
+    @property
     def stats(self) -> dict[str, dict[str, int]]:
         return self.data.get("stats", {})
 

@@ -21,6 +21,7 @@ pytestmark = pytest.mark.slow
 
 AUDIT = REPO / "playbooks" / "audit.yml"
 HOST_VARS = FLEETS / "audit_inputs_vars.yml"
+AUDIT_TASK = "Audit the host's containers, engine and patch level against its inventory"
 
 
 @pytest.fixture(scope="module")
@@ -83,6 +84,7 @@ def test_an_unknown_format_fails_naming_it(fleet, run_playbook, tmp_path):
     assert run.rc != 0
     assert "unknown format(s) 'pdf'; known formats: json, junit, sarif, html" in run.output
     assert not (tmp_path / "reports").exists()
+    assert AUDIT_TASK not in run.task_names  # refused before any host was contacted
 
 
 WAIVER = {
@@ -143,3 +145,4 @@ def test_an_invalid_waiver_fails_naming_it(fleet, run_playbook, tmp_path):
     assert run.rc != 0
     assert "audit_waivers[0]: rule 'WC-ENG-OLD' is not an audit rule" in run.output
     assert not (tmp_path / "reports").exists()
+    assert AUDIT_TASK not in run.task_names  # refused before any host was contacted
