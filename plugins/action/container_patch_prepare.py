@@ -24,9 +24,7 @@ class ActionModule(ActionBase):
         self._supports_async = False
         task_vars = task_vars or {}
         result = super().run(tmp, task_vars)
-        _validation, args = self.validate_argument_spec(
-            argument_spec=patch_prepare.START_ARGUMENT_SPEC
-        )
+        _validation, args = self.validate_argument_spec(argument_spec=patch_prepare.ARGUMENT_SPEC)
         io = patch_io.PatchHostIO(self, task_vars)
         result.update(patch_prepare.start(io, args, patch_io.win_updates(self, task_vars)))
         return result

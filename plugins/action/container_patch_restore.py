@@ -2,7 +2,8 @@
 # Copyright: (c) 2026, trustbound.wincontainers maintainers
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Controller side of container_patch_restore: the task's options, then one call of
-``plugins/plugin_utils/patch_restore.py`` (wait for the engine, restore, end the lease, report, count the host)."""
+``plugins/plugin_utils/patch_restore.py`` (wait for the engine, restore, end the lease,
+report, count the host)."""
 
 from __future__ import annotations
 

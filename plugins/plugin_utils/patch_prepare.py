@@ -38,25 +38,15 @@ from ansible_collections.trustbound.wincontainers.plugins.plugin_utils import (
     workload_spec,
 )
 
-# The deployment's options (the role gives them once, module_defaults), less those the
-# patch sets itself.
+# The deployment's options (the role gives them once, module_defaults) and the reconcile's
+# own (a resume runs the reconcile), less those the patch sets itself.
 _RECONCILE_OPTIONS = {
     name: spec
     for name, spec in workload_reconcile.ARGUMENT_SPEC.items()
-    if name
-    not in (
-        "keep_going",
-        "end_lease",
-        "lease_id",
-        "host_info",
-        "enforcement",
-        "purge",
-        "refuse_newer_revision_under_process",
-    )
+    if name not in ("keep_going", "end_lease")
 }
-START_ARGUMENT_SPEC: dict[str, Any] = {
+ARGUMENT_SPEC: dict[str, Any] = {
     **_RECONCILE_OPTIONS,
-    "lease_id": {"type": "str"},
     "lease_seconds": {"type": "int", "required": True},
     "resume_lease": {"type": "str", "default": ""},
     "resolution": {"type": "str", "default": patch_plan.HOLD},
@@ -74,18 +64,6 @@ SSU_TITLE = "Servicing Stack Update"
 
 Updates = Callable[[dict[str, Any]], dict[str, Any]]
 
-ARGUMENT_SPEC: dict[str, Any] = {
-    "host_info": {"type": "dict", "required": True},
-    "plan": {"type": "dict", "required": True},
-    "workloads": {"type": "raw", "default": []},
-    "owner": {"type": "str"},
-    "adopt": {"type": "list", "elements": "str", "default": []},
-    "lease_id": {"type": "str", "required": True},
-    "lease_seconds": {"type": "int", "required": True},
-    "lock_timeout": {"type": "int", "default": 300},
-    "registry_credentials": workload_reconcile.ARGUMENT_SPEC["registry_credentials"],
-}
-
 
 def _docker_path(read: Mapping[str, Any]) -> str:
     return f"{(read.get('engine') or {}).get('install_path')}\\docker.exe"
@@ -94,7 +72,11 @@ def _docker_path(read: Mapping[str, Any]) -> str:
 def prepare(
     io: workload_reconcile.HostIO, args: Mapping[str, Any], now: float | None = None
 ) -> dict[str, Any]:
-    """The task result: ``plan`` (checked after the pre-stage), and once drained ``drained``
+    """The pre-stage and the drain of an accepted plan (``args``: the read as ``host_info``,
+    ``plan``, ``workloads``, ``owner``, ``adopt``, ``lease_id``, ``lease_seconds``,
+    ``lock_timeout``, ``registry_credentials``).
+
+    The result: ``plan`` (checked after the pre-stage), and once drained ``drained``
     (what ran, the stop steps) and ``drained_at``; a host the pre-stage holds is counted as
     held, with its report, and not drained."""
     host = io.host or ""
@@ -268,8 +250,10 @@ def start(
         result.update(failed=True, msg=msg, module_runs=runs, **extra)
         return redaction.redact(result, secrets)
 
-    read = io.run_module(workload_reconcile.INFO_MODULE, {})
-    runs += 1
+    read = args.get("host_info")
+    if read is None:
+        read = io.run_module(workload_reconcile.INFO_MODULE, {})
+        runs += 1
     if read.get("failed"):
         return failed(
             f"host {host!r}: container_host_info failed: {read.get('msg')}. Nothing was changed.",
@@ -289,14 +273,7 @@ def start(
         # A patch that did not finish left its workloads drained and its lease on the host:
         # bring them back and end the lease before anything else, then read the host again.
         options = {name: args.get(name) for name in workload_reconcile.ARGUMENT_SPEC}
-        options.update(
-            keep_going=True,
-            end_lease=True,
-            lease_id=resume,
-            enforcement=workload_reconcile.container_plan.ENFORCE,
-            purge=False,
-            refuse_newer_revision_under_process=False,
-        )
+        options.update(keep_going=True, end_lease=True, lease_id=resume)
         resumed = workload_reconcile.reconcile(io, options, read)
         runs += resumed.get("module_runs", 0)
         result["changed"] = bool(resumed.get("changed"))

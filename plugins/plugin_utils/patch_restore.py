@@ -112,6 +112,7 @@ def restore(
     read = args.get("host_info")
     if read is None and not io.check_mode:
         read, runs = wait_for_engine(io, args["ready_retries"], args["ready_delay"], sleep)
+    runs_before = runs
     unreachable = bool((read or {}).get("unreachable"))
     workloads = args.get("workloads")
     if isinstance(workloads, list):
@@ -136,7 +137,11 @@ def restore(
         back = (
             "yes"
             if not restored.get("failed")
-            else "NO: " + "; ".join(f"{e['name']!r} ({e['msg']})" for e in result["not_restored"])
+            else "NO: "
+            + (
+                "; ".join(f"{e['name']!r} ({e['msg']})" for e in result["not_restored"])
+                or str(restored.get("msg"))
+            )
         )
         lease = (
             f" The lease {args['lease_id']!r} still holds the host."
@@ -144,6 +149,12 @@ def restore(
             else ""
         )
         head = where if failure is not None else f"host {host!r}: the restore failed"
+        if failure is None and read is not None and not _ready(read):
+            head = (
+                f"host {host!r}: the patch failed at the engine's readiness check: the container"
+                f" engine did not answer after {runs_before} reads, {args['ready_delay']} s"
+                " apart (container_updates_ready_retries, container_updates_ready_delay)"
+            )
         result.update(
             failed=True,
             module_runs=runs,

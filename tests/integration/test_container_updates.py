@@ -322,10 +322,11 @@ def test_engine_that_does_not_start_after_the_reboot_fails_the_host_clearly(tmp_
         assert run.rc != 0
         assert fleet.state("nohns")["os"]["revision"] == 2227  # patched, then not ready
         assert fleet.state("nohns")["engine"]["service_state"] == "stopped"
-        assert "host nohns: the patch failed at 'Wait until the container engine answers" in (
-            run.stdout
+        assert "host 'nohns': the patch failed at the engine's readiness check" in run.stdout, (
+            run.output
         )
-        assert "Workloads brought back: NO" in run.stdout
+        assert "Workloads brought back: NO: " in run.stdout, run.output
+        assert "the container engine is not running" in run.stdout
     finally:
         fleet.stop()
 
@@ -340,7 +341,7 @@ def test_connection_dropped_while_polling_fails_the_host_with_its_workloads_back
         assert deployed.rc == 0, deployed.output
         run = fleet.play(PATCH, "--limit", "dropped")
         assert run.rc != 0
-        assert "host dropped: the patch failed at 'Install the updates" in run.stdout, run.output
+        assert "host 'dropped': the patch failed at 'Install the updates" in run.stdout, run.output
         assert "Workloads brought back: yes" in run.stdout
         assert fleet.containers("dropped")["web"]["state"] == "running"
     finally:

@@ -136,7 +136,7 @@ class FakeUpdates:
 
 
 def start_args(**given):
-    args = {name: spec.get("default") for name, spec in patch_prepare.START_ARGUMENT_SPEC.items()}
+    args = {name: spec.get("default") for name, spec in patch_prepare.ARGUMENT_SPEC.items()}
     args.update(
         workloads=WORKLOADS,
         owner="inv",
