@@ -380,22 +380,23 @@ def test_the_run_summary_is_published_when_every_host_is_unreachable(fleet, tmp_
 
 
 def test_a_failed_install_restores_with_the_plans_hyperv_override(fleet, tmp_path):
-    # h16-hyperv: the patch moves 'app' to Hyper-V isolation (resolution hyperv). The network
-    # drops while win_updates polls the cumulative update's install (the simulator's
-    # updates_poll_drops fault): the rescue restores with the plan's override.
+    # h16-hyperv: the patch moves 'app' to Hyper-V isolation (resolution hyperv). Its restart
+    # takes longer than container_updates_reboot_timeout, so win_updates fails after the drain;
+    # the rescue waits for the engine and restores with the plan's override.
     deploy(fleet, host="h16-hyperv")
     assert fleet.containers("h16-hyperv")["app"]["isolation"] == "process"
     config = yaml.safe_load(fleet.fleet_file.read_text(encoding="utf-8"))
     config["hosts"]["h16-hyperv"] = dict(config["hosts"]["h16-hyperv"] or {})
-    config["hosts"]["h16-hyperv"]["faults"] = {"updates_poll_drops": 1}
+    config["hosts"]["h16-hyperv"]["faults"] = {"reboot_seconds": 12}
     faulty = tmp_path / "faulty.yml"
     faulty.write_text(yaml.safe_dump(config), encoding="utf-8")
     fleet.stop()
     fleet.wcsim("start", "--fleet", str(faulty), "--state-dir", str(fleet.state_dir))
-    run = fleet.play(PATCH, "--limit", "h16-hyperv")
+    run = fleet.play(PATCH, "--limit", "h16-hyperv", extra={"container_updates_reboot_timeout": 2})
     assert run.rc != 0
     assert "host 'h16-hyperv': the patch failed at 'Install the updates" in run.stdout, run.output
-    assert "Workloads brought back: yes" in run.stdout
+    assert "Workloads brought back: yes" in run.stdout, run.output
+    assert fleet.state("h16-hyperv")["os"]["revision"] == 6614
     app = fleet.containers("h16-hyperv")["app"]
     assert (app["state"], app["isolation"]) == ("running", "hyperv"), run.output
     files = fleet.state("h16-hyperv")["files"]
