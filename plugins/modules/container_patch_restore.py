@@ -33,8 +33,8 @@ description:
   - With O(failure), the task fails after the restore, naming O(failed_task), the failure and
     whether every workload came back; without O(drained) nothing is restored (the patch failed
     before the drain).
-  - "Module runs: the readiness reads, those of the restore (one M(trustbound.wincontainers.container_steps) when a
-    container changes, none to read the host when O(host_info) is given), then one
+  - "Module runs: the readiness reads (none when O(host_info) is given), those of the restore
+    (one M(trustbound.wincontainers.container_steps) when a container changes), then one
     M(trustbound.wincontainers.container_host_info)."
 extends_documentation_fragment:
   - trustbound.wincontainers.workload_options

@@ -98,7 +98,8 @@ def restore(
     plan = args.get("plan") or {}
     drained = args.get("drained")
     failure = args.get("failure")
-    where = f"host {host!r}: the patch failed at {args.get('failed_task') or 'a task'!r}: {failure}"
+    what = str(failure).strip().rstrip(".")
+    where = f"host {host!r}: the patch failed at {args.get('failed_task') or 'a task'!r}: {what}"
     if failure is not None and drained is None:
         # It failed before the drain: nothing is stopped, no lease is taken.
         result = {"changed": False, "failed": True, "module_runs": 0, "not_restored": []}
