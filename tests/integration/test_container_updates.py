@@ -248,9 +248,10 @@ def test_2016_refresh_uses_the_new_revision_image_under_process_isolation(fleet,
     assert images[app["image_id"]] == "10.0.14393.6614"
 
 
-def test_nothing_to_install_is_two_tasks_and_four_module_runs(patched):
+def test_nothing_to_install_is_one_task_and_four_module_runs(patched):
     _, _, runs = patched
-    # container_host_info once; win_updates' search is start + poll + cancel (its action plugin).
+    # One task reaches the host (container_patch_prepare): container_host_info once; the
+    # win_updates search is start + poll + cancel (its action plugin).
     assert runs["current"] == {INFO: 1, UPDATES: 3}
 
 
