@@ -2,15 +2,16 @@
 # Copyright: (c) 2026, trustbound.wincontainers maintainers
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Controller side of container_patch_restore: the task's options, then one call of
-``plugins/plugin_utils/patch_restore.py`` (restore, read, report, count the host)."""
+``plugins/plugin_utils/patch_restore.py`` (wait for the engine, restore, end the lease,
+report, count the host)."""
 
 from __future__ import annotations
 
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.trustbound.wincontainers.plugins.plugin_utils import (
+    patch_io,
     patch_restore,
-    workload_reconcile,
 )
 
 
@@ -24,6 +25,6 @@ class ActionModule(ActionBase):
         task_vars = task_vars or {}
         result = super().run(tmp, task_vars)
         _validation, args = self.validate_argument_spec(argument_spec=patch_restore.ARGUMENT_SPEC)
-        io = workload_reconcile.ActionHostIO(self, task_vars)
+        io = patch_io.PatchHostIO(self, task_vars)
         result.update(patch_restore.restore(io, args))
         return result

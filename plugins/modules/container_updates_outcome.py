@@ -14,7 +14,8 @@ version_added: 0.2.0
 description:
   - Adds the host to the run-wide summary (C(set_stats), aggregated over the hosts) that the
     C(trustbound.wincontainers.container_updates) role publishes - C(wincontainers_patch) with
-    C(held), C(patched), C(failed) and C(unchanged), or C(wincontainers_refresh) with
+    C(held), C(patched), C(failed), C(unchanged) and C(unreachable) (a host that stopped
+    answering during the patch), or C(wincontainers_refresh) with
     C(refreshed), C(failed) and C(unchanged). Each maps host names to the rules that decided and
     a short detail; a count is the mapping's length. The role adds a failed host from its rescue,
     so the summary is published even when every host failed.
@@ -28,8 +29,8 @@ options:
     choices: [patch, refresh]
   outcome:
     description:
-      - V(held), V(patched), V(failed) or V(unchanged) (patch); V(refreshed), V(failed) or
-        V(unchanged) (refresh).
+      - V(held), V(patched), V(failed), V(unchanged) or V(unreachable) (patch); V(refreshed),
+        V(failed) or V(unchanged) (refresh).
     type: str
     required: true
   reasons:

@@ -19,7 +19,9 @@ from typing import Any
 
 SCHEMA_VERSION = 1
 OUTCOMES = {
-    "patch": ("held", "patched", "failed", "unchanged"),
+    # unreachable: a host that stopped answering during the patch (its workloads may still be
+    # drained: resume it by its lease id); failed: every other failure.
+    "patch": ("held", "patched", "failed", "unchanged", "unreachable"),
     "refresh": ("refreshed", "failed", "unchanged"),
 }
 STATS_KEY = {"patch": "wincontainers_patch", "refresh": "wincontainers_refresh"}

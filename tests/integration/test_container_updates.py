@@ -248,9 +248,10 @@ def test_2016_refresh_uses_the_new_revision_image_under_process_isolation(fleet,
     assert images[app["image_id"]] == "10.0.14393.6614"
 
 
-def test_nothing_to_install_is_two_tasks_and_four_module_runs(patched):
+def test_nothing_to_install_is_one_task_and_four_module_runs(patched):
     _, _, runs = patched
-    # container_host_info once; win_updates' search is start + poll + cancel (its action plugin).
+    # One task reaches the host (container_patch_prepare): container_host_info once; the
+    # win_updates search is start + poll + cancel (its action plugin).
     assert runs["current"] == {INFO: 1, UPDATES: 3}
 
 
@@ -322,10 +323,11 @@ def test_engine_that_does_not_start_after_the_reboot_fails_the_host_clearly(tmp_
         assert run.rc != 0
         assert fleet.state("nohns")["os"]["revision"] == 2227  # patched, then not ready
         assert fleet.state("nohns")["engine"]["service_state"] == "stopped"
-        assert "host nohns: the patch failed at 'Wait until the container engine answers" in (
-            run.stdout
+        assert "host 'nohns': the patch failed at the engine's readiness check" in run.stdout, (
+            run.output
         )
-        assert "Workloads brought back: NO" in run.stdout
+        assert "Workloads brought back: NO: " in run.stdout, run.output
+        assert "the container engine is not running" in run.stdout
     finally:
         fleet.stop()
 
@@ -340,7 +342,7 @@ def test_connection_dropped_while_polling_fails_the_host_with_its_workloads_back
         assert deployed.rc == 0, deployed.output
         run = fleet.play(PATCH, "--limit", "dropped")
         assert run.rc != 0
-        assert "host dropped: the patch failed at 'Install the updates" in run.stdout, run.output
+        assert "host 'dropped': the patch failed at 'Install the updates" in run.stdout, run.output
         assert "Workloads brought back: yes" in run.stdout
         assert fleet.containers("dropped")["web"]["state"] == "running"
     finally:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -340,3 +341,65 @@ def test_refresh_refuses_a_workload_the_policy_refuses_today_before_any_pull(fle
     assert run.rc != 0
     assert "admin" in run.stdout and "Nothing was changed." in run.stdout, run.output
     assert fleet.module_runs()["ws2022"] == {"trustbound.wincontainers.container_host_info": 1}
+
+
+def closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def with_a_host_that_does_not_answer(fleet: Fleet, tmp_path: Path) -> Path:
+    """The fleet's inventory plus 'gone': a Windows host whose WinRM port refuses connections."""
+    inventory = yaml.safe_load(fleet.inventory.read_text(encoding="utf-8"))
+    hosts = inventory["all"]["children"]["windows"]["hosts"]
+    hosts["gone"] = dict(hosts["current"], ansible_port=closed_port())
+    path = tmp_path / "with-gone.yml"
+    path.write_text(yaml.safe_dump(inventory), encoding="utf-8")
+    return path
+
+
+def test_an_unreachable_host_is_counted_in_the_run_summary(fleet, tmp_path):
+    inventory = with_a_host_that_does_not_answer(fleet, tmp_path)
+    extra = {"container_updates_serial": [2]}
+    run = fleet._run(PATCH, "-i", str(HOST_VARS), "--limit", "gone,current", extra_vars=extra,
+                     inventory=inventory)  # fmt: skip
+    assert run.rc != 0
+    published = summary(run)
+    assert set(published.get("unreachable", {})) == {"gone"}, run.output
+    assert set(published["unchanged"]) == {"current"}
+    assert published["failed"] == {} and published["patched"] == {}
+    assert "host 'gone' does not answer" in run.stdout
+
+
+def test_the_run_summary_is_published_when_every_host_is_unreachable(fleet, tmp_path):
+    inventory = with_a_host_that_does_not_answer(fleet, tmp_path)
+    run = fleet._run(PATCH, "-i", str(HOST_VARS), "--limit", "gone", inventory=inventory)
+    assert run.rc != 0
+    assert set(summary(run).get("unreachable", {})) == {"gone"}, run.output
+
+
+def test_a_failed_install_restores_with_the_plans_hyperv_override(fleet, tmp_path):
+    # h16-hyperv: the patch moves 'app' to Hyper-V isolation (resolution hyperv). Its restart
+    # takes longer than container_updates_reboot_timeout, so win_updates fails after the drain;
+    # the rescue waits for the engine and restores with the plan's override.
+    deploy(fleet, host="h16-hyperv")
+    assert fleet.containers("h16-hyperv")["app"]["isolation"] == "process"
+    config = yaml.safe_load(fleet.fleet_file.read_text(encoding="utf-8"))
+    config["hosts"]["h16-hyperv"] = dict(config["hosts"]["h16-hyperv"] or {})
+    config["hosts"]["h16-hyperv"]["faults"] = {"reboot_seconds": 12}
+    faulty = tmp_path / "faulty.yml"
+    faulty.write_text(yaml.safe_dump(config), encoding="utf-8")
+    fleet.stop()
+    fleet.wcsim("start", "--fleet", str(faulty), "--state-dir", str(fleet.state_dir))
+    run = fleet.play(PATCH, "--limit", "h16-hyperv", extra={"container_updates_reboot_timeout": 2})
+    assert run.rc != 0
+    assert "host 'h16-hyperv': the patch failed at 'Install the updates" in run.stdout, run.output
+    assert "Workloads brought back: yes" in run.stdout, run.output
+    assert fleet.state("h16-hyperv")["os"]["revision"] == 6614
+    app = fleet.containers("h16-hyperv")["app"]
+    assert (app["state"], app["isolation"]) == ("running", "hyperv"), run.output
+    files = fleet.state("h16-hyperv")["files"]
+    lock = next((f["content"] for k, f in files.items() if k.lower().endswith("host.lock")), "")
+    assert "lease_id" not in (json.loads(lock) if lock else {}), "the lease was ended"
+    assert set(summary(run)["failed"]) == {"h16-hyperv"}

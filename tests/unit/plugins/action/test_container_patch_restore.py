@@ -101,7 +101,7 @@ def test_the_plans_hyperv_override_reaches_the_restored_workload():
     assert decided["api"] == "process"
 
 
-def test_a_workload_that_does_not_start_fails_the_task_others_come_back_nothing_counted():
+def test_a_workload_that_does_not_start_fails_the_task_others_come_back_counted_failed():
     host = drained_host()
     host.fail_action = ("start", "web")
     result = patch_restore.restore(FakeIO(host), restore_args(host))
@@ -109,7 +109,10 @@ def test_a_workload_that_does_not_start_fails_the_task_others_come_back_nothing_
     assert "'web'" in result["msg"] and "'h1'" in result["msg"]
     assert host.find("api")["state"] == "running"
     assert [entry["name"] for entry in result["restore"]["not_reconciled"]] == ["web"]
-    assert "ansible_stats" not in result and "container_updates_report" not in result
+    assert "container_updates_report" not in result
+    assert [entry["name"] for entry in result["not_restored"]] == ["web"]
+    summary = result["ansible_stats"]["data"]["wincontainers_patch"]
+    assert set(summary["failed"]) == {"h1"} and summary["patched"] == {}
     # keep_going read the host again to restore the rest; no read after a failed restore.
     assert [name for name, _args in host.calls] == [STEPS, INFO, STEPS]
 
@@ -161,8 +164,71 @@ def test_the_action_validates_its_options_then_makes_one_call():
     assert result["module_runs"] == 2
 
     host.calls.clear()
-    refused = make_action(ActionModule, {"workloads": WORKLOADS})  # no plan
+    refused = make_action(ActionModule, {"workloads": WORKLOADS, "ready_retries": "many"})
     refused._execute_module = host
-    with pytest.raises(AnsibleActionFail, match="missing required arguments: plan"):
+    with pytest.raises(AnsibleActionFail, match="ready_retries"):
         refused.run(task_vars={"inventory_hostname": "h1"})
     assert host.calls == []
+
+
+def test_the_engine_is_polled_until_it_answers_then_the_workloads_come_back():
+    host = drained_host()
+    running = copy.deepcopy(host.info)
+    host.info["engine"]["service_state"] = "stopped"
+    slept = []
+
+    def sleep(seconds):
+        slept.append(seconds)
+        if len(slept) == 2:
+            host.info["engine"] = running["engine"]
+
+    args = restore_args(host, ready_retries=5, ready_delay=7)
+    del args["host_info"]
+    result = patch_restore.restore(FakeIO(host), args, sleep=sleep)
+    assert not result.get("failed"), result.get("msg")
+    assert slept == [7, 7]
+    assert [name for name, _ in host.calls].count(INFO) == 4  # three polls, the read after
+    assert result["outcome"] == "patched"
+
+
+def test_a_failed_patch_restores_with_the_overrides_ends_the_lease_and_fails_naming_it():
+    host = drained_host()
+    args = restore_args(host, plan=plan(overrides={"web": {"isolation": "hyperv"}}))
+    args.update(failed_task="Install the updates", failure="the connection dropped")
+    args["lease_id"] = "patch/7"
+    result = patch_restore.restore(FakeIO(host), args)
+    assert result["failed"] is True
+    assert result["msg"].startswith(
+        "host 'h1': the patch failed at 'Install the updates': the connection dropped."
+        " Workloads brought back: yes."
+    ), result["msg"]
+    assert host.find("web")["state"] == "running"
+    assert host.find("web")["isolation"] == "hyperv"
+    assert host.find("api")["state"] == "running"
+    assert result["restore"]["lease_ended"] is True
+    summary = result["ansible_stats"]["data"]["wincontainers_patch"]
+    assert set(summary["failed"]) == {"h1"} and summary["patched"] == {}
+
+
+def test_a_failed_patch_names_each_workload_not_brought_back_with_its_reason():
+    host = drained_host()
+    host.info["engine"]["service_state"] = "stopped"
+    args = restore_args(host, ready_retries=0, ready_delay=0)
+    del args["host_info"]
+    args.update(failed_task="Install the updates", failure="boom")
+    result = patch_restore.restore(FakeIO(host), args, sleep=lambda _s: None)
+    assert result["failed"] is True
+    assert "Workloads brought back: NO: 'web' (" in result["msg"], result["msg"]
+    assert [e["name"] for e in result["not_restored"]] == ["web", "api"]
+    assert all("engine is not running" in e["msg"] for e in result["not_restored"])
+
+
+def test_a_patch_that_failed_before_the_drain_restores_nothing():
+    host = drained_host()
+    args = restore_args(host, failed_task="Read, plan", failure="refused", host_unreachable=True)
+    del args["drained"]
+    result = patch_restore.restore(FakeIO(host), args)
+    assert result["failed"] is True and host.calls == []
+    assert "Nothing was drained" in result["msg"]
+    summary = result["ansible_stats"]["data"]["wincontainers_patch"]
+    assert set(summary["unreachable"]) == {"h1"} and summary["failed"] == {}
