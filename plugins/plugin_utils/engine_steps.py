@@ -13,6 +13,19 @@ from ansible_collections.trustbound.wincontainers.plugins.plugin_utils import (
     data_root_acl,
 )
 
+# Get-Service's Status, lower-cased (ServiceControllerStatus). A service that is up, going
+# up, paused or about to pause or continue has a dockerd process: a change stops it first.
+# dockerd accepts no pause (moby cmd/dockerd/service_windows.go Execute: Accepts is Stop,
+# Shutdown and ParamChange), so paused is mapped for completeness. StartPending is also what
+# the SCM shows while it restarts dockerd after a failed start (registerService's failure
+# actions). A stop in progress ends stopped.
+UP_STATES = frozenset({"running", "startpending", "continuepending", "pausepending", "paused"})
+
+
+def service_up(state: str | None) -> bool:
+    """The docker service has (or is about to have) a dockerd process."""
+    return (state or "absent") in UP_STATES
+
 
 def plan_steps(engine: dict[str, Any], version: str, desired_config: dict[str, Any]) -> list[str]:
     """The ordered steps that bring ``engine`` (container_host_info's) to the pin and config."""
@@ -31,15 +44,20 @@ def plan_steps(engine: dict[str, Any], version: str, desired_config: dict[str, A
             steps.append("remove_eventlog_source")
         steps.append("register_service")
     # dockerd's protected ACL on its data root before daemon.json (under it) is written;
-    # only when container_host_info reported the root's ACL.
-    if "data_root_sddl" in engine and data_root_acl.problems(engine["data_root_sddl"]):
+    # only when container_host_info reported the root's ACL. The module sets it with the
+    # engine stopped (a restart when it runs), and not where image layers are.
+    protect = "data_root_sddl" in engine and bool(data_root_acl.problems(engine["data_root_sddl"]))
+    if protect:
         steps.append("protect_data_root")
     config_changed = daemon_config.differs(engine.get("daemon_config"), desired_config)
     if config_changed:
         steps.append("write_config")
-    if state == "running" and not elsewhere:
-        if "install" in steps or config_changed:
+    if service_up(state) and not elsewhere:
+        if "install" in steps or config_changed or protect:
             steps.append("restart")
+        elif state != "running":
+            # Going up (or paused): the module waits for a steady state and the API.
+            steps.append("start")
     else:
         steps.append("start")
     return steps

@@ -55,8 +55,11 @@ def engine(sddl, **more):
             "daemon_config": CONFIG, "data_root_sddl": sddl, **more}  # fmt: skip
 
 
-def test_inherited_root_is_protected_without_a_restart():
-    assert plan_steps(engine(INHERITED), "27.3.1", CONFIG) == ["protect_data_root"]
+def test_inherited_root_is_protected_with_the_engine_stopped():
+    # Set-Acl with dockerd down, inside the transaction: a running engine restarts for it.
+    assert plan_steps(engine(INHERITED), "27.3.1", CONFIG) == ["protect_data_root", "restart"]
+    stopped = engine(INHERITED, service_state="stopped")
+    assert plan_steps(stopped, "27.3.1", CONFIG) == ["protect_data_root", "start"]
 
 
 def test_protected_root_plans_nothing():
