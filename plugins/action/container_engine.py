@@ -153,7 +153,8 @@ class ActionModule(ActionBase):
             return dict(result, failed=True, changed=False, msg=str(exc), rule=exc.rule)
 
         engine = info.get("engine") or {}
-        steps = plan_steps(engine, release.version, desired)
+        layers = engine_steps.has_layers(info)
+        steps = plan_steps(engine, release.version, desired, layers=layers)
         containers_state = host_facts.feature_state(info, "Containers")
         if (
             not self._task.check_mode
@@ -188,6 +189,8 @@ class ActionModule(ActionBase):
             else []
         )
         warnings = list(release.warnings)
+        if engine_steps.acl_left(engine, layers):
+            warnings.append(engine_steps.acl_warning(host, engine))
         if self._task.check_mode and engine_restart.stops_engine(steps, engine):
             restart_warning = engine_restart.check_mode_warning(host, running)
             warnings.append(restart_warning)

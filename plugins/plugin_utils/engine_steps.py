@@ -6,6 +6,7 @@ container_host_plan action asks to know whether provisioning has anything to cha
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from ansible_collections.trustbound.wincontainers.plugins.plugin_utils import (
@@ -27,8 +28,33 @@ def service_up(state: str | None) -> bool:
     return (state or "absent") in UP_STATES
 
 
-def plan_steps(engine: dict[str, Any], version: str, desired_config: dict[str, Any]) -> list[str]:
-    """The ordered steps that bring ``engine`` (container_host_info's) to the pin and config."""
+def has_layers(info: Mapping[str, Any]) -> bool:
+    """The host has images: their layers are under ``<data-root>\\windowsfilter``."""
+    return bool(info.get("images"))
+
+
+def acl_left(engine: Mapping[str, Any], layers: bool) -> bool:
+    """The data root's ACL is not dockerd's, and image layers keep it from being set: Set-Acl
+    on a folder propagates its inheritable entries to every child (learn.microsoft.com,
+    "Automatic Propagation of Inheritable ACEs"), the layers' ACLs included."""
+    sddl_known = "data_root_sddl" in engine
+    return layers and sddl_known and bool(data_root_acl.problems(engine["data_root_sddl"]))
+
+
+def acl_warning(host: str | None, engine: Mapping[str, Any]) -> str:
+    return (
+        f"host {host!r}: the engine's data root keeps an ACL other than dockerd's"
+        f" ({'; '.join(data_root_acl.problems(engine.get('data_root_sddl')))}): image layers"
+        " are under it, and setting its ACL would rewrite theirs. Set it by hand with the"
+        " engine stopped, or remove the images and run again"
+    )
+
+
+def plan_steps(
+    engine: dict[str, Any], version: str, desired_config: dict[str, Any], *, layers: bool = False
+) -> list[str]:
+    """The ordered steps that bring ``engine`` (container_host_info's) to the pin and config;
+    ``layers``: the host has images (``has_layers``), so the data root's ACL is left."""
     steps: list[str] = []
     installed = engine.get("version") if engine.get("installed") else None
     if installed != version:
@@ -46,7 +72,11 @@ def plan_steps(engine: dict[str, Any], version: str, desired_config: dict[str, A
     # dockerd's protected ACL on its data root before daemon.json (under it) is written;
     # only when container_host_info reported the root's ACL. The module sets it with the
     # engine stopped (a restart when it runs), and not where image layers are.
-    protect = "data_root_sddl" in engine and bool(data_root_acl.problems(engine["data_root_sddl"]))
+    protect = (
+        not layers
+        and "data_root_sddl" in engine
+        and bool(data_root_acl.problems(engine["data_root_sddl"]))
+    )
     if protect:
         steps.append("protect_data_root")
     config_changed = daemon_config.differs(engine.get("daemon_config"), desired_config)
