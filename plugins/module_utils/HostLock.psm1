@@ -23,8 +23,9 @@ $script:FolderSddl = 'D:P(A;OICI;FA;;;BA)(A;OICI;FA;;;SY)'
 $script:OwnerSids = @('S-1-5-32-544', 'S-1-5-18')
 
 Function Protect-HostLockFolder {
-    # Created with its ACL in one call (Directory.CreateDirectory(String, DirectorySecurity),
-    # .NET Framework); an existing folder must be owned as above, then gets the ACL again.
+    # Created with its ACL in one call (Directory.CreateDirectory(String, DirectorySecurity) of
+    # .NET Framework, which Windows PowerShell 5.1 runs on; .NET 5+ moved it to
+    # FileSystemAclExtensions); an existing folder must be owned as above, then gets the ACL again.
     param([Parameter(Mandatory = $true)][Object]$Module, [Parameter(Mandatory = $true)][string]$Path)
     $folder = Split-Path -Path $Path -Parent
     $acl = New-Object -TypeName Security.AccessControl.DirectorySecurity
