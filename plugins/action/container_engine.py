@@ -17,7 +17,7 @@ from ansible.plugins.action import ActionBase
 
 from ansible_collections.trustbound.wincontainers.plugins.plugin_utils import (
     daemon_config,
-    data_root_acl,
+    engine_host,
     engine_release,
     engine_restart,
     engine_steps,
@@ -97,7 +97,7 @@ class ActionModule(ActionBase):
         self._supports_check_mode = True
         task_vars = task_vars or {}
         result = super().run(tmp, task_vars)
-        for internal in ("_steps", "_daemon_config_text", "_data_root"):
+        for internal in ("_steps", "_daemon_config_text", "_engine_host"):
             if internal in self._task.args:
                 return dict(result, failed=True, msg=f"{internal} is internal to container_engine")
         _validation, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
@@ -153,7 +153,8 @@ class ActionModule(ActionBase):
             return dict(result, failed=True, changed=False, msg=str(exc), rule=exc.rule)
 
         engine = info.get("engine") or {}
-        steps = plan_steps(engine, release.version, desired)
+        layers = engine_steps.has_layers(info)
+        steps = plan_steps(engine, release.version, desired, layers=layers)
         containers_state = host_facts.feature_state(info, "Containers")
         if (
             not self._task.check_mode
@@ -188,6 +189,8 @@ class ActionModule(ActionBase):
             else []
         )
         warnings = list(release.warnings)
+        if engine_steps.acl_left(engine, layers):
+            warnings.append(engine_steps.acl_warning(host, engine))
         if self._task.check_mode and engine_restart.stops_engine(steps, engine):
             restart_warning = engine_restart.check_mode_warning(host, running)
             warnings.append(restart_warning)
@@ -219,7 +222,7 @@ class ActionModule(ActionBase):
             "start_timeout": args["start_timeout"],
             **{k: args[k] for k in PROXY_OPTIONS if args[k] is not None},
             "_steps": steps,
-            "_data_root": data_root_acl.data_root(desired),
+            "_engine_host": engine_host.module_option(desired),
             "lock_timeout": args["lock_timeout"],
             "lock_holder": host_lock.holder(RUNTIME_MODULES[release.runtime], task_vars),
         }
@@ -231,7 +234,15 @@ class ActionModule(ActionBase):
             task_vars=task_vars,
         )
         result.update(module_result)
-        for warning in engine_restart.not_restarted_warnings(host, running, module_result):
+        warnings = engine_restart.not_restarted_warnings(host, running, module_result)
+        acl = module_result.get("data_root_acl") or {}
+        if acl and not acl.get("protected"):
+            warnings.append(
+                f"host {host!r}: the engine's data root keeps its ACL: {acl.get('reason')}; setting"
+                " it would rewrite the ACL of every image layer. Set it by hand, or remove the"
+                " images and run again"
+            )
+        for warning in warnings:
             self._display.warning(warning)
             result.setdefault("warnings", []).append(warning)
         return result

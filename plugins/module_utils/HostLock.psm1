@@ -14,6 +14,32 @@
 # take the lock; others wait as for a held lock. A lease ends by itself at lease_until.
 
 $script:RecordTimeFormat = 'yyyy-MM-ddTHH:mm:ssZ'
+# The lock's folder: Administrators and SYSTEM only, not inherited. ProgramData's own ACL
+# lets every local user create folders and files there (BUILTIN\Users: (CI)(AD,WD), CREATOR
+# OWNER full control), so a user who created host.lock first could hold it open for ever.
+$script:FolderSddl = 'D:P(A;OICI;FA;;;BA)(A;OICI;FA;;;SY)'
+# Who may own the folder and the lock file: Administrators, SYSTEM, or this run's account
+# (an administrator whose objects are owned by the creator, by local security policy).
+$script:OwnerSids = @('S-1-5-32-544', 'S-1-5-18')
+
+Function Protect-HostLockFolder {
+    # Created with its ACL in one call (Directory.CreateDirectory(String, DirectorySecurity) of
+    # .NET Framework, which Windows PowerShell 5.1 runs on; .NET 5+ moved it to
+    # FileSystemAclExtensions); an existing folder must be owned as above, then gets the ACL again.
+    param([Parameter(Mandatory = $true)][Object]$Module, [Parameter(Mandatory = $true)][string]$Path)
+    $folder = Split-Path -Path $Path -Parent
+    $acl = New-Object -TypeName Security.AccessControl.DirectorySecurity
+    $acl.SetSecurityDescriptorSddlForm($script:FolderSddl)
+    if (-not (Test-Path -LiteralPath $folder)) { $null = [IO.Directory]::CreateDirectory($folder, $acl) }
+    $allowed = $script:OwnerSids + [Security.Principal.WindowsIdentity]::GetCurrent().User.Value
+    foreach ($item in @($folder, $Path) | Where-Object { Test-Path -LiteralPath $_ }) {
+        $owner = (Get-Acl -LiteralPath $item).GetOwner([Security.Principal.SecurityIdentifier]).Value
+        if ($owner -notin $allowed) {
+            $Module.FailJson(("the host lock {0} is owned by {1}, not by Administrators or SYSTEM: another account created it and could keep every run from changing this host. Nothing was changed; remove {0} as an administrator and run again" -f $item, $owner))
+        }
+    }
+    Set-Acl -LiteralPath $folder -AclObject $acl
+}
 
 Function Read-HostLockRecord {
     param([Parameter(Mandatory = $true)][AllowEmptyString()][AllowNull()][string]$Text)
@@ -100,7 +126,7 @@ Function Enter-HostLock {
         [AllowEmptyString()][string]$LeaseId = ''
     )
     $path = Join-Path -Path $env:ProgramData -ChildPath 'trustbound.wincontainers\host.lock'
-    $null = New-Item -Path (Split-Path -Path $path -Parent) -ItemType Directory -Force
+    Protect-HostLockFolder -Module $Module -Path $path
     $started = [DateTime]::UtcNow
     $stream = $null
     $contended = $false

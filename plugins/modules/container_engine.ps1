@@ -6,10 +6,12 @@
 #Requires -Module Ansible.ModuleUtils.ArgvParser
 #Requires -Module Ansible.ModuleUtils.CommandUtil
 #AnsibleRequires -PowerShell ..module_utils.HostLock
+#AnsibleRequires -PowerShell ansible_collections.ansible.windows.plugins.module_utils.WebRequest
 
 # Carries out the steps the container_engine action plugin planned on the
 # controller (which validated the pin and the daemon.json). It decides
-# nothing beyond reusing a cached zip whose SHA-256 already matches.
+# nothing beyond reusing a cached zip whose SHA-256 already matches, and
+# measures under the host lock what only the host knows at that moment.
 
 $spec = @{
     options = @{
@@ -37,31 +39,33 @@ $spec = @{
             default = @()
         }
         _daemon_config_text = @{ type = 'str' }
-        _data_root = @{ type = 'str' }
+        # Paths, ACLs, the service's name and every command line, rendered by the action
+        # plugin (plugin_utils/engine_host.py): no constant of the engine is written here.
+        _engine_host = @{ type = 'dict'; required = $true }
         lock_timeout = @{ type = 'int'; default = 300 }
         lock_holder = @{ type = 'str'; default = 'trustbound.wincontainers.container_engine' }
     }
     supports_check_mode = $true
 }
 $module = [Ansible.Basic.AnsibleModule]::Create($args, $spec)
-# Windows PowerShell 5.1 renders progress for every chunk Invoke-WebRequest and
-# Expand-Archive handle, which slows a download of the engine zip to minutes.
+# Windows PowerShell 5.1 renders progress for every chunk Expand-Archive handles.
 $ProgressPreference = 'SilentlyContinue'
 
 $version = $module.Params.version
 $url = $module.Params.url
 $checksum = $module.Params.checksum.ToLowerInvariant()
 $steps = @($module.Params._steps)
-$installPath = Join-Path -Path $env:ProgramFiles -ChildPath 'docker'
-$configPath = Join-Path -Path $env:ProgramData -ChildPath 'docker\config\daemon.json'
+$engineHost = $module.Params._engine_host
+$commands = $engineHost.commands
+$serviceName = $engineHost.service_name
+$installPath = $engineHost.install_path
+$configPath = $engineHost.config_path
 $dockerd = Join-Path -Path $installPath -ChildPath 'dockerd.exe'
 $docker = Join-Path -Path $installPath -ChildPath 'docker.exe'
 # The binaries and daemon.json the switch replaces, kept until the new engine answers.
 $backupPath = '{0}.previous' -f $installPath
 $configBackup = '{0}.previous' -f $configPath
 $configStaged = '{0}.new' -f $configPath
-$serviceKey = 'HKLM:\SYSTEM\CurrentControlSet\Services\docker'
-$eventLogKey = 'HKLM:\SYSTEM\CurrentControlSet\Services\EventLog\Application\docker'
 $zip = Join-Path -Path $module.Params.cache_dir -ChildPath ('docker-{0}.zip' -f $version)
 
 if (-not $url) {
@@ -76,94 +80,120 @@ $module.Result.download = @{ path = $zip; url = $url; checksum = $checksum; reus
 $module.Result.changed = $steps.Count -gt 0
 $module.Result.rolled_back = $false
 $module.Result.containers = @{ restored = @(); not_restarted = @() }
-$hostLock = $null
 $ranBefore = @()
-
-# Every failure once the host lock is held: the lock record emptied, then the module failed.
-Function Exit-Failure {
-    param([string]$Message, [Object]$ErrorRecord)
-    Exit-HostLock -HostLock $hostLock
-    if ($ErrorRecord) { $module.FailJson($Message, $ErrorRecord) }
-    $module.FailJson($Message)
-}
 
 Function Get-Sha256([string]$path) {
     (Get-FileHash -LiteralPath $path -Algorithm SHA256).Hash.ToLowerInvariant()
 }
 
-# Run-Command (CreateProcess) rather than "& dockerd.exe": under the module's
+# Run-Command (CreateProcess) rather than "& exe": under the module's
 # $ErrorActionPreference = 'Stop', Windows PowerShell 5.1 turns the first line a
 # native command writes to stderr into a terminating error.
-Function Invoke-Dockerd([string[]]$arguments) {
-    Run-Command -command (Argv-ToString -arguments (@($dockerd) + $arguments))
+Function Invoke-Native([string]$executable, [object[]]$arguments) {
+    Run-Command -command (Argv-ToString -arguments (@($executable) + @($arguments)))
+}
+
+Function Format-Run([object]$run) {
+    '(rc {0}): {1}' -f $run.rc, ($run.stderr + $run.stdout).Trim()
+}
+
+Function Get-DockerdVersion([string]$path) {
+    if (-not (Test-Path -LiteralPath $path)) { return $null }
+    $run = Invoke-Native $path $commands.dockerd_version
+    if ($run.rc -eq 0 -and $run.stdout -match 'version ([^,\s]+)') { return $Matches[1] }
+    $null
+}
+
+# ServiceControllerStatus, lower-cased: running, stopped, startpending, stoppending,
+# paused, pausepending, continuepending; absent when the service is not registered.
+Function Get-ServiceState {
+    $service = Get-Service -Name $serviceName -ErrorAction SilentlyContinue
+    if ($service) { return ([string]$service.Status).ToLowerInvariant() }
+    'absent'
+}
+
+# A service in a pending state accepts no control (ControlService fails with
+# ERROR_SERVICE_CANNOT_ACCEPT_CTRL, learn.microsoft.com winsvc ControlService): dockerd
+# reports StartPending with Accepts 0 until it has initialised, and the SCM starts it again
+# 60 s after it failed (moby cmd/dockerd/service_windows.go Execute, registerService's
+# failure actions). Returns the first steady state, or the pending one at the deadline.
+Function Wait-SteadyService {
+    $deadline = (Get-Date).AddSeconds($module.Params.start_timeout)
+    $state = Get-ServiceState
+    while ($state -like '*pending' -and (Get-Date) -lt $deadline) {
+        Start-Sleep -Seconds 1
+        $state = Get-ServiceState
+    }
+    $state
 }
 
 Function Get-EngineState {
-    $service = Get-Service -Name docker -ErrorAction SilentlyContinue
-    $state = if ($service) { ([string]$service.Status).ToLowerInvariant() } else { 'absent' }
-    $installed = $null
-    if (Test-Path -LiteralPath $dockerd) {
-        $run = Invoke-Dockerd @('--version')
-        if ($run.rc -eq 0 -and $run.stdout -match 'version ([^,\s]+)') { $installed = $Matches[1] }
-    }
-    @{ version = $installed; service_state = $state }
+    @{ version = (Get-DockerdVersion $dockerd); service_state = (Get-ServiceState) }
 }
 
-# The cache is only writable by Administrators and SYSTEM: dockerd runs as LocalSystem,
-# and ProgramData's inherited ACL lets local users create files and folders there.
-Function Protect-Cache {
-    if (-not (Test-Path -LiteralPath $module.Params.cache_dir)) {
-        New-Item -Path $module.Params.cache_dir -ItemType Directory -Force | Out-Null
-    }
+Function Protect-Folder([string]$path, [string]$sddl) {
+    if (-not (Test-Path -LiteralPath $path)) { New-Item -Path $path -ItemType Directory -Force | Out-Null }
     $acl = New-Object -TypeName Security.AccessControl.DirectorySecurity
-    $acl.SetSecurityDescriptorSddlForm('D:P(A;OICI;FA;;;BA)(A;OICI;FA;;;SY)')
-    Set-Acl -LiteralPath $module.Params.cache_dir -AclObject $acl
+    $acl.SetSecurityDescriptorSddlForm($sddl)
+    Set-Acl -LiteralPath $path -AclObject $acl
 }
 
+# The download with ansible.windows' WebRequest util: its proxy options (use_proxy,
+# proxy_url, proxy_username, proxy_password, proxy_use_default_credential) are read
+# from this module's options of the same names.
 Function Get-EngineZip {
-    Protect-Cache
+    Protect-Folder $module.Params.cache_dir $engineHost.cache_sddl
     if ((Test-Path -LiteralPath $zip) -and ((Get-Sha256 $zip) -eq $checksum)) {
         $module.Result.download.reused = $true
         return
     }
     $partial = "$zip.partial"
-    [Net.ServicePointManager]::SecurityProtocol = [Net.ServicePointManager]::SecurityProtocol -bor [Net.SecurityProtocolType]::Tls12
-    $request = @{ Uri = $url; OutFile = $partial; UseBasicParsing = $true }
-    if (-not $module.Params.use_proxy) {
-        # Windows PowerShell 5.1 has no -NoProxy: an empty WebProxy goes direct.
-        [Net.WebRequest]::DefaultWebProxy = New-Object -TypeName Net.WebProxy
-    }
-    elseif ($module.Params.proxy_url) {
-        $request.Proxy = $module.Params.proxy_url
-        if ($module.Params.proxy_use_default_credential) { $request.ProxyUseDefaultCredentials = $true }
-        elseif ($module.Params.proxy_username) {
-            $secret = ConvertTo-SecureString -String ([string]$module.Params.proxy_password) -AsPlainText -Force
-            $request.ProxyCredential = New-Object -TypeName PSCredential -ArgumentList $module.Params.proxy_username, $secret
-        }
-    }
+    $failed = $null
     try {
-        Invoke-WebRequest @request
+        $request = Get-AnsibleWindowsWebRequest -Uri $url -Module $module
+        Invoke-AnsibleWindowsWebRequest -Module $module -Request $request -Script ({
+                param([Net.WebResponse]$Response, [IO.Stream]$Stream)
+                $file = [IO.File]::Create($partial)
+                try { $Stream.CopyTo($file) } finally { $file.Dispose() }
+            }.GetNewClosure())
     }
-    catch {
+    catch { $failed = $_ }
+    # Invoke-AnsibleWindowsWebRequest sets msg, status_code and elapsed on the module's result.
+    foreach ($key in 'msg', 'status_code', 'elapsed') { $module.Result.Remove($key) | Out-Null }
+    if ($failed) {
         Remove-Item -LiteralPath $partial -Force -ErrorAction SilentlyContinue
-        Exit-Failure -Message "Failed to download $url : $($_.Exception.Message)" -ErrorRecord $_
+        $module.FailJson("Failed to download $url : $($failed.Exception.Message)", $failed)
     }
     $actual = Get-Sha256 $partial
     if ($actual -ne $checksum) {
         Remove-Item -LiteralPath $partial -Force
-        Exit-Failure -Message ("The checksum for {0} did not match '{1}', it was '{2}'" -f $url, $checksum, $actual)
+        $module.FailJson(("The checksum for {0} did not match '{1}', it was '{2}'" -f $url, $checksum, $actual))
     }
     Move-Item -LiteralPath $partial -Destination $zip -Force
 }
 
+# Stopped, and dockerd.exe's process gone: the service reports SERVICE_STOPPED before
+# its process has exited, and a running image cannot be overwritten.
 Function Stop-Engine {
-    $service = Get-Service -Name docker -ErrorAction SilentlyContinue
-    if ($service -and $service.Status -ne 'Stopped') { Stop-Service -Name docker -Force }
+    $state = Wait-SteadyService
+    if ($state -in @('running', 'paused')) {
+        Stop-Service -Name $serviceName -Force -ErrorAction Stop
+        $state = Wait-SteadyService
+    }
+    if ($state -notin @('stopped', 'absent')) {
+        throw ('the {0} service is {1}, not stopped, after {2} s' -f $serviceName, $state, $module.Params.start_timeout)
+    }
+    $name = [IO.Path]::GetFileNameWithoutExtension($dockerd)
+    foreach ($process in @(Get-Process -Name $name -ErrorAction SilentlyContinue | Where-Object { $_.Path -eq $dockerd })) {
+        if (-not $process.WaitForExit($module.Params.start_timeout * 1000)) {
+            throw ('{0} (pid {1}) did not exit within {2} s after the service stopped' -f $dockerd, $process.Id, $module.Params.start_timeout)
+        }
+    }
 }
 
 Function Get-StartError([datetime]$since) {
     # dockerd logs why it stopped to the Application event log (source docker).
-    $filter = @{ LogName = 'Application'; ProviderName = 'docker'; Level = 2; StartTime = $since }
+    $filter = @{ LogName = 'Application'; ProviderName = $serviceName; Level = 2; StartTime = $since }
     $why = Get-WinEvent -FilterHashtable $filter -MaxEvents 1 -ErrorAction SilentlyContinue
     if ($why) { return $why.Message }
     return $null
@@ -175,7 +205,7 @@ Function Get-StartError([datetime]$since) {
 Function Start-Engine {
     $since = Get-Date
     try {
-        Start-Service -Name docker -ErrorAction Stop
+        if ((Wait-SteadyService) -ne 'running') { Start-Service -Name $serviceName -ErrorAction Stop }
     }
     catch {
         $detail = Get-StartError $since
@@ -183,12 +213,11 @@ Function Start-Engine {
         return "The docker service failed to start: $detail"
     }
     $deadline = $since.AddSeconds($module.Params.start_timeout)
-    $last = ''
     while ($true) {
-        $run = Run-Command -command (Argv-ToString -arguments @($docker, 'version', '--format', '{{.Server.Version}}'))
+        $run = Invoke-Native $docker $commands.server_version
         if ($run.rc -eq 0 -and $run.stdout.Trim()) { return $null }
         $last = ($run.stderr + $run.stdout).Trim()
-        if ((Get-Service -Name docker).Status -eq 'Stopped') {
+        if ((Get-ServiceState) -eq 'stopped') {
             $detail = Get-StartError $since
             if (-not $detail) { $detail = $last }
             return "The docker service started but dockerd exited during start-up: $detail"
@@ -200,18 +229,16 @@ Function Start-Engine {
     }
 }
 
-# Prepare: the zip verified and unpacked into the module's temporary directory.
-# Nothing on the host has changed when this returns.
-# The zip is copied into the module's own temporary directory and verified again
-# there, then unpacked there; each unpacked file is checked against its entry in
-# the verified copy before anything is copied into place.
+# Prepare: the zip verified and unpacked into the module's temporary directory, each
+# unpacked file checked against its entry in a verified copy, and the unpacked dockerd.exe
+# asked its version. Nothing on the host has changed when this returns.
 Function Expand-Engine {
     Get-EngineZip
     $copy = Join-Path -Path $module.Tmpdir -ChildPath ('docker-{0}.zip' -f $version)
     Copy-Item -LiteralPath $zip -Destination $copy -Force
     $actual = Get-Sha256 $copy
     if ($actual -ne $checksum) {
-        Exit-Failure -Message ("The checksum for {0} did not match '{1}', it was '{2}'" -f $copy, $checksum, $actual)
+        $module.FailJson(("The checksum for {0} did not match '{1}', it was '{2}'" -f $copy, $checksum, $actual))
     }
     $staging = Join-Path -Path $module.Tmpdir -ChildPath ('docker-{0}' -f $version)
     Expand-Archive -LiteralPath $copy -DestinationPath $staging -Force
@@ -225,12 +252,17 @@ Function Expand-Engine {
             finally { $stream.Dispose() }
             $unpacked = Join-Path -Path $staging -ChildPath $entry.FullName
             if ((Get-Sha256 $unpacked) -ne $expected) {
-                Exit-Failure -Message ('{0} does not match its entry in {1}; nothing was changed' -f $unpacked, $copy)
+                $module.FailJson(('{0} does not match its entry in {1}; nothing was changed' -f $unpacked, $copy))
             }
         }
     }
     finally { $archive.Dispose() }
-    Join-Path -Path $staging -ChildPath 'docker'
+    $unpackedRoot = Join-Path -Path $staging -ChildPath 'docker'
+    $staged = Get-DockerdVersion (Join-Path -Path $unpackedRoot -ChildPath 'dockerd.exe')
+    if ($staged -ne $version) {
+        $module.FailJson(('the dockerd.exe in {0} reports version {1}, not the pinned {2}; nothing was changed' -f $url, $staged, $version))
+    }
+    $unpackedRoot
 }
 
 Function Backup-Engine([bool]$hadBinaries, [bool]$hadConfig) {
@@ -269,21 +301,16 @@ Function Add-InstallPathToMachinePath {
 
 # Every running container (every owner's, hand-started ones too), read once this run holds
 # the host lock and before the engine stops: another writer may have replaced containers
-# since the controller's read. --no-trunc: the full ids Restore-Container starts.
-# Before an install our docker.exe may not exist yet: the CLI on PATH talks to the same pipe.
+# since the controller's read. Before an install our docker.exe may not exist yet: the CLI
+# on PATH talks to the same pipe.
 Function Get-RunningContainer {
     $cli = if (Test-Path -LiteralPath $docker) { $docker } else { 'docker.exe' }
-    $format = '{{.ID}} {{.Names}}'
-    try {
-        $run = Run-Command -command (Argv-ToString -arguments @($cli, 'ps', '--no-trunc', '--format', $format))
-    }
-    catch {
-        $run = @{ rc = -1; stdout = ''; stderr = $_.Exception.Message }
-    }
+    try { $run = Invoke-Native $cli $commands.list_running }
+    catch { $run = @{ rc = -1; stdout = ''; stderr = $_.Exception.Message } }
     if ($run.rc -ne 0) {
         # The API does not answer (daemon.json moved it off the default pipe): nothing can be
         # listed, and the change that repairs it goes on; the controller warns.
-        $module.Result.containers.list_error = ('docker ps failed (rc {0}): {1}' -f $run.rc, ($run.stderr + $run.stdout).Trim())
+        $module.Result.containers.list_error = 'docker ps failed {0}' -f (Format-Run $run)
         return , [Collections.Generic.List[object]]@()
     }
     $list = [Collections.Generic.List[object]]@()
@@ -297,47 +324,104 @@ Function Get-RunningContainer {
 # After the engine is back: start again each container that ran before it stopped and is
 # not running; report those that would not start.
 Function Restore-Container {
-    $report = @{ restored = [Collections.Generic.List[string]]@(); not_restarted = [Collections.Generic.List[object]]@() }
+    $restored = [Collections.Generic.List[string]]@()
+    $failed = [Collections.Generic.List[object]]@()
     foreach ($container in $ranBefore) {
-        $id = $container.id
-        $state = Run-Command -command (Argv-ToString -arguments @($docker, 'inspect', '--format', '{{.State.Running}}', $id))
-        if ($state.rc -eq 0 -and $state.stdout.Trim() -eq 'true') { $report.restored.Add($id); continue }
-        $run = Run-Command -command (Argv-ToString -arguments @($docker, 'start', $id))
-        if ($run.rc -eq 0) { $report.restored.Add($id) }
-        else { $report.not_restarted.Add(@{ id = $id; name = $container.name; error = ($run.stderr + $run.stdout).Trim() }) }
+        $state = Invoke-Native $docker (@($commands.is_running) + $container.id)
+        if ($state.rc -eq 0 -and $state.stdout.Trim() -eq 'true') { $restored.Add($container.id); continue }
+        $run = Invoke-Native $docker (@($commands.start_container) + $container.id)
+        if ($run.rc -eq 0) { $restored.Add($container.id) }
+        else { $failed.Add(@{ id = $container.id; name = $container.name; error = ($run.stderr + $run.stdout).Trim() }) }
     }
-    $module.Result.containers.restored = @($report.restored)
-    $module.Result.containers.not_restarted = @($report.not_restarted)
+    $module.Result.containers.restored = @($restored)
+    $module.Result.containers.not_restarted = @($failed)
 }
 
-# dockerd applies this ACL to its data root only when it creates the root itself
-# (moby daemon/daemon_windows.go setupDaemonRoot, pkg/system SddlAdministratorsLocalSystem);
-# anything that creates it first (config\daemon.json) leaves ProgramData's inherited ACL.
-Function Protect-DataRoot([string]$path) {
-    if (-not (Test-Path -LiteralPath $path)) { New-Item -Path $path -ItemType Directory -Force | Out-Null }
-    $acl = New-Object -TypeName Security.AccessControl.DirectorySecurity
-    $acl.SetSecurityDescriptorSddlForm('D:P(A;OICI;GA;;;BA)(A;OICI;GA;;;SY)')
-    Set-Acl -LiteralPath $path -AclObject $acl
+# dockerd applies this ACL to its data root only when it creates the root itself (moby
+# daemon/daemon_windows.go setupDaemonRoot). Set-Acl on a folder propagates its inheritable
+# entries to every existing child (SetNamedSecurityInfo, learn.microsoft.com aclapi), which
+# would rewrite the ACLs of the image layers under windowsfilter: with layers there, the
+# reset is skipped and reported; the controller warns.
+Function Protect-DataRoot {
+    $layers = Test-Path -LiteralPath $engineHost.layers_path
+    if ($layers -and @(Get-ChildItem -LiteralPath $engineHost.layers_path -Force).Count -gt 0) {
+        $module.Result.data_root_acl = @{ protected = $false; reason = ('{0} holds image layers' -f $engineHost.layers_path) }
+        return
+    }
+    Protect-Folder $engineHost.data_root $engineHost.data_root_sddl
+    $module.Result.data_root_acl = @{ protected = $true; reason = '' }
 }
 
-if (-not $module.CheckMode) {
-    # Refused for the lock, the run changed nothing.
-    $module.Result.changed = $false
-    $hostLock = Enter-HostLock -Module $module -Timeout $module.Params.lock_timeout -Holder $module.Params.lock_holder
-    $module.Result.lock = $hostLock.Info
-    $module.Result.changed = $steps.Count -gt 0
-    $service = Get-Service -Name docker -ErrorAction SilentlyContinue
-    $wasRunning = $null -ne $service -and $service.Status -eq 'Running'
-    $stopsEngine = @($steps | Where-Object { $_ -in @('install', 'restart', 'unregister_service') }).Count -gt 0
-    if ($wasRunning -and $stopsEngine) { $ranBefore = Get-RunningContainer }
-    if ('protect_data_root' -in $steps) {
-        $root = $module.Params._data_root
-        if (-not $root) { $root = Join-Path -Path $env:ProgramData -ChildPath 'docker' }
-        Protect-DataRoot $root
+# The switch: from its first change on, a failure puts the previous engine back.
+Function Switch-Engine([string]$unpacked) {
+    if ('install' -in $steps -or 'restart' -in $steps -or 'protect_data_root' -in $steps) { Stop-Engine }
+    if ('install' -in $steps) {
+        New-Item -Path $installPath -ItemType Directory -Force | Out-Null
+        foreach ($file in Get-ChildItem -LiteralPath $unpacked -File) {
+            $target = Join-Path -Path $installPath -ChildPath $file.Name
+            try { Copy-Item -LiteralPath $file.FullName -Destination $target -Force -ErrorAction Stop }
+            catch { throw ('Failed to replace {0}: {1}' -f $target, $_.Exception.Message) }
+        }
+        Add-InstallPathToMachinePath
     }
+    if ('unregister_service' -in $steps) {
+        # The service runs another dockerd.exe: remove it so ours is registered.
+        Stop-Engine
+        $run = Invoke-Native $commands.unregister_service[0] @($commands.unregister_service | Select-Object -Skip 1)
+        if ($run.rc -ne 0) { throw ('sc.exe delete failed {0}' -f (Format-Run $run)) }
+        # DeleteService only marks the service: it goes when the last handle to it closes
+        # (learn.microsoft.com winsvc DeleteService); until then CreateService fails with
+        # ERROR_SERVICE_MARKED_FOR_DELETE (1072).
+        $deadline = (Get-Date).AddSeconds($module.Params.start_timeout)
+        while ((Get-ServiceState) -ne 'absent') {
+            if ((Get-Date) -gt $deadline) {
+                throw ('the {0} service is marked for deletion and still exists after {1} s: a program holds it open (services.msc, Event Viewer); close it and run again' -f $serviceName, $module.Params.start_timeout)
+            }
+            Start-Sleep -Seconds 1
+        }
+    }
+    if ('remove_eventlog_source' -in $steps) {
+        Remove-Item -LiteralPath $engineHost.eventlog_key -Recurse -Force -ErrorAction SilentlyContinue
+    }
+    if ('register_service' -in $steps) {
+        $run = Invoke-Native $dockerd $commands.register_service
+        if ($run.rc -ne 0) { throw ('dockerd --register-service failed {0}' -f (Format-Run $run)) }
+    }
+    if ('protect_data_root' -in $steps) { Protect-DataRoot }
+    if ('write_config' -in $steps) { Move-Item -LiteralPath $configStaged -Destination $configPath -Force }
+    if ('restart' -in $steps -or 'start' -in $steps) { return Start-Engine }
+    $null
+}
+
+# Puts the previous engine back; returns why it would not start again, or $null.
+Function Undo-Switch([object]$before, [bool]$hadBinaries, [bool]$hadConfig, [string]$oldImagePath, [bool]$wasRunning) {
+    try {
+        Restore-Engine -hadBinaries $hadBinaries -hadConfig $hadConfig
+        if ($oldImagePath) {
+            # Point the service at the binary it ran before (create it again if it is gone).
+            $verb = if ((Get-ServiceState) -eq 'absent') { $commands.service_create } else { $commands.service_config }
+            Invoke-Native $verb[0] (@($verb | Select-Object -Skip 1) + $oldImagePath) | Out-Null
+        }
+        if ($wasRunning) { return Start-Engine }
+        return $null
+    }
+    catch {
+        return $_.Exception.Message
+    }
+    finally {
+        Remove-Backup
+    }
+}
+
+Function Invoke-Change {
+    $wasRunning = (Wait-SteadyService) -eq 'running'
+    $stopsEngine = @($steps | Where-Object { $_ -in @('install', 'restart', 'unregister_service', 'protect_data_root') }).Count -gt 0
+    if ($wasRunning -and $stopsEngine) { $script:ranBefore = Get-RunningContainer }
     $before = Get-EngineState
     $oldImagePath = $null
-    if ($service) { $oldImagePath = [string](Get-ItemProperty -LiteralPath $serviceKey -Name ImagePath -ErrorAction SilentlyContinue).ImagePath }
+    if ('unregister_service' -in $steps) {
+        $oldImagePath = [string](Get-ItemProperty -LiteralPath $engineHost.service_key -Name ImagePath -ErrorAction SilentlyContinue).ImagePath
+    }
     # Binaries are only kept when they are about to be replaced.
     $hadBinaries = ('install' -in $steps) -and (Test-Path -LiteralPath $dockerd)
     $hadConfig = Test-Path -LiteralPath $configPath
@@ -350,65 +434,40 @@ if (-not $module.CheckMode) {
     }
     if ($hadBinaries -or $hadConfig) { Backup-Engine -hadBinaries $hadBinaries -hadConfig $hadConfig }
 
-    # Switch: from here on a failure puts the previous engine back.
-    $failure = $null
-    try {
-        if ('install' -in $steps -or 'restart' -in $steps) { Stop-Engine }
-        if ('install' -in $steps) {
-            New-Item -Path $installPath -ItemType Directory -Force | Out-Null
-            foreach ($file in Get-ChildItem -LiteralPath $unpacked -File) {
-                $target = Join-Path -Path $installPath -ChildPath $file.Name
-                try { Copy-Item -LiteralPath $file.FullName -Destination $target -Force -ErrorAction Stop }
-                catch { throw ('Failed to replace {0}: {1}' -f $target, $_.Exception.Message) }
-            }
-            Add-InstallPathToMachinePath
-        }
-        if ('unregister_service' -in $steps) {
-            # The service runs another dockerd.exe: remove it so ours is registered.
-            Stop-Engine
-            $run = Run-Command -command (Argv-ToString -arguments @('sc.exe', 'delete', 'docker'))
-            if ($run.rc -ne 0) { throw ('sc.exe delete docker failed (rc {0}): {1}' -f $run.rc, ($run.stderr + $run.stdout).Trim()) }
-        }
-        if ('remove_eventlog_source' -in $steps) {
-            Remove-Item -LiteralPath $eventLogKey -Recurse -Force -ErrorAction SilentlyContinue
-        }
-        if ('register_service' -in $steps) {
-            $run = Invoke-Dockerd @('--register-service')
-            if ($run.rc -ne 0) {
-                throw ('dockerd --register-service failed (rc {0}): {1}' -f $run.rc, ($run.stderr + $run.stdout).Trim())
-            }
-        }
-        if ('write_config' -in $steps) { Move-Item -LiteralPath $configStaged -Destination $configPath -Force }
-        if ('restart' -in $steps -or 'start' -in $steps) { $failure = Start-Engine }
-    }
-    catch {
-        $failure = $_.Exception.Message
-    }
+    try { $failure = Switch-Engine $unpacked }
+    catch { $failure = $_.Exception.Message }
 
     # Something was switched on an installed engine: put the previous one back.
-    $reregistered = 'unregister_service' -in $steps -and $oldImagePath
-    $canRollBack = ($null -ne $before.version -and ($hadBinaries -or 'write_config' -in $steps)) -or $reregistered
+    $canRollBack = ($null -ne $before.version -and ($hadBinaries -or 'write_config' -in $steps)) -or $oldImagePath
     if ($failure -and $canRollBack) {
-        Restore-Engine -hadBinaries $hadBinaries -hadConfig $hadConfig
-        if ($reregistered) {
-            # Point the service at the binary it ran before (create it again if it is gone).
-            $verb = if (Get-Service -Name docker -ErrorAction SilentlyContinue) { 'config' } else { 'create' }
-            Run-Command -command (Argv-ToString -arguments @('sc.exe', $verb, 'docker', 'binPath=', $oldImagePath, 'start=', 'auto')) | Out-Null
-        }
-        $again = if ($wasRunning) { Start-Engine } else { $null }
-        Remove-Backup
+        $again = Undo-Switch $before $hadBinaries $hadConfig $oldImagePath $wasRunning
         if ($again) {
-            Exit-Failure -Message ('{0}; rolling back to docker {1} failed too: {2}' -f $failure, $before.version, $again)
+            $module.FailJson(('{0}; rolling back to docker {1} failed too: {2}' -f $failure, $before.version, $again))
         }
         $module.Result.rolled_back = $true
         Restore-Container
         $running = if ($wasRunning) { ', engine running again' } else { '' }
-        Exit-Failure -Message ('{0}; rolled back to docker {1} and the previous daemon.json{2}' -f $failure, $before.version, $running)
+        $module.FailJson(('{0}; rolled back to docker {1} and the previous daemon.json{2}' -f $failure, $before.version, $running))
     }
-    if ($failure) { Exit-Failure -Message $failure }
+    if ($failure) { $module.FailJson($failure) }
     Remove-Backup
     if ('restart' -in $steps -or 'start' -in $steps -or $ranBefore.Count -gt 0) { Restore-Container }
-    Exit-HostLock -HostLock $hostLock
+}
+
+if (-not $module.CheckMode) {
+    # Refused for the lock, the run changed nothing.
+    $module.Result.changed = $false
+    $hostLock = Enter-HostLock -Module $module -Timeout $module.Params.lock_timeout -Holder $module.Params.lock_holder
+    # Under psrp the module runs in a long-lived process: the handle is closed however the
+    # change ends (FailJson's exit runs finally blocks too, about_Try_Catch_Finally).
+    try {
+        $module.Result.lock = $hostLock.Info
+        $module.Result.changed = $steps.Count -gt 0
+        Invoke-Change
+    }
+    finally {
+        Exit-HostLock -HostLock $hostLock
+    }
 }
 
 $module.Result.engine = Get-EngineState

@@ -141,11 +141,14 @@ options:
     description:
       - Internal use only. The canonical JSON the action plugin validated.
     type: str
-  _data_root:
+  _engine_host:
     description:
-      - Internal use only. The engine's data root, given dockerd's protected ACL
-        (Administrators and SYSTEM only) before C(daemon.json) is written under it.
-    type: str
+      - Internal use only. The engine's paths (install folder, C(daemon.json), data root and its
+        C(windowsfilter) layers), the ACLs the module sets (data root, download cache), the
+        service's name and registry keys, and every command line the module runs, rendered by
+        the action plugin.
+    type: dict
+    required: true
 notes:
   - Offline hosts - copy the verified zip to C(<cache_dir>\docker-<version>.zip) beforehand (for
     example with M(ansible.windows.win_copy)); a cached zip whose SHA-256 is O(checksum) is used
@@ -227,6 +230,21 @@ containers:
           went on and the task warns.
       type: str
       returned: when C(docker ps) failed
+data_root_acl:
+  description:
+    - Whether the engine's data root was given dockerd's protected ACL (step C(protect_data_root),
+      with the engine stopped).
+    - Not set where image layers are (C(windowsfilter) holds some), since setting an ACL on a
+      folder rewrites the ACL of everything under it. The task warns.
+  returned: when the steps included C(protect_data_root)
+  type: dict
+  contains:
+    protected:
+      description: The ACL was set.
+      type: bool
+    reason:
+      description: Why it was not set (empty when it was).
+      type: str
 lock:
   description: The host lock this run held (not in check mode, nor when nothing was to change).
   returned: when the module got as far as the lock

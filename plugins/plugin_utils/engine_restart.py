@@ -18,13 +18,17 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from ansible_collections.trustbound.wincontainers.plugins.plugin_utils import engine_steps
+
 # Steps of container_engine after which the engine has been stopped.
-STOPPING_STEPS = frozenset({"install", "restart", "unregister_service"})
+STOPPING_STEPS = frozenset({"install", "restart", "unregister_service", "protect_data_root"})
 
 
 def stops_engine(steps: Sequence[str], engine: Mapping[str, Any]) -> bool:
     """True when carrying out ``steps`` stops an engine that runs now."""
-    return engine.get("service_state") == "running" and bool(STOPPING_STEPS & set(steps))
+    return engine_steps.service_up(engine.get("service_state")) and bool(
+        STOPPING_STEPS & set(steps)
+    )
 
 
 def running_containers(info: Mapping[str, Any]) -> list[dict[str, str]]:

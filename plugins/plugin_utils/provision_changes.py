@@ -28,7 +28,10 @@ def pending(info: Mapping[str, Any], plan: Mapping[str, Any]) -> dict[str, Any]:
     missing = provision_plan.missing_features(info, features)
     restart = provision_plan.restart_pending(info, features)
     steps = engine_steps.plan_steps(
-        info.get("engine") or {}, plan["engine"]["version"], plan["daemon_config"]
+        info.get("engine") or {},
+        plan["engine"]["version"],
+        plan["daemon_config"],
+        layers=engine_steps.has_layers(info),
     )
     return {
         "features": missing,

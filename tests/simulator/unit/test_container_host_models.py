@@ -6,6 +6,7 @@ import json
 import textwrap
 
 import pytest
+from engine_args import ENGINE_HOST
 
 from wcsim.fleet import Fleet
 from wcsim.interface import ModuleRun
@@ -59,6 +60,7 @@ def call(fleet, host, module, args=None, check_mode=False):
 def engine_args(version="27.3.1", url=URL_27, checksum=SHA_27, steps=None, config=CONFIG):
     args = {"version": version, "url": url, "checksum": checksum,
             "_steps": ALL_STEPS if steps is None else steps}  # fmt: skip
+    args["_engine_host"] = ENGINE_HOST
     if "write_config" in args["_steps"]:
         args["_daemon_config_text"] = json.dumps(config)
     return args

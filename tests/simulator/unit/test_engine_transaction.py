@@ -6,6 +6,7 @@ import json
 import textwrap
 
 import pytest
+from engine_args import ENGINE_HOST
 
 from wcsim.fleet import Fleet
 from wcsim.interface import ModuleRun
@@ -51,11 +52,16 @@ def running_ids(fleet):
 
 def upgrade(fleet, config=None, steps=("install", "restart")):
     steps = list(steps)
-    args = {"version": "27.3.1", "url": URL_27, "checksum": SHA_27, "_steps": steps}
+    args = {
+        "version": "27.3.1",
+        "url": URL_27,
+        "checksum": SHA_27,
+        "_steps": steps,
+    }
     if config is not None:
         args["_daemon_config_text"] = json.dumps(config)
         steps.insert(-1, "write_config")
-    reply = fleet.handle("h", ModuleRun(module=ENGINE, args=args))
+    reply = fleet.handle("h", ModuleRun(module=ENGINE, args={**args, "_engine_host": ENGINE_HOST}))
     return reply.rc, json.loads(reply.stdout)
 
 
@@ -142,7 +148,7 @@ def test_fresh_failure_without_previous_engine_is_not_rolled_back(tmp_path, step
     host.state.containers.clear()
     args = {"version": "27.3.1", "url": URL_27, "checksum": SHA_27,
             "_steps": ["install", "register_service", "start"]}  # fmt: skip
-    reply = fleet.handle("h", ModuleRun(module=ENGINE, args=args))
+    reply = fleet.handle("h", ModuleRun(module=ENGINE, args={**args, "_engine_host": ENGINE_HOST}))
     result = json.loads(reply.stdout)
     assert reply.rc == 1
     assert "rolled back" not in result["msg"]
@@ -163,7 +169,9 @@ def bare_install(tmp_path, steps):
     fleet = Fleet.load(path, tmp_path / "bare-state")
     args = {"version": "27.3.1", "url": URL_27, "checksum": SHA_27, "_steps": steps,
             "_daemon_config_text": json.dumps(OLD_CONFIG)}  # fmt: skip
-    reply = fleet.handle("bare", ModuleRun(module=ENGINE, args=args))
+    reply = fleet.handle(
+        "bare", ModuleRun(module=ENGINE, args={**args, "_engine_host": ENGINE_HOST})
+    )
     assert reply.rc == 0, reply.stdout
     return fleet.host("bare").state.data_root_sddl
 
@@ -206,8 +214,13 @@ def engine_info(fleet, host):
 
 
 def run_steps(fleet, host, steps):
-    args = {"version": "27.3.1", "url": URL_27, "checksum": SHA_27, "_steps": steps}
-    reply = fleet.handle(host, ModuleRun(module=ENGINE, args=args))
+    args = {
+        "version": "27.3.1",
+        "url": URL_27,
+        "checksum": SHA_27,
+        "_steps": steps,
+    }
+    reply = fleet.handle(host, ModuleRun(module=ENGINE, args={**args, "_engine_host": ENGINE_HOST}))
     return reply.rc, json.loads(reply.stdout)
 
 

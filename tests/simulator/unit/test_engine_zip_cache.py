@@ -11,6 +11,7 @@ import json
 import textwrap
 
 import pytest
+from engine_args import ENGINE_HOST
 
 from wcsim.fleet import Fleet, FleetError
 from wcsim.host import HostFiles
@@ -66,7 +67,10 @@ def install(fleet, host, version="27.3.1", url=URL_27, checksum=SHA_27, *, check
     steps = ALL_STEPS if record is None else ["install", "write_config", "restart"]
     args = {"version": version, "url": url, "checksum": checksum, "_steps": steps,
             "_daemon_config_text": json.dumps(CONFIG), **extra}  # fmt: skip
-    reply = fleet.handle(host, ModuleRun(module=ENGINE, args=args, check_mode=check_mode))
+    reply = fleet.handle(
+        host,
+        ModuleRun(module=ENGINE, args={**args, "_engine_host": ENGINE_HOST}, check_mode=check_mode),
+    )
     return reply.rc, json.loads(reply.stdout)
 
 

@@ -9,6 +9,7 @@ import textwrap
 import threading
 
 import pytest
+from engine_args import ENGINE_HOST
 
 from wcsim import host_lock
 
@@ -83,6 +84,7 @@ def test_the_engine_waits_for_a_lease_too(sim):
             "version": "27.3.1",
             "url": "https://x/docker-27.3.1.zip",
             "checksum": "0" * 64,
+            "_engine_host": ENGINE_HOST,
             "_steps": ["restart"],
             "lock_timeout": 0,
         },
@@ -157,6 +159,7 @@ def test_the_engine_refused_for_the_lock_reports_no_change(sim):
         "version": "27.3.1",
         "url": "https://x/docker-27.3.1.zip",
         "checksum": "0" * 64,
+        "_engine_host": ENGINE_HOST,
         "_steps": ["restart"],
         "lock_timeout": 0,
     }

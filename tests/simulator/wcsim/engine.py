@@ -229,6 +229,10 @@ class Engine:
         created: dockerd exits 1 and the service stays registered.
         """
         record = self._require_record()
+        if record.marked_for_delete:
+            # CreateService: ERROR_SERVICE_MARKED_FOR_DELETE (1072) while a handle keeps the
+            # deleted service (learn.microsoft.com winsvc DeleteService, CreateService).
+            raise EngineError("The specified service has been marked for deletion.", daemon=False)
         if record.service_state != "absent":
             raise EngineError("The specified service already exists.", daemon=False)
         record.service_state = "stopped"
@@ -244,13 +248,47 @@ class Engine:
         self.state.eventlog_source = True
 
     def unregister_service(self) -> None:
-        """``sc.exe delete docker`` on a stopped service (the EventLog source stays)."""
+        """``sc.exe delete docker`` on a stopped service (the EventLog source stays).
+
+        DeleteService only marks the service; it goes once every handle to it is closed
+        (learn.microsoft.com winsvc DeleteService). Fault ``service_delete_pending``: a
+        program (services.msc, Event Viewer) holds one, so the service is still there,
+        marked, until ``service_deleted`` finds it gone.
+        """
         record = self._require_record()
         if self.running:
             self.stop_service()
-        record.service_state = "absent"
         record.service_binary = ""
         record.service_binary_version = ""
+        if self.host.faults.get("service_delete_pending"):
+            record.marked_for_delete = True
+            record.service_state = "stopped"
+            return
+        record.service_state = "absent"
+
+    def service_deleted(self) -> bool:
+        """``Get-Service`` polled until the deleted service is gone: the handle that kept it
+        closes (the fault models a program closed meanwhile, not one held for ever)."""
+        record = self._require_record()
+        if record.marked_for_delete:
+            record.marked_for_delete = False
+            record.service_state = "absent"
+        return record.service_state == "absent"
+
+    def settle(self) -> str:
+        """Wait for a steady service state, as the module's ``Wait-SteadyService`` does: a
+        StartPending dockerd ends its start (fault ``engine_start_pending``: a slow one that
+        still comes up), a StopPending one stops."""
+        record = self._require_record()
+        if record.service_state == "startpending":
+            record.service_state = "running"
+        elif record.service_state == "stoppending":
+            record.service_state = "stopped"
+        return record.service_state
+
+    def wait_process_exit(self) -> None:
+        """``Process.WaitForExit`` on dockerd.exe after the service stopped."""
+        self._require_record().process_exiting = False
 
     def remove_eventlog_source(self) -> None:
         """``Remove-Item HKLM:\\...\\EventLog\\Application\\docker``."""
@@ -295,6 +333,16 @@ class Engine:
             record.last_exit_error = f"failed to start daemon: {err.message}"
             record.service_state = "stopped"
             return
+        pending = self.host.faults.get("engine_start_pending")
+        if (
+            pending
+            and str(pending.get("version", record.running_version)) == record.running_version
+        ):
+            # moby cmd/dockerd/service_windows.go Execute reports StartPending (Accepts 0)
+            # until the daemon initialised: a slow start is still pending when the module's
+            # wait for the API ends.
+            record.service_state = "startpending"
+            return
         record.last_exit_error = ""
         if self.state.data_root_sddl is None:
             # moby daemon/daemon_windows.go setupDaemonRoot: MkdirAllWithACL, only when absent.
@@ -325,8 +373,18 @@ class Engine:
         )
 
     def stop_service(self) -> None:
-        """``Stop-Service docker``: running containers stop with the daemon."""
+        """``Stop-Service docker``: running containers stop with the daemon.
+
+        A service in a pending state accepts no control: ControlService fails with
+        ERROR_SERVICE_CANNOT_ACCEPT_CTRL (learn.microsoft.com winsvc ControlService), which
+        Stop-Service reports as below (its ServiceCommandException text)."""
         record = self._require_record()
+        if record.service_state.endswith("pending"):
+            raise EngineError(
+                "Service 'Docker Engine (docker)' cannot be stopped due to the following error:"
+                " Cannot stop docker service on computer '.'.",
+                daemon=False,
+            )
         if record.service_state != "running":
             return
         now = self.host.now()
@@ -336,6 +394,8 @@ class Engine:
                 container.exit_code = SHUTDOWN_EXIT_CODE
                 container.finished_at = now
         record.service_state = "stopped"
+        # The SCM shows SERVICE_STOPPED when dockerd reports it, before its process exits.
+        record.process_exiting = bool(self.host.faults.get("dockerd_exits_late"))
 
     def restart_service(self) -> None:
         self.stop_service()

@@ -94,6 +94,9 @@ HOST_FAULT_KEYS = frozenset(
         "updates_poll_drops",
         "step_seconds",
         "engine_change_seconds",
+        "engine_start_pending",
+        "dockerd_exits_late",
+        "service_delete_pending",
     }
 )
 # Read by the wire layer through Fleet.wire_faults(); add its new keys here.

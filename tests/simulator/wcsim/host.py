@@ -242,15 +242,22 @@ def files_from_config(config: dict[str, Any] | None) -> dict[str, FileState]:
     for path, raw_spec in (config or {}).items():
         spec = raw_spec or {}
         where = f"file {path}"
-        unknown = set(spec) - {"sha256", "size", "content"}
+        unknown = set(spec) - {"sha256", "size", "content", "owner"}
         if unknown:
-            raise ValueError(f"{where}: unknown keys {sorted(unknown)} (sha256, size, content)")
+            raise ValueError(
+                f"{where}: unknown keys {sorted(unknown)} (sha256, size, content, owner)"
+            )
         if not _WINDOWS_PATH.match(str(path)):
             raise ValueError(f"{where}: not an absolute Windows path (C:\\...)")
         if str(path).casefold() in {p.casefold() for p in files}:
             raise ValueError(f"{where}: given twice (Windows paths ignore case)")
         sha256, size = _sha256_and_size(where, spec)
-        files[str(path)] = FileState(sha256=sha256, size=size, content=str(spec.get("content", "")))
+        files[str(path)] = FileState(
+            sha256=sha256,
+            size=size,
+            content=str(spec.get("content", "")),
+            owner=str(spec.get("owner", "")),
+        )
     return files
 
 

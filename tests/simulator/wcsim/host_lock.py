@@ -35,6 +35,11 @@ from typing import Any
 from .state import FileState
 
 LOCK_PATH = "C:\\ProgramData\\trustbound.wincontainers\\host.lock"
+# Protect-HostLockFolder: the folder and the lock file must be owned by Administrators or
+# SYSTEM (or the module's own account; the model's modules run as an administrator whose
+# objects are owned by Administrators, FileState.owner ""). ProgramData lets every local user
+# create files and folders, so a user could create host.lock first and hold it open.
+OWNER_SIDS = frozenset({"", "S-1-5-32-544", "S-1-5-18"})
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"  # the .psm1's 'yyyy-MM-ddTHH:mm:ssZ'
 
 
@@ -75,7 +80,9 @@ def open_exclusive(host: Any, token: str) -> dict[str, Any]:
 
 def write_record(host: Any, record: dict[str, Any] | None) -> None:
     text = json.dumps(record, sort_keys=True) if record else ""
-    host.files.write(LOCK_PATH, FileState(sha256="", size=len(text), content=text))
+    existing = host.files.get(LOCK_PATH)
+    owner = existing.owner if existing else ""  # writing keeps the file's owner
+    host.files.write(LOCK_PATH, FileState(sha256="", size=len(text), content=text, owner=owner))
 
 
 def _stamp(seconds: float) -> str:
@@ -145,6 +152,15 @@ def acquire(host: Any, timeout: int, holder: str, lease_id: str = "") -> tuple[s
     failure with the holder's record. Callers hold no host lock (``host.exclusive()``)."""
     from .modules import ModuleFailure  # the models import this module
 
+    with host.exclusive():
+        existing = host.files.get(LOCK_PATH)
+        if existing is not None and existing.owner not in OWNER_SIDS:
+            raise ModuleFailure(
+                f"the host lock {LOCK_PATH} is owned by {existing.owner}, not by Administrators"
+                " or SYSTEM: another account created it and could keep every run from changing"
+                f" this host. Nothing was changed; remove {LOCK_PATH} as an administrator and"
+                " run again"
+            )
     token = uuid.uuid4().hex
     started = time.monotonic()
     contended = False

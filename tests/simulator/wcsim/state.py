@@ -187,6 +187,11 @@ class EngineState:
         return self.service_binary_version
 
     start_blocked: bool = False  # fault engine_fails_after_reboot struck at the last boot
+    # dockerd.exe's process still exits after the service reported SERVICE_STOPPED
+    # (fault dockerd_exits_late): its image cannot be overwritten until it is gone.
+    process_exiting: bool = False
+    # sc.exe delete marked the service, a handle still keeps it (fault service_delete_pending)
+    marked_for_delete: bool = False
 
 
 @dataclass
@@ -200,6 +205,8 @@ class FileState:
     size: int = 0
     source_url: str = ""  # the URL it was downloaded from ("" when seeded by the fleet file)
     content: str = ""  # text files the modules read back (the host lock's holder record)
+    # The owner's SID; "" for Administrators (S-1-5-32-544), as an elevated module creates it.
+    owner: str = ""
 
 
 @dataclass

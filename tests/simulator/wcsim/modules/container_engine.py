@@ -46,6 +46,17 @@ round. Fault ``engine_change_seconds`` makes the change take that long (lock hel
 
 Failures after the module set its result keep ``steps``, ``download`` and
 ``changed`` in the answer, as Ansible.Basic's ``FailJson`` does.
+
+Every constant comes from the controller in ``_engine_host`` (plugin_utils/engine_host.py):
+the model refuses a command line it does not model (``COMMANDS``), as the simulator never
+pretends a command it does not know succeeded. Before it stops, starts or rolls back the
+engine the model waits for a steady service state (``Engine.settle``: a StartPending
+dockerd accepts no Stop-Service); after a stop it waits for dockerd's process to exit
+(fault ``dockerd_exits_late``); after ``sc.exe delete`` it polls until the service is gone
+(fault ``service_delete_pending``); the unpacked ``dockerd.exe --version`` must be the pin.
+``protect_data_root`` runs with the engine stopped, inside the switch, and is skipped
+(``data_root_acl.protected: false``) where images are: their layers are under
+``<data-root>\\windowsfilter``.
 """
 
 from __future__ import annotations
@@ -72,6 +83,50 @@ STEPS = [
     "restart",
 ]
 DEFAULT_CACHE_DIR = "C:\\ProgramData\\wincontainers\\downloads"
+# Steps that stop a running engine first (protect_data_root: its ACL is set with dockerd down).
+STOPPING_STEPS = frozenset({"install", "restart", "unregister_service", "protect_data_root"})
+# The command lines the model answers, by _engine_host.commands key; anything else is refused.
+COMMANDS = {
+    "dockerd_version": ["--version"],
+    "register_service": ["--register-service"],
+    "unregister_service": ["sc.exe", "delete", "docker"],
+    "service_config": ["sc.exe", "config", "docker", "start=", "auto", "binPath="],
+    "service_create": ["sc.exe", "create", "docker", "start=", "auto", "binPath="],
+    "list_running": ["ps", "--no-trunc", "--format", "{{.ID}} {{.Names}}"],
+    "server_version": ["version", "--format", "{{.Server.Version}}"],
+    "is_running": ["inspect", "--format", "{{.State.Running}}"],
+    "start_container": ["start"],
+}
+ENGINE_HOST_KEYS = frozenset(
+    {
+        "install_path",
+        "config_path",
+        "data_root",
+        "layers_path",
+        "data_root_sddl",
+        "cache_sddl",
+        "service_name",
+        "service_key",
+        "eventlog_key",
+        "commands",
+    }
+)
+
+
+def _check_engine_host(engine_host: dict[str, Any]) -> None:
+    """The constants the .ps1 reads: every key it uses, and only command lines modelled."""
+    missing = sorted(ENGINE_HOST_KEYS - set(engine_host))
+    if missing:
+        # $engineHost.<key> is $null in PowerShell: the run would fail further on.
+        raise ModuleFailure(f"_engine_host lacks {', '.join(missing)}")
+    commands = engine_host.get("commands") or {}
+    for name, argv in COMMANDS.items():
+        if list(commands.get(name) or []) != argv:
+            raise ModuleFailure(
+                f"wcsim models _engine_host.commands.{name} = {argv}, not {commands.get(name)!r}"
+            )
+    if engine_host["service_name"] != "docker":
+        raise ModuleFailure("wcsim models the service named docker only")
 
 
 def _start_failure(error: EngineError) -> ModuleFailure:
@@ -79,9 +134,11 @@ def _start_failure(error: EngineError) -> ModuleFailure:
     return ModuleFailure(f"The docker service failed to start: {error.message}")
 
 
-def _locked_copy(host: Any, install_path: str) -> ModuleFailure | None:
+def _locked_copy(
+    host: Any, install_path: str, names: list[str] | None = None
+) -> ModuleFailure | None:
     """Fault ``locked_engine_files``: a binary another process holds open cannot be replaced."""
-    for name in host.faults.get("locked_engine_files") or []:
+    for name in names or host.faults.get("locked_engine_files") or []:
         path = f"{install_path}\\{name}"
         # System.IO.IOException for ERROR_SHARING_VIOLATION, as Copy-Item reports it.
         return ModuleFailure(
@@ -106,20 +163,35 @@ class _Previous:
 
 
 def _start_and_wait(engine: Any, timeout: int) -> None:
-    """``Start-Service docker``, then poll ``docker version`` until it answers."""
+    """``Start-Engine``: a steady state first; ``Start-Service docker`` unless it runs; then
+    poll ``docker version`` until it answers, the service stops, or the deadline."""
     try:
-        engine.start_service()
+        if engine.settle() != "running":
+            engine.start_service()
     except EngineError as err:
         raise _start_failure(err) from None
     try:
         engine.server_version()
     except EngineError as err:
         detail = engine.record.last_exit_error
-        if detail:
+        if engine.record.service_state == "stopped":
             raise ModuleFailure(
-                f"The docker service started but dockerd exited during start-up: {detail}"
+                f"The docker service started but dockerd exited during start-up: "
+                f"{detail or err.stderr.strip()}"
             ) from None
-        raise ModuleFailure(f"dockerd did not answer within {timeout} s: {err.message}") from None
+        raise ModuleFailure(
+            f"dockerd did not answer within {timeout} s: {err.stderr.strip()}"
+        ) from None
+
+
+def _stop_engine(engine: Any, timeout: int) -> None:
+    """``Stop-Engine``: a steady state, Stop-Service, then dockerd's process gone."""
+    try:
+        if engine.settle() == "running":
+            engine.stop_service()
+    except EngineError as err:
+        raise ModuleFailure(err.message) from None
+    engine.wait_process_exit()
 
 
 def _running_containers(engine: Any, result: dict[str, Any]) -> list[tuple[str, str]]:
@@ -198,11 +270,13 @@ class ContainerEngine(Model):
         "proxy_username": {"type": "str"},
         "proxy_password": {"type": "str", "no_log": True},
         "proxy_use_default_credential": {"type": "bool", "default": False},
-        "_data_root": {"type": "str"},
+        "_engine_host": {"type": "dict", "required": True},
         "lock_timeout": {"type": "int", "default": 300},
         "lock_holder": {"type": "str", "default": "trustbound.wincontainers.container_engine"},
     }
-    returns = frozenset({"steps", "engine", "download", "rolled_back", "containers", "lock"})
+    returns = frozenset(
+        {"steps", "engine", "download", "rolled_back", "containers", "lock", "data_root_acl"}
+    )
     supports_check_mode = True
     # Runs beside other module runs, as on Windows; the host lock keeps writers apart.
     concurrent = True
@@ -219,6 +293,7 @@ class ContainerEngine(Model):
             )
         if "write_config" in steps and params["_daemon_config_text"] is None:
             raise ModuleFailure("_daemon_config_text is required when _steps contains write_config")
+        _check_engine_host(params["_engine_host"])
         cache_dir = params["cache_dir"].rstrip("\\")
         download = {
             "path": f"{cache_dir}\\docker-{version}.zip",
@@ -269,6 +344,7 @@ class ContainerEngine(Model):
                     config_text=params["_daemon_config_text"],
                     timeout=params["start_timeout"],
                     result=result,
+                    layers_path=params["_engine_host"]["layers_path"],
                 )
         except ModuleFailure as failure:
             # FailJson adds failed/msg to the result the module built so far.
@@ -287,19 +363,24 @@ class ContainerEngine(Model):
         config_text: str | None,
         timeout: int,
         result: dict[str, Any],
+        layers_path: str,
     ) -> None:
         engine = host.engine
-        stops = bool({"install", "restart", "unregister_service"} & set(steps))
-        restore = _running_containers(engine, result) if stops and engine.running else []
-        if "protect_data_root" in steps:
-            # Protect-DataRoot: dockerd's ACL, created if absent, before daemon.json.
-            host.state.data_root_sddl = PROTECTED_SDDL
+        stops = bool(STOPPING_STEPS & set(steps))
+        was_running = engine.record is not None and engine.settle() == "running"
+        restore = _running_containers(engine, result) if stops and was_running else []
         unpacked_version = version
         if "install" in steps:
             # Prepare: fetch, verify, unpack into the module's temp dir. Nothing changed yet.
             zip_file = _engine_zip(host, download)
             unpacked = host.downloads.with_sha256(zip_file.sha256)
             unpacked_version = (unpacked.version if unpacked else "") or version
+            if unpacked_version != version:
+                # The unpacked dockerd.exe --version is compared with the pin.
+                raise ModuleFailure(
+                    f"the dockerd.exe in {download['url']} reports version {unpacked_version},"
+                    f" not the pinned {version}; nothing was changed"
+                )
         record = engine.record
         previous = (
             _Previous(
@@ -307,10 +388,10 @@ class ContainerEngine(Model):
                 install_path=record.install_path,
                 source_url=record.source_url,
                 daemon_config=None if record.daemon_config is None else dict(record.daemon_config),
-                was_running=engine.running,
+                was_running=was_running,
                 service_binary=record.service_binary,
                 service_binary_version=record.service_binary_version,
-                service_state="stopped" if engine.running else record.service_state,
+                service_state="stopped" if was_running else record.service_state,
             )
             if record is not None and {"install", "write_config", "unregister_service"} & set(steps)
             else None
@@ -324,6 +405,8 @@ class ContainerEngine(Model):
                 download=download,
                 config_text=config_text,
                 timeout=timeout,
+                result=result,
+                layers_path=layers_path,
             )
         except ModuleFailure as failure:
             if previous is None:
@@ -341,19 +424,30 @@ class ContainerEngine(Model):
             result["containers"].update(_restore_containers(engine, restore))
 
     @staticmethod
-    def _switch(engine, host, *, steps, version, download, config_text, timeout) -> None:
-        stops = bool({"install", "restart", "unregister_service"} & set(steps))
-        if stops and engine.running:
-            engine.stop_service()
+    def _switch(
+        engine, host, *, steps, version, download, config_text, timeout, result, layers_path
+    ) -> None:
+        if {"install", "restart", "protect_data_root"} & set(steps) and engine.record:
+            _stop_engine(engine, timeout)
         if "install" in steps:
             record = engine.record
             install_path = record.install_path if record else "C:\\Program Files\\docker"
             locked = _locked_copy(host, install_path)
+            if record is not None and record.process_exiting:
+                # Copy-Item over the image of a process that still runs.
+                locked = _locked_copy(host, install_path, ["dockerd.exe"])
             if locked is not None:
                 raise locked
             engine.install(version=version, source_url=download["url"])
         if "unregister_service" in steps:
+            _stop_engine(engine, timeout)
             engine.unregister_service()
+            if not engine.service_deleted():
+                raise ModuleFailure(
+                    f"the docker service is marked for deletion and still exists after {timeout}"
+                    " s: a program holds it open (services.msc, Event Viewer); close it and run"
+                    " again"
+                )
         if "remove_eventlog_source" in steps:
             engine.remove_eventlog_source()
         if "register_service" in steps:
@@ -363,6 +457,17 @@ class ContainerEngine(Model):
                 raise ModuleFailure(
                     f"dockerd --register-service failed (rc 1): {err.message}"
                 ) from None
+        if "protect_data_root" in steps:
+            if host.state.images:
+                # Their layers are under <data-root>\windowsfilter: Set-Acl would rewrite
+                # the ACL of every one (SetNamedSecurityInfo propagates inheritable entries).
+                result["data_root_acl"] = {
+                    "protected": False,
+                    "reason": f"{layers_path} holds image layers",
+                }
+            else:
+                host.state.data_root_sddl = PROTECTED_SDDL
+                result["data_root_acl"] = {"protected": True, "reason": ""}
         if "write_config" in steps:
             if host.state.data_root_sddl is None:
                 # New-Item ...\docker\config creates the root: ProgramData's inherited ACL.
@@ -373,22 +478,21 @@ class ContainerEngine(Model):
 
     @staticmethod
     def _roll_back(engine, previous: _Previous, timeout: int, failure: ModuleFailure) -> None:
-        if engine.running:
-            engine.stop_service()
-        record = engine.record
-        record.version = previous.version
-        record.install_path = previous.install_path
-        record.source_url = previous.source_url
-        record.service_binary = previous.service_binary
-        record.service_binary_version = previous.service_binary_version
-        record.service_state = previous.service_state
-        engine.write_daemon_config(previous.daemon_config)
-        if previous.was_running:
-            try:
+        """``Undo-Switch``: every failure in it ends as "rolling back ... failed too"."""
+        try:
+            _stop_engine(engine, timeout)
+            record = engine.record
+            record.version = previous.version
+            record.install_path = previous.install_path
+            record.source_url = previous.source_url
+            record.service_binary = previous.service_binary
+            record.service_binary_version = previous.service_binary_version
+            record.service_state = previous.service_state
+            engine.write_daemon_config(previous.daemon_config)
+            if previous.was_running:
                 _start_and_wait(engine, timeout)
-            except ModuleFailure as again:
-                raise ModuleFailure(
-                    f"{failure.msg}; rolling back to docker {previous.version} failed too: "
-                    f"{again.msg}",
-                    rolled_back=False,
-                ) from None
+        except ModuleFailure as again:
+            raise ModuleFailure(
+                f"{failure.msg}; rolling back to docker {previous.version} failed too: {again.msg}",
+                rolled_back=False,
+            ) from None

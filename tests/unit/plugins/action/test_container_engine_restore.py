@@ -87,9 +87,9 @@ def test_the_name_the_module_reports_wins_over_the_controller_s_read():
 
 
 def test_internal_options_cannot_be_set_on_a_task():
-    result, _host = run(ready(), _data_root="D:\\x")
+    result, _host = run(ready(), _engine_host={"install_path": "D:\\x"})
     assert result["failed"] is True
-    assert "_data_root is internal" in result["msg"]
+    assert "_engine_host is internal" in result["msg"]
 
 
 def test_stops_engine_only_when_running_and_a_stopping_step():

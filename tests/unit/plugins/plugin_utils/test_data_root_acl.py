@@ -5,7 +5,10 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.trustbound.wincontainers.plugins.action.container_engine import plan_steps
-from ansible_collections.trustbound.wincontainers.plugins.plugin_utils import daemon_config
+from ansible_collections.trustbound.wincontainers.plugins.plugin_utils import (
+    daemon_config,
+    engine_steps,
+)
 from ansible_collections.trustbound.wincontainers.plugins.plugin_utils.data_root_acl import (
     PROTECTED_SDDL,
     data_root,
@@ -55,8 +58,11 @@ def engine(sddl, **more):
             "daemon_config": CONFIG, "data_root_sddl": sddl, **more}  # fmt: skip
 
 
-def test_inherited_root_is_protected_without_a_restart():
-    assert plan_steps(engine(INHERITED), "27.3.1", CONFIG) == ["protect_data_root"]
+def test_inherited_root_is_protected_with_the_engine_stopped():
+    # Set-Acl with dockerd down, inside the transaction: a running engine restarts for it.
+    assert plan_steps(engine(INHERITED), "27.3.1", CONFIG) == ["protect_data_root", "restart"]
+    stopped = engine(INHERITED, service_state="stopped")
+    assert plan_steps(stopped, "27.3.1", CONFIG) == ["protect_data_root", "start"]
 
 
 def test_protected_root_plans_nothing():
@@ -104,3 +110,16 @@ def test_our_own_service_binary_is_left_alone():
     facts = engine(PROTECTED_SDDL, service_binary="c:\\program files\\docker\\dockerd.exe",
                    eventlog_source=True)  # fmt: skip
     assert plan_steps(facts, "27.3.1", CONFIG) == []
+
+
+def test_image_layers_keep_the_acl_and_the_task_says_why():
+    facts = engine(INHERITED)
+    assert plan_steps(facts, "27.3.1", CONFIG, layers=True) == []
+    assert engine_steps.acl_left(facts, True)
+    assert not engine_steps.acl_left(facts, False)
+    assert not engine_steps.acl_left(engine(PROTECTED_SDDL), True)
+    warning = engine_steps.acl_warning("h1", facts)
+    assert warning.startswith("host 'h1': the engine's data root keeps an ACL other than")
+    assert "the DACL inherits from the parent (not protected)" in warning
+    assert engine_steps.has_layers({"images": [{"id": "sha256:1"}]})
+    assert not engine_steps.has_layers({"images": []})
