@@ -236,6 +236,8 @@ Function Get-ContainerFact {
             restart_policy = if ($restart) { $restart } else { 'no' }
             memory_bytes = [int64]$c.HostConfig.Memory
             cpus = [double]$c.HostConfig.NanoCpus / 1e9
+            # --storage-opt size= as given; Python reads the size (workload_spec.docker_size_bytes).
+            storage_size = if ($c.HostConfig.StorageOpt) { [string]$c.HostConfig.StorageOpt.size } else { '' }
         }
     }
     return , @($containers)

@@ -337,4 +337,9 @@ containers:
     cpus:
       description: C(HostConfig.NanoCpus) in CPUs.
       type: float
+    storage_size:
+      description:
+        - C(HostConfig.StorageOpt.size) as docker keeps it (the scratch disk size given at
+          create, for example C(21474836480) or C(50GB)); empty when none was given.
+      type: str
 """

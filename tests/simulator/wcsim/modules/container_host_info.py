@@ -168,6 +168,7 @@ def container_facts(host: Any) -> list[dict[str, Any]]:
             "restart_policy": c.restart_policy,
             "memory_bytes": c.memory_bytes,
             "cpus": c.cpus,
+            "storage_size": str((c.storage_opt or {}).get("size") or ""),
         }
         for c in host.engine.containers(all=True)
     ]
