@@ -168,7 +168,8 @@ def container_facts(host: Any) -> list[dict[str, Any]]:
             "restart_policy": c.restart_policy,
             "memory_bytes": c.memory_bytes,
             "cpus": c.cpus,
-            "storage_size": str((c.storage_opt or {}).get("size") or ""),
+            # HostConfig.StorageOpt's size, any case (windowsfilter parseStorageOpt).
+            "storage_size": next((v for k, v in c.storage_opt.items() if k.lower() == "size"), ""),
         }
         for c in host.engine.containers(all=True)
     ]
