@@ -72,7 +72,7 @@ def test_a_size_below_the_platforms_20_gb_is_refused_as_it_would_limit_nothing(s
     (problem,) = caught.value.errors
     assert (problem.rule, problem.field) == ("storage-below-floor", "storage")
     assert "ExpandScratchSize" in problem.detail
-    with pytest.raises(ws.WorkloadSpecError, match="bad-trust-limits.*below 20 GB"):
+    with pytest.raises(ws.WorkloadSpecError, match=r"bad-trust-limits.*below 20 GB"):
         tl.read_ceilings({"hostile": {"storage": size}}, "h1")
 
 
