@@ -227,6 +227,7 @@ def effective_specs(host_audit: Any) -> list[workload_spec.WorkloadSpec]:
             host_audit.policy_host.get("trust_boundary", ""),
             host_audit.build,
             host_audit.host,
+            existing=host_audit.info.get("networks"),
         ).specs
     except workload_spec.WorkloadSpecError:
         return list(host_audit.specs)
