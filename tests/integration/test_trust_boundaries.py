@@ -475,3 +475,71 @@ def test_a_patch_restart_restores_every_workload_on_its_own_network(fleet):
         state["networks"]
     )
     assert all(len(groups) == 1 for groups in groups_by_network(fleet, "patchme").values())
+
+
+# ------------------------------------------- issue 20 leftovers: storage, allocation --
+def test_untrusted_and_hostile_containers_get_their_levels_scratch_disk_size(fleet):
+    """--storage-opt size: hostile 20 GB, untrusted 50 GB, trusted the engine's default."""
+    deployed(fleet, "tenants", THREE_BOUNDARIES)
+    sizes = {n: c["storage_opt"] for n, c in fleet.containers("tenants").items()}
+    assert sizes == {
+        "web": {},
+        "partner": {},
+        "build": {"size": str(50 * GIB)},
+        "sandbox": {"size": str(20 * GIB)},
+    }
+    assert deployed(fleet, "tenants", THREE_BOUNDARIES).stats["tenants"]["changed"] == 0
+
+
+def test_a_scratch_disk_below_20_gb_is_refused_before_any_change(fleet):
+    deployed(fleet, "tenants", THREE_BOUNDARIES)
+    before = fleet.containers("tenants")
+    small = [*THREE_BOUNDARIES[:3], dict(THREE_BOUNDARIES[3], storage="10g")]
+    run = fleet.deploy("tenants", small)
+    assert_refused_before_any_change(
+        run, fleet, "tenants", before, "host 'tenants', workload 'sandbox'", "storage-below-floor"
+    )
+
+
+def test_a_groups_subnet_held_by_an_admins_network_moves_to_the_next_free_one(fleet):
+    """172.30.117.0/24, the /24 initech's untrusted network draws, is the admin's 'lab': the
+    group takes the next free /24 of its probe sequence instead of failing."""
+    deployed(fleet, "crowded", THREE_BOUNDARIES)
+    state = fleet.host_state("crowded")
+    subnets = state["network_subnets"]
+    build_net = "tbwc-initech-untrusted-4cdc1a42"
+    assert subnets["lab"] == "172.30.117.0/24"
+    assert subnets[build_net] != "172.30.117.0/24"
+    assert subnets[build_net].startswith("172.30.")
+    assert len(set(subnets.values())) == len(subnets)
+    containers = fleet.containers("crowded")
+    assert containers["build"]["networks"] == [build_net]
+    assert all(c["state"] == "running" for c in containers.values()), containers
+    again = deployed(fleet, "crowded", THREE_BOUNDARIES)
+    assert again.stats["crowded"]["changed"] == 0
+    assert fleet.host_state("crowded")["network_subnets"][build_net] == subnets[build_net]
+
+
+def test_a_workload_on_an_inventory_network_lost_at_a_reboot_is_refused_before_any_change(
+    fleet,
+):
+    """Server 2019+ loses user NAT networks at a reboot and this engine does not re-create
+    them; the collection does not know how to make the admin's 'backend', so it refuses the
+    workload naming the host, the workload, the network and the fix, and changes nothing."""
+    web = dict(WEB, networks=["backend"])
+    deployed(fleet, "crowded", [web])
+    assert fleet.containers("crowded")["web"]["networks"] == ["backend"]
+    reboot(fleet, "crowded")
+    assert "backend" not in fleet.host_state("crowded")["networks"]
+    before = fleet.containers("crowded")
+    run = fleet.deploy("crowded", [web])
+    assert_refused_before_any_change(
+        run,
+        fleet,
+        "crowded",
+        before,
+        "host 'crowded', workload 'web'",
+        "network-missing",
+        "'backend'",
+        "docker network create",
+    )
