@@ -543,3 +543,70 @@ def test_a_workload_on_an_inventory_network_lost_at_a_reboot_is_refused_before_a
         "'backend'",
         "docker network create",
     )
+
+
+SITE = REPO / "playbooks" / "site.yml"
+
+
+def test_measure_site_run_separates_three_boundaries_and_a_patch_restores_them(fleet):
+    """Issue 20's measure through playbooks/site.yml on a Server 2022 host running trusted,
+    untrusted and hostile code of three boundaries: no network holds two groups, untrusted
+    and hostile containers have memory and CPU limits, a second run changes nothing, and
+    after the patch's reboot (this engine does not re-create NAT networks) every workload is
+    back on its own network."""
+    extra = {
+        "wincontainers_workloads": THREE_BOUNDARIES,
+        # The host's engine as it is: provisioning has nothing to install (a pin needs a
+        # checksum; nothing is downloaded, so none is checked).
+        "container_host_engine_version": "20.10.17",
+        "container_host_engine_checksums": {"20.10.17": "a" * 64},
+    }
+
+    def site():
+        run = fleet._run(
+            SITE,
+            "-i",
+            str(HOST_VARS),
+            "--limit",
+            "patchme",
+            extra_vars=extra,
+            inventory=fleet.inventory,
+        )
+        assert run.rc == 0, run.output
+        return run
+
+    site()
+    containers = fleet.containers("patchme")
+    assert all(len(groups) == 1 for groups in groups_by_network(fleet, "patchme").values())
+    assert {n: c["networks"] for n, c in containers.items()} == {
+        "web": ["nat"],
+        "partner": ["tbwc-globex-trusted-5bc1a08d"],
+        "build": ["tbwc-initech-untrusted-4cdc1a42"],
+        "sandbox": ["none"],
+    }
+    for name in ("build", "sandbox"):
+        assert containers[name]["memory_bytes"] > 0 and containers[name]["cpus"] > 0
+    assert site().stats["patchme"]["changed"] == 0
+    before = {n: c["networks"] for n, c in containers.items()}
+    patch = {
+        "wincontainers_workloads": THREE_BOUNDARIES,
+        "container_updates_owner": "integration",
+        "container_updates_known_revisions": {"KB5034129": "20348.2227"},
+        "container_updates_ready_delay": 1,
+    }
+    run = fleet._run(
+        PATCH,
+        "-i",
+        str(HOST_VARS),
+        "--limit",
+        "patchme",
+        extra_vars=patch,
+        inventory=fleet.inventory,
+    )
+    assert run.rc == 0, run.output
+    state = fleet.host_state("patchme")
+    assert state["os"]["revision"] == 2227
+    after = fleet.containers("patchme")
+    assert all(c["state"] == "running" for c in after.values()), after
+    assert {n: c["networks"] for n, c in after.items()} == before
+    assert all(len(groups) == 1 for groups in groups_by_network(fleet, "patchme").values())
