@@ -243,7 +243,9 @@ def test_check_diff_shows_the_limits_and_source_decisions(fleet):
         d for d in result["diff"] if d["after_header"] == "container build (inventory)"
     )
     assert build_diff["after"]["memory_bytes"] == 2 * GIB
+    assert build_diff["after"]["storage_bytes"] == 50 * GIB
     assert any("[trust-limits]" in r for r in build_diff["after"]["decision_reasons"])
+    assert any(r.startswith("[trust-limits] storage 50g") for r in reasons)
 
 
 PINNED = "mcr.microsoft.com/windows/nanoserver@sha256:" + "2" * 64
