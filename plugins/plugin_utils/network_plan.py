@@ -342,10 +342,20 @@ def assign(
                 )
             ]
         ) from None
+    on_host = {str(n.get("name")) for n in existing or [] if isinstance(n, Mapping)}
     for name, subnet in ensure.items():
+        why = f"[{REASON_RULE}] {name} has subnet {subnet}"
+        hashed = str(_block(pool, subnet_index(name, pool)))
+        if name in on_host:
+            why += " (the network on the host keeps its subnet)"
+        elif subnet != hashed:
+            why += (
+                f" (the /24 its name draws, {hashed}, overlaps a network on the host or of"
+                " another trust group: the next free /24 of its probe sequence)"
+            )
         for spec in present:
             if name in wanted.get(spec.name, []):
-                reasons[spec.name].append(f"[{REASON_RULE}] {name} has subnet {subnet}")
+                reasons[spec.name].append(why)
     out = [
         dataclasses.replace(spec, networks=wanted[spec.name]) if spec.name in wanted else spec
         for spec in specs
