@@ -115,6 +115,14 @@ options:
       cpus:
         description: CPU limit (under Hyper-V isolation, the utility VM's vCPU count).
         type: float
+      storage:
+        description:
+          - Scratch disk size (C(docker create --storage-opt size=)), in bytes or as C(20g),
+            C(1t); at least 20 GB (rule C(storage-below-floor)), as Windows gives every container
+            a 20 GB scratch disk and docker only grows it.
+          - Unset, the engine's default (127 GB from dockerd 23.0, 20 GB before) unless the
+            workload's trust level has a ceiling.
+        type: raw
       labels:
         description:
           - Labels; names starting with C(trustbound.wincontainers.) are reserved, names holding
@@ -160,11 +168,13 @@ options:
   trust_limits:
     description:
       - Resource ceilings per trust level (C(wincontainers_trust_limits)) - a mapping of
-        C(trusted), C(untrusted), C(hostile) to C(memory), C(cpus) and C(allow_raise).
+        C(trusted), C(untrusted), C(hostile) to C(memory), C(cpus), C(storage) and
+        C(allow_raise).
       - A workload without its own limit gets its level's ceiling, may set less, and more only
         where C(allow_raise) is true; otherwise it is refused (rule C(trust-limit-exceeded)).
       - Each key given for a level goes over its default (0 removes a ceiling); defaults are
-        untrusted C(2g) and 2 CPUs, hostile C(1g) and 1 CPU, trusted none. A CPU ceiling above
+        untrusted C(2g), 2 CPUs and C(50g) of storage, hostile C(1g), 1 CPU and C(20g),
+        trusted none. A CPU ceiling above
         the host's processors is taken down to them.
     type: raw
   trust_registries:

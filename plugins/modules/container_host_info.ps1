@@ -171,6 +171,20 @@ Function Get-ImageFact {
     return , @($images)
 }
 
+Function Get-NetworkFact {
+    # Name, id, driver and IPAM subnets: the deployment allocates around them (network_plan.py).
+    $ids = @((Invoke-Docker @('network', 'ls', '--quiet', '--no-trunc')) -split '\r?\n' | Where-Object { $_ })
+    $networks = foreach ($n in Get-DockerObject 'network' $ids) {
+        @{
+            name = [string]$n.Name
+            id = [string]$n.Id
+            driver = [string]$n.Driver
+            subnets = ConvertTo-List @(foreach ($c in @($n.IPAM.Config)) { if ($c -and $c.Subnet) { [string]$c.Subnet } })
+        }
+    }
+    return , @($networks)
+}
+
 Function Get-ContainerFact {
     $defaultIsolation = $null
     $ids = @((Invoke-Docker @('container', 'ls', '--all', '--quiet', '--no-trunc')) -split '\r?\n' | Where-Object { $_ })
@@ -236,6 +250,8 @@ Function Get-ContainerFact {
             restart_policy = if ($restart) { $restart } else { 'no' }
             memory_bytes = [int64]$c.HostConfig.Memory
             cpus = [double]$c.HostConfig.NanoCpus / 1e9
+            # --storage-opt size= as given; Python reads the size (workload_spec.docker_size_bytes).
+            storage_size = if ($c.HostConfig.StorageOpt) { [string]$c.HostConfig.StorageOpt.size } else { '' }
         }
     }
     return , @($containers)
@@ -290,9 +306,11 @@ if ($engine.installed -and $engine.service_state -eq 'running') {
         $engine.api_error = ($api.stderr + $api.stdout).Trim()
     }
 }
+$module.Result.networks = @()
 if ($engine.api_reachable) {
     $module.Result.images = Get-ImageFact
     $module.Result.containers = Get-ContainerFact
+    $module.Result.networks = Get-NetworkFact
 }
 
 $module.ExitJson()

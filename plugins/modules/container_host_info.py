@@ -337,4 +337,30 @@ containers:
     cpus:
       description: C(HostConfig.NanoCpus) in CPUs.
       type: float
+    storage_size:
+      description:
+        - C(HostConfig.StorageOpt.size) as docker keeps it (the scratch disk size given at
+          create, for example C(21474836480) or C(50GB)); empty when none was given.
+      type: str
+networks:
+  description:
+    - Every network (C(docker network inspect)); empty when the engine does not run.
+    - The deployment allocates its trust groups' subnets around the ones listed here.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: Network name.
+      type: str
+    id:
+      description: Network ID.
+      type: str
+    driver:
+      description: Driver (C(nat), C(null), C(transparent), ...).
+      type: str
+    subnets:
+      description: C(IPAM.Config[].Subnet).
+      type: list
+      elements: str
 """

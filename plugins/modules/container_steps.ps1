@@ -40,6 +40,7 @@ $spec = @{
                 restart_policy = @{ type = 'str' }
                 memory_bytes = @{ type = 'str' }
                 cpus = @{ type = 'float' }
+                storage_bytes = @{ type = 'str' }
                 labels = @{ type = 'dict' }
                 timeout = @{ type = 'int' }
                 force = @{ type = 'bool'; default = $false }
@@ -173,6 +174,9 @@ Function Get-CreateArgument {
     }
     if ($Step.cpus) {
         $argv.AddRange([string[]]@('--cpus', $Step.cpus.ToString([System.Globalization.CultureInfo]::InvariantCulture)))
+    }
+    if ($Step.storage_bytes -and $Step.storage_bytes -ne '0') {
+        $argv.AddRange([string[]]@('--storage-opt', "size=$($Step.storage_bytes)"))
     }
     if ($Step.labels) {
         foreach ($labelName in $Step.labels.Keys) {

@@ -113,6 +113,11 @@ options:
       cpus:
         description: CPU limit.
         type: float
+      storage_bytes:
+        description:
+          - Scratch disk size in bytes (C(--storage-opt size=)), as a string of digits; unset
+            means the engine's default.
+        type: str
       labels:
         description: Labels.
         type: dict

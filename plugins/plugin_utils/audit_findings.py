@@ -304,7 +304,8 @@ RULES: dict[str, Rule] = _rules(
         "Container without its trust level's resource ceiling, or above it",
         MEDIUM,
         f"{CIS} 5.10 and 5.11; this collection's wincontainers_trust_limits (docs/trust-model.md):"
-        " a hostile tenant without limits can exhaust the host's memory and CPUs",
+        " a hostile tenant without limits can exhaust the host's memory and CPUs, and fill"
+        " the data root's disk through its scratch disk (storage)",
         "run playbooks/deploy.yml: a workload without a limit gets its level's ceiling, and one"
         " above it is refused unless wincontainers_trust_limits.<level>.allow_raise is true",
     ),

@@ -135,7 +135,7 @@ def shared_networks(host_audit: Any) -> None:
 
 def trust_ceilings(host_audit: Any) -> None:
     """WC-RES-TRUST-CEILING: a container whose level has a ceiling runs without a limit, or
-    above it where the level does not allow raising."""
+    above it where the level does not allow raising (memory, CPUs, storage size)."""
     ceilings = _read(host_audit, trust_limits.read_ceilings, trust_limits.VARIABLE)
     if not ceilings:
         return
@@ -148,6 +148,11 @@ def trust_ceilings(host_audit: Any) -> None:
         for what, value, limit in (
             ("memory_bytes", container.get("memory_bytes") or 0, ceiling.memory_bytes),
             ("cpus", container.get("cpus") or 0, ceiling.cpus),
+            (
+                "storage_bytes",
+                workload_spec.docker_size_bytes(container.get("storage_size")),
+                ceiling.storage_bytes,
+            ),
         ):
             if not limit or (value and (value <= limit or ceiling.allow_raise)):
                 continue
@@ -222,6 +227,7 @@ def effective_specs(host_audit: Any) -> list[workload_spec.WorkloadSpec]:
             host_audit.policy_host.get("trust_boundary", ""),
             host_audit.build,
             host_audit.host,
+            existing=host_audit.info.get("networks"),
         ).specs
     except workload_spec.WorkloadSpecError:
         return list(host_audit.specs)

@@ -112,4 +112,13 @@ def container_fact(inspect: Mapping[str, Any], default_isolation: str) -> dict[s
         "restart_policy": _restart(host_config.get("RestartPolicy")),
         "memory_bytes": int(host_config.get("Memory") or 0),
         "cpus": int(host_config.get("NanoCpus") or 0) / 1e9,
+        # --storage-opt size= as given (the windowsfilter driver reads the key case-blind).
+        "storage_size": next(
+            (
+                str(v)
+                for k, v in (host_config.get("StorageOpt") or {}).items()
+                if k.lower() == "size"
+            ),
+            "",
+        ),
     }

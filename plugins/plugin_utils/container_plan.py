@@ -22,7 +22,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ansible_collections.trustbound.wincontainers.plugins.plugin_utils import trust_policy
+from ansible_collections.trustbound.wincontainers.plugins.plugin_utils import (
+    trust_policy,
+    workload_spec,
+)
 from ansible_collections.trustbound.wincontainers.plugins.plugin_utils.redaction import MASK
 from ansible_collections.trustbound.wincontainers.plugins.plugin_utils.workload_spec import (
     RESERVED_NAME_SUFFIX,
@@ -96,6 +99,10 @@ class Desired:
             "cpus": spec.cpus,
             "labels": spec.labels,
         }
+        if spec.storage_bytes:
+            # Only when set: the hash of a container without one stays as it was before
+            # storage sizes existed, so upgrading replaces no such container.
+            config["storage_bytes"] = spec.storage_bytes
         if self.hash_key is None:
             config["secret_env_names"] = sorted(spec.secret_env)
             canonical = json.dumps(config, sort_keys=True, separators=(",", ":"))
@@ -206,6 +213,9 @@ def _create_step(desired: Desired, name: str, owner: str) -> dict[str, Any]:
         "cpus": spec.cpus,
         "labels": desired.labels(owner),
     }
+    if spec.storage_bytes:
+        # docker create --storage-opt size=<bytes> (a string, as memory_bytes).
+        step["storage_bytes"] = str(spec.storage_bytes)
     if entrypoint is not None:
         step["entrypoint"] = entrypoint
     return step
@@ -309,8 +319,15 @@ def _summary_of_container(container: Mapping[str, Any] | None) -> dict[str, Any]
         "restart_policy": container.get("restart_policy"),
         "memory_bytes": container.get("memory_bytes") or 0,
         "cpus": container.get("cpus") or 0,
+        **_storage_shown(workload_spec.docker_size_bytes(container.get("storage_size"))),
         "labels": _shown_labels(container.get("labels") or {}),
     }
+
+
+def _storage_shown(number: int) -> dict[str, int]:
+    """The storage size in a diff only where one is set, so a diff of containers without
+    one is as before."""
+    return {"storage_bytes": number} if number else {}
 
 
 def _summary_of_desired(desired: Desired, owner: str) -> dict[str, Any]:
@@ -333,6 +350,7 @@ def _summary_of_desired(desired: Desired, owner: str) -> dict[str, Any]:
         "restart_policy": spec.restart_policy,
         "memory_bytes": spec.memory_bytes,
         "cpus": spec.cpus,
+        **_storage_shown(spec.storage_bytes),
         "labels": _shown_labels(desired.labels(owner)),
     }
 

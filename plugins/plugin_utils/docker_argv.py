@@ -117,6 +117,7 @@ CREATE_FIELDS: tuple[tuple[str, Callable[[Any], list[str]]], ...] = (
     ("restart_policy", _scalar("--restart")),
     ("memory_bytes", _scalar("--memory")),  # bytes: docker's RAMInBytes takes a bare number
     ("cpus", _scalar("--cpus")),
+    ("storage_bytes", lambda v: _scalar("--storage-opt")(f"size={v}" if _scalar("")(v) else v)),
     ("labels", _pairs("--label")),
 )
 

@@ -11,10 +11,17 @@ different trust groups (trust boundary and trust level) must not share a network
 * the host owner's trusted workloads keep the network they name (docker's default ``nat``);
 * every other group gets a NAT network of its own, ``tbwc-<boundary>-<level>-<hash>``
   (network_name), with a /24 from the address pool (``wincontainers_network_pool``,
-  default ``172.30.0.0/16``), drawn from the SHA-256 of the pool and the name alone, so it
-  is the same on every run and does not move when other groups appear or go; two groups of
-  one host that fall on one /24 are refused (``network-subnet-collision``: set another pool),
-  never moved, as ``ensure_network`` keeps an existing network whatever its subnet;
+  default ``172.30.0.0/16``): a network that exists keeps its subnet (the host's
+  ``networks`` facts; ``ensure_network`` keeps an existing network whatever its subnet); a
+  missing one takes the /24 drawn from the SHA-256 of the pool and its name, or, when that
+  /24 overlaps a network on the host (any network, the collection's or not) or one planned
+  before it, the next free /24 of the pool in a probe sequence from the same hash, so it is
+  the same on every run with the same networks; only a pool with no free /24 is refused
+  (``network-pool-exhausted``);
+* a network the inventory names itself (not ``nat``, ``none``, ``container:<x>`` or the
+  collection's own) must exist on the host: user NAT networks are lost at a reboot of
+  Server 2019 and later, and the collection does not know how to make another's network,
+  so a missing one is refused before any change (``network-missing``);
 * a hostile workload that publishes no port and names no network gets ``none``;
 * a workload naming a network another group uses is refused (``network-shared-across-trust``),
   and so is ``container:<name>`` (that container's network namespace, so all its networks)
@@ -61,7 +68,8 @@ SERVER_2016_BUILD = 14393
 RULE_SHARED = "network-shared-across-trust"
 RULE_2016 = "network-separation-unsupported-2016"
 RULE_BAD = "bad-network-settings"
-RULE_COLLISION = "network-subnet-collision"
+RULE_EXHAUSTED = "network-pool-exhausted"
+RULE_MISSING = "network-missing"
 REASON_RULE = "network"
 SLUG_LENGTH = 32
 _UNSAFE = re.compile(r"[^a-z0-9_.-]+")
@@ -112,39 +120,79 @@ def _bad(host: str | None, variable: str, detail: str) -> workload_spec.Workload
 
 
 def subnet_index(name: str, pool: ipaddress.IPv4Network) -> int:
-    """The /24 of the pool a network takes: from the SHA-256 of the pool and the name only, so
-    a group's subnet does not move when other groups appear or go (the read of a host does not
-    report network subnets, so the plan cannot allocate around what exists)."""
+    """The first /24 of the pool a network tries: from the SHA-256 of the pool and the name
+    only, so it does not depend on which other groups exist."""
     count = 2 ** (24 - pool.prefixlen)
     digest = hashlib.sha256(f"{pool}|{name}".encode()).digest()
     return int.from_bytes(digest[:8], "big") % count
 
 
-def subnets(names: list[str], pool: ipaddress.IPv4Network) -> dict[str, str]:
-    """A /24 of the pool per name (subnet_index). Two names that fall on one /24 raise
-    SubnetCollision: no name is moved, as moving one would move a network already in use."""
+def _probe_step(name: str, pool: ipaddress.IPv4Network) -> int:
+    """The step of a network's probe sequence: odd, so with a power-of-two count of /24s the
+    sequence visits every /24 of the pool once (double hashing from the same digest)."""
+    count = 2 ** (24 - pool.prefixlen)
+    digest = hashlib.sha256(f"{pool}|{name}".encode()).digest()
+    return (int.from_bytes(digest[8:16], "big") | 1) % count or 1
+
+
+def _existing_subnets(existing: list[Mapping[str, Any]]) -> dict[str, list[ipaddress.IPv4Network]]:
+    """The IPv4 subnets of each network on the host (facts ``networks``), by name."""
+    out: dict[str, list[ipaddress.IPv4Network]] = {}
+    for network in existing:
+        if not isinstance(network, Mapping):
+            continue
+        nets = out.setdefault(str(network.get("name") or ""), [])
+        for text in network.get("subnets") or []:
+            try:
+                subnet = ipaddress.ip_network(str(text), strict=False)
+            except ValueError:
+                continue
+            if isinstance(subnet, ipaddress.IPv4Network):
+                nets.append(subnet)
+    return out
+
+
+def subnets(
+    names: list[str],
+    pool: ipaddress.IPv4Network,
+    existing: list[Mapping[str, Any]] | None = None,
+) -> dict[str, str]:
+    """A /24 of the pool per name. A name already on the host keeps its subnet; the others,
+    in name order, take the first /24 of their probe sequence (subnet_index, then steps of
+    _probe_step) that overlaps no network on the host and no subnet chosen before. Raises
+    PoolExhausted when a name finds none."""
+    on_host = _existing_subnets(list(existing or []))
+    taken = [subnet for nets in on_host.values() for subnet in nets]
     chosen: dict[str, str] = {}
-    by_index: dict[int, str] = {}
     for name in sorted(names):
-        index = subnet_index(name, pool)
-        if index in by_index:
-            raise SubnetCollision(by_index[index], name, pool)
-        by_index[index] = name
-        chosen[name] = str(_block(pool, index))
-    return chosen
+        if on_host.get(name):
+            chosen[name] = str(on_host[name][0])
+    count = 2 ** (24 - pool.prefixlen)
+    for name in sorted(n for n in names if n not in chosen):
+        index, step = subnet_index(name, pool), _probe_step(name, pool)
+        for _attempt in range(count):
+            block = _block(pool, index)
+            if not any(block.overlaps(other) for other in taken):
+                break
+            index = (index + step) % count
+        else:
+            raise PoolExhausted(name, pool, count)
+        taken.append(block)
+        chosen[name] = str(block)
+    return dict(sorted(chosen.items()))
 
 
 def _block(pool: ipaddress.IPv4Network, index: int) -> ipaddress.IPv4Network:
     return ipaddress.IPv4Network((int(pool.network_address) + (index << 8), 24))
 
 
-class SubnetCollision(ValueError):
-    def __init__(self, first: str, second: str, pool: ipaddress.IPv4Network) -> None:
-        self.first, self.second, self.pool = first, second, pool
+class PoolExhausted(ValueError):
+    def __init__(self, name: str, pool: ipaddress.IPv4Network, count: int) -> None:
+        self.name, self.pool = name, pool
         super().__init__(
-            f"networks {first} and {second} fall on the same /24 of {pool}; set a different"
-            f" {POOL_VARIABLE} (a larger pool, or another range: the subnets are drawn from"
-            " the pool and the names, so another pool separates them) for this host"
+            f"network {name} finds no free /24 in {pool}: all {count} overlap networks on the"
+            f" host or of other trust groups; set a larger {POOL_VARIABLE} for this host, or"
+            " remove networks nothing uses"
         )
 
 
@@ -188,8 +236,14 @@ def assign(
     host_boundary: str,
     os_build: int | None,
     host: str | None,
+    *,
+    existing: list[Mapping[str, Any]] | None = None,
 ) -> Networks:
-    """Each workload's networks under the separation rule, before anything changes."""
+    """Each workload's networks under the separation rule, before anything changes.
+
+    ``existing``: the host's networks (facts ``networks``: name, id, driver, subnets); None
+    when the read does not report them (no allocation around them, no missing-network
+    check)."""
     try:
         separation = inputs.optional_bool(
             hostvars.get(SEPARATION_VARIABLE), SEPARATION_VARIABLE, True
@@ -198,7 +252,10 @@ def assign(
         raise _bad(host, SEPARATION_VARIABLE, str(exc)) from None
     pool = _pool(hostvars.get(POOL_VARIABLE), host)
     if not separation:
-        return Networks(list(specs), {}, {}, [])
+        present = [s for s in specs if s.state != "absent"]
+        wanted = {s.name: list(s.networks) for s in present}
+        problems = _missing(present, wanted, existing, host) if existing is not None else []
+        return Networks(list(specs), {}, {}, problems)
 
     home = (host_boundary, trust_policy.TRUSTED)
     present = [s for s in specs if s.state != "absent"]
@@ -273,22 +330,71 @@ def assign(
                     )
                 )
         managed = []
+    if existing is not None:
+        problems.extend(_missing(present, wanted, existing, host))
     try:
-        ensure = subnets(managed, pool)
-    except SubnetCollision as exc:
+        ensure = subnets(managed, pool, existing)
+    except PoolExhausted as exc:
         raise workload_spec.WorkloadSpecError(
             [
                 workload_spec.SpecProblem(
-                    host, f"(all, {POOL_VARIABLE})", RULE_COLLISION, POOL_VARIABLE, str(exc)
+                    host, f"(all, {POOL_VARIABLE})", RULE_EXHAUSTED, POOL_VARIABLE, str(exc)
                 )
             ]
         ) from None
+    on_host = {str(n.get("name")) for n in existing or [] if isinstance(n, Mapping)}
     for name, subnet in ensure.items():
+        why = f"[{REASON_RULE}] {name} has subnet {subnet}"
+        hashed = str(_block(pool, subnet_index(name, pool)))
+        if name in on_host:
+            why += " (the network on the host keeps its subnet)"
+        elif subnet != hashed:
+            why += (
+                f" (the /24 its name draws, {hashed}, overlaps a network on the host or of"
+                " another trust group: the next free /24 of its probe sequence)"
+            )
         for spec in present:
             if name in wanted.get(spec.name, []):
-                reasons[spec.name].append(f"[{REASON_RULE}] {name} has subnet {subnet}")
+                reasons[spec.name].append(why)
     out = [
         dataclasses.replace(spec, networks=wanted[spec.name]) if spec.name in wanted else spec
         for spec in specs
     ]
     return Networks(out, ensure, reasons, problems)
+
+
+def _missing(
+    present: list[workload_spec.WorkloadSpec],
+    wanted: Mapping[str, list[str]],
+    existing: list[Mapping[str, Any]],
+    host: str | None,
+) -> list[workload_spec.SpecProblem]:
+    """A network the inventory names that is not on the host: refused before any change.
+    Windows Server 2019 and later lose user NAT networks at a reboot (Microsoft,
+    network-drivers-topologies.md) and dockerd re-creates only its own (20.10.18 and 23.0
+    on, moby daemon/daemon_windows.go); the collection makes only its own trust groups'
+    networks, as it does not know the driver, subnet or adapter another one needs."""
+    names = {str(n.get("name")) for n in existing if isinstance(n, Mapping)}
+    problems = []
+    for spec in present:
+        for network in wanted.get(spec.name, []):
+            if (
+                network in names
+                or network in (DEFAULT_NETWORK, NONE)
+                or network.startswith((PREFIX, CONTAINER_MODE))
+            ):
+                continue
+            problems.append(
+                workload_spec.SpecProblem(
+                    host,
+                    repr(spec.name),
+                    RULE_MISSING,
+                    "networks",
+                    f"network {network!r} is not on host {host!r} (docker network ls); user NAT"
+                    " networks do not survive a reboot of Windows Server 2019 and later, and"
+                    " the collection makes only its own trust groups' networks; create it"
+                    f" again on {host} (docker network create ... {network}), or leave this"
+                    " workload's networks unset to get a network of its own trust group",
+                )
+            )
+    return problems

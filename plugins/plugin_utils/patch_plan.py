@@ -426,6 +426,7 @@ def _check_trust_beyond_kernel(specs, host_info, hostvars, host: str) -> None:
             ),
             os_build=host_facts.os_build(host_info),
             logical_processors=group if group is not None else machine.get("logical_processors"),
+            existing_networks=host_info.get("networks"),
         )
     except workload_spec.WorkloadSpecError as exc:
         problems = exc.errors

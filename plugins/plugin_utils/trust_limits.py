@@ -5,16 +5,22 @@
 
 A hostile tenant that sets no limit can take the host's memory and CPUs: the denial of
 service the shared kernel risks comes back through resources, whatever the isolation. Each
-trust level has a ceiling (memory, CPUs): a workload without its own limit gets the ceiling,
-a workload may set less, and more only where the inventory allows it for that level
+trust level has a ceiling (memory, CPUs, storage size): a workload without its own limit gets
+the ceiling, a workload may set less, and more only where the inventory allows it for that level
 (``allow_raise: true``). Trusted code has no ceiling unless the inventory gives one. The
 inventory's keys for a level go over that level's default one by one (``hostile:
 {allow_raise: true}`` keeps hostile's ceilings); ``0`` removes a ceiling.
 
 Values are checked as Windows takes them (workload_spec: memory at least 50 MB, CPUs from
 0.01 up to the host's logical processors). Under Hyper-V isolation the limits size the
-utility VM (its memory and its vCPU count). Storage size (``--storage-opt size``) is not
-managed here yet.
+utility VM (its memory and its vCPU count). Storage is the container's scratch disk
+(``docker create --storage-opt size=``, read by the windowsfilter graph driver, moby
+daemon/graphdriver/windows/windows.go, since docker 1.12, moby/moby#23391): the same
+scratch layer is attached under either isolation (docker/for-win#4100 shows it on a
+Hyper-V isolated Windows 10 container). It is at least 20 GB (workload_spec): the engine only
+grows the platform's 20 GB scratch disk. dockerd 23.0 and later give a container 127 GB when
+no size is set (moby commit 56d378a88f), 20.10 the platform's 20 GB: either way the scratch
+disk is a dynamically expanding file on the data root's volume that a tenant can fill.
 
 Pure functions: ``resolve`` returns the limited workloads, one reason per decision, and
 every refusal, before anything on a host changes.
@@ -39,12 +45,15 @@ REASON_RULE = "trust-limits"
 
 # Documented defaults (docs/trust-model.md). Hostile: 1 GB, the size a Hyper-V container's
 # utility VM had by default (docker/for-win#321), and one CPU; untrusted: 2 GB and two CPUs.
+# Storage: hostile gets 20 GB, the platform's own scratch size and the smallest that takes
+# effect; untrusted 50 GB, the example size of Microsoft's container-storage.md. Both are
+# below the 127 GB dockerd 23.0+ gives by default.
 DEFAULT_LIMITS: dict[str, dict[str, Any]] = {
     trust_policy.TRUSTED: {},
-    trust_policy.UNTRUSTED: {"memory": "2g", "cpus": 2},
-    trust_policy.HOSTILE: {"memory": "1g", "cpus": 1},
+    trust_policy.UNTRUSTED: {"memory": "2g", "cpus": 2, "storage": "50g"},
+    trust_policy.HOSTILE: {"memory": "1g", "cpus": 1, "storage": "20g"},
 }
-_FIELDS = frozenset({"memory", "cpus", "allow_raise"})
+_FIELDS = frozenset({"memory", "cpus", "storage", "allow_raise"})
 
 
 class TrustLimitsError(workload_spec.WorkloadSpecError):
@@ -58,6 +67,7 @@ class Ceiling:
     memory_bytes: int = 0
     cpus: float = 0.0
     allow_raise: bool = False
+    storage_bytes: int = 0
 
 
 def _show_memory(number: int) -> str:
@@ -118,7 +128,8 @@ def read_ceilings(value: object, host: str | None) -> dict[str, Ceiling]:
         if not isinstance(entry, Mapping):
             refuse(
                 where,
-                f"must be a mapping of memory, cpus, allow_raise; got {inputs.describe(entry)}",
+                "must be a mapping of memory, cpus, storage, allow_raise; got"
+                f" {inputs.describe(entry)}",
             )
             continue
         unknown = sorted(str(key) for key in entry if key not in _FIELDS)
@@ -131,6 +142,7 @@ def read_ceilings(value: object, host: str | None) -> dict[str, Ceiling]:
         check = workload_spec._Checker(host, f"(all, {VARIABLE})")
         memory = workload_spec._memory(check, entry.get("memory"))
         cpus = workload_spec._cpus(check, entry.get("cpus"))
+        storage = workload_spec._storage(check, entry.get("storage"))
         try:
             allow_raise = inputs.optional_bool(
                 entry.get("allow_raise"), f"{where}.allow_raise", False
@@ -140,7 +152,7 @@ def read_ceilings(value: object, host: str | None) -> dict[str, Ceiling]:
             continue
         for problem in check.problems:
             refuse(f"{where}.{problem.field}", problem.detail)
-        ceilings[level] = Ceiling(memory, cpus, allow_raise)
+        ceilings[level] = Ceiling(memory, cpus, allow_raise, storage)
     if problems:
         raise TrustLimitsError(problems)
     return ceilings
@@ -228,13 +240,26 @@ def resolve(
             allow_raise=ceiling.allow_raise,
             refusals=refusals,
         )
+        storage, storage_why = _limit(
+            "storage",
+            spec.storage_bytes,
+            ceiling.storage_bytes,
+            show=lambda n: _show_memory(int(n)),
+            level=level,
+            allow_raise=ceiling.allow_raise,
+            refusals=refusals,
+        )
         problems.extend(
             workload_spec.SpecProblem(host, repr(spec.name), RULE_EXCEEDED, text.split()[0], text)
             for text in refusals
         )
-        why = [f"[{REASON_RULE}] {text}" for text in (memory_why, cpus_why) if text]
-        if not ceiling.memory_bytes and not ceiling.cpus:
+        why = [f"[{REASON_RULE}] {text}" for text in (memory_why, cpus_why, storage_why) if text]
+        if not ceiling.memory_bytes and not ceiling.cpus and not ceiling.storage_bytes:
             why.append(f"[{REASON_RULE}] the {level} level has no ceiling ({VARIABLE})")
         reasons[spec.name] = why
-        limited.append(dataclasses.replace(spec, memory_bytes=int(memory), cpus=float(cpus)))
+        limited.append(
+            dataclasses.replace(
+                spec, memory_bytes=int(memory), cpus=float(cpus), storage_bytes=int(storage)
+            )
+        )
     return limited, reasons, problems

@@ -446,6 +446,7 @@ class WorkloadReconcile:
             host_boundary=policy_host.get("trust_boundary", ""),
             os_build=host_facts.os_build(info),
             logical_processors=_processors(info.get("machine") or {}),
+            existing_networks=info.get("networks"),
         )
         self._refuse(trusted.problems)
         specs = trusted.specs

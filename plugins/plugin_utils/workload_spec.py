@@ -63,6 +63,7 @@ RULE_HOST_PORT_CONFLICT = "host-port-conflict"
 RULE_CPUS_OVER_HOST = "cpus-over-host"
 RULE_HOST_IP = "host-ip-unsupported"
 RULE_MEMORY_FLOOR = "memory-below-floor"
+RULE_STORAGE_FLOOR = "storage-below-floor"
 
 KNOWN_KEYS = frozenset(
     {
@@ -84,6 +85,7 @@ KNOWN_KEYS = frozenset(
         "restart_policy",
         "memory",
         "cpus",
+        "storage",
         "labels",
         "stop_timeout",
         "allow_named_pipe_mounts",
@@ -154,6 +156,16 @@ _MEMORY_UNITS = {"": 1, "b": 1, "k": 1024, "m": 1024**2, "g": 1024**3}
 # limit the sources report working, so it is the floor.
 MIN_MEMORY_BYTES = 50 * 1024**2
 _MIN_MEMORY_BYTES = MIN_MEMORY_BYTES
+# Storage size (``docker create --storage-opt size=``): the windowsfilter graph driver reads
+# ``size`` with go-units RAMInBytes (moby daemon/graphdriver/windows/windows.go
+# parseStorageOpt) and grows the container's scratch disk to it (hcsshim ExpandScratchSize:
+# "expands the size of a layer to at least size bytes"); it never shrinks it below the
+# platform's own 20 GB scratch (Microsoft, manage-containers/container-storage.md, "Storage
+# Limits"; docker/for-win#6417 shows the 20 GB C: drive). A size below 20 GB is accepted by
+# the engine and does nothing, so it is refused: it would promise a limit that is not there.
+MIN_STORAGE_BYTES = 20 * 1024**3
+_STORAGE_RE = re.compile(r"([0-9]+)\s*([bkmgt]?)b?", re.IGNORECASE)
+_STORAGE_UNITS = {**_MEMORY_UNITS, "t": 1024**4}
 _PORT_RE = re.compile(
     r"(?:(?:(?P<ip>[0-9]{1,3}(?:\.[0-9]{1,3}){3}|\[[0-9a-fA-F:]+\]):)?(?P<host>[0-9]{1,5})?:)?"
     r"(?P<container>[0-9]{1,5})"
@@ -242,6 +254,7 @@ class WorkloadSpec:
     restart_policy: str = "no"
     memory_bytes: int = 0
     cpus: float = 0.0
+    storage_bytes: int = 0
     labels: dict[str, str] = field(default_factory=dict)
     stop_timeout: int = 10
     allow_named_pipe_mounts: bool = False
@@ -527,6 +540,48 @@ def _memory(check: _Checker, value: object) -> int:
     return number
 
 
+def _storage(check: _Checker, value: object) -> int:
+    """The container's scratch disk size in bytes (0: the engine's default)."""
+    if value is None or value == 0:
+        return 0
+    if isinstance(value, int) and not isinstance(value, bool):
+        number = value
+    elif isinstance(value, str) and (match := _STORAGE_RE.fullmatch(value.strip())):
+        number = int(match[1]) * _STORAGE_UNITS[match[2].lower()]
+    else:
+        check.bad("storage", f"must be bytes or a size like '20g' or '1t', got {_short(value)}")
+        return 0
+    if 0 < number < MIN_STORAGE_BYTES:
+        check.refuse(
+            RULE_STORAGE_FLOOR,
+            "storage",
+            f"storage {number} bytes is below 20 GB, the scratch disk size Windows gives every"
+            " container: docker's --storage-opt size only grows it (hcsshim ExpandScratchSize),"
+            " so a smaller size would limit nothing; use 20g or more, or leave it unset",
+        )
+        return 0
+    if number > _MAX_MEMORY_BYTES:
+        check.bad("storage", f"is {number} bytes, more than docker can hold (2^63 - 1)")
+        return 0
+    if number < 0:
+        check.bad("storage", f"must not be negative, got {_short(value)}")
+        return 0
+    return number
+
+
+def docker_size_bytes(text: object) -> int:
+    """go-units RAMInBytes as dockerd reads ``--storage-opt size=`` (moby
+    vendor/github.com/docker/go-units/size.go): a number, optional decimals, an optional
+    k/m/g/t/p unit with optional ``i`` and ``b``, binary multiples; 0 for anything else."""
+    match = re.fullmatch(
+        r"([0-9]+(?:\.[0-9]+)?) ?(?:([kmgtp])(?:b|ib)?|b)?", str(text or ""), re.IGNORECASE
+    )
+    if not match:
+        return 0
+    power = "kmgtp".index(match[2].lower()) + 1 if match[2] else 0
+    return int(float(match[1]) * 1024**power)
+
+
 def _cpus(check: _Checker, value: object) -> float:
     if value is None:
         return 0.0
@@ -753,6 +808,7 @@ def _normalise_entry(
         restart_policy=restart,
         memory_bytes=_memory(check, entry.get("memory")),
         cpus=_cpus(check, entry.get("cpus")),
+        storage_bytes=_storage(check, entry.get("storage")),
         labels=_labels(check, entry.get("labels")),
         stop_timeout=stop_timeout,
         allow_named_pipe_mounts=_flag(check, entry, "allow_named_pipe_mounts"),

@@ -63,8 +63,10 @@ def for_host(
     host_boundary: str,
     os_build: int | None,
     logical_processors: object = None,
+    existing_networks: list[Mapping[str, Any]] | None = None,
 ) -> Outcome:
-    """Limits, image sources and networks (network_plan) for one host, from the task options."""
+    """Limits, image sources and networks (network_plan) for one host, from the task options.
+    ``existing_networks``: the host's facts ``networks`` (None when the read has none)."""
     limited, reasons, problems = apply(
         specs,
         options.get("trust_limits"),
@@ -81,6 +83,7 @@ def for_host(
         host_boundary,
         os_build,
         host,
+        existing=existing_networks,
     )
     for name, why in nets.reasons.items():
         reasons.setdefault(name, []).extend(why)

@@ -243,7 +243,9 @@ def test_check_diff_shows_the_limits_and_source_decisions(fleet):
         d for d in result["diff"] if d["after_header"] == "container build (inventory)"
     )
     assert build_diff["after"]["memory_bytes"] == 2 * GIB
+    assert build_diff["after"]["storage_bytes"] == 50 * GIB
     assert any("[trust-limits]" in r for r in build_diff["after"]["decision_reasons"])
+    assert any(r.startswith("[trust-limits] storage 50g") for r in reasons)
 
 
 PINNED = "mcr.microsoft.com/windows/nanoserver@sha256:" + "2" * 64
@@ -474,4 +476,140 @@ def test_a_patch_restart_restores_every_workload_on_its_own_network(fleet):
     assert {"tbwc-globex-trusted-5bc1a08d", "tbwc-initech-untrusted-4cdc1a42"} <= set(
         state["networks"]
     )
+    assert all(len(groups) == 1 for groups in groups_by_network(fleet, "patchme").values())
+
+
+# ------------------------------------------- issue 20 leftovers: storage, allocation --
+def test_untrusted_and_hostile_containers_get_their_levels_scratch_disk_size(fleet):
+    """--storage-opt size: hostile 20 GB, untrusted 50 GB, trusted the engine's default."""
+    deployed(fleet, "tenants", THREE_BOUNDARIES)
+    sizes = {n: c["storage_opt"] for n, c in fleet.containers("tenants").items()}
+    assert sizes == {
+        "web": {},
+        "partner": {},
+        "build": {"size": str(50 * GIB)},
+        "sandbox": {"size": str(20 * GIB)},
+    }
+    assert deployed(fleet, "tenants", THREE_BOUNDARIES).stats["tenants"]["changed"] == 0
+
+
+def test_a_scratch_disk_below_20_gb_is_refused_before_any_change(fleet):
+    deployed(fleet, "tenants", THREE_BOUNDARIES)
+    before = fleet.containers("tenants")
+    small = [*THREE_BOUNDARIES[:3], dict(THREE_BOUNDARIES[3], storage="10g")]
+    run = fleet.deploy("tenants", small)
+    assert_refused_before_any_change(
+        run, fleet, "tenants", before, "host 'tenants', workload 'sandbox'", "storage-below-floor"
+    )
+
+
+def test_a_groups_subnet_held_by_an_admins_network_moves_to_the_next_free_one(fleet):
+    """172.30.117.0/24, the /24 initech's untrusted network draws, is the admin's 'lab': the
+    group takes the next free /24 of its probe sequence instead of failing."""
+    first = deployed(fleet, "crowded", THREE_BOUNDARIES)
+    assert any("overlaps a network on the host" in r for r in reasons_of(first, "crowded", "build"))
+    state = fleet.host_state("crowded")
+    subnets = state["network_subnets"]
+    build_net = "tbwc-initech-untrusted-4cdc1a42"
+    assert subnets["lab"] == "172.30.117.0/24"
+    assert subnets[build_net] != "172.30.117.0/24"
+    assert subnets[build_net].startswith("172.30.")
+    assert len(set(subnets.values())) == len(subnets)
+    containers = fleet.containers("crowded")
+    assert containers["build"]["networks"] == [build_net]
+    assert all(c["state"] == "running" for c in containers.values()), containers
+    again = deployed(fleet, "crowded", THREE_BOUNDARIES)
+    assert again.stats["crowded"]["changed"] == 0
+    assert fleet.host_state("crowded")["network_subnets"][build_net] == subnets[build_net]
+
+
+def test_a_workload_on_an_inventory_network_lost_at_a_reboot_is_refused_before_any_change(
+    fleet,
+):
+    """Server 2019+ loses user NAT networks at a reboot and this engine does not re-create
+    them; the collection does not know how to make the admin's 'backend', so it refuses the
+    workload naming the host, the workload, the network and the fix, and changes nothing."""
+    web = dict(WEB, networks=["backend"])
+    deployed(fleet, "crowded", [web])
+    assert fleet.containers("crowded")["web"]["networks"] == ["backend"]
+    reboot(fleet, "crowded")
+    assert "backend" not in fleet.host_state("crowded")["networks"]
+    before = fleet.containers("crowded")
+    run = fleet.deploy("crowded", [web])
+    assert_refused_before_any_change(
+        run,
+        fleet,
+        "crowded",
+        before,
+        "host 'crowded', workload 'web'",
+        "network-missing",
+        "'backend'",
+        "docker network create",
+    )
+
+
+SITE = REPO / "playbooks" / "site.yml"
+
+
+def test_measure_site_run_separates_three_boundaries_and_a_patch_restores_them(fleet):
+    """Issue 20's measure through playbooks/site.yml on a Server 2022 host running trusted,
+    untrusted and hostile code of three boundaries: no network holds two groups, untrusted
+    and hostile containers have memory and CPU limits, a second run changes nothing, and
+    after the patch's reboot (this engine does not re-create NAT networks) every workload is
+    back on its own network."""
+    extra = {
+        "wincontainers_workloads": THREE_BOUNDARIES,
+        # The host's engine as it is: provisioning has nothing to install (a pin needs a
+        # checksum; nothing is downloaded, so none is checked).
+        "container_host_engine_version": "20.10.17",
+        "container_host_engine_checksums": {"20.10.17": "a" * 64},
+    }
+
+    def site():
+        run = fleet._run(
+            SITE,
+            "-i",
+            str(HOST_VARS),
+            "--limit",
+            "patchme",
+            extra_vars=extra,
+            inventory=fleet.inventory,
+        )
+        assert run.rc == 0, run.output
+        return run
+
+    site()
+    containers = fleet.containers("patchme")
+    assert all(len(groups) == 1 for groups in groups_by_network(fleet, "patchme").values())
+    assert {n: c["networks"] for n, c in containers.items()} == {
+        "web": ["nat"],
+        "partner": ["tbwc-globex-trusted-5bc1a08d"],
+        "build": ["tbwc-initech-untrusted-4cdc1a42"],
+        "sandbox": ["none"],
+    }
+    for name in ("build", "sandbox"):
+        assert containers[name]["memory_bytes"] > 0 and containers[name]["cpus"] > 0
+    assert site().stats["patchme"]["changed"] == 0
+    before = {n: c["networks"] for n, c in containers.items()}
+    patch = {
+        "wincontainers_workloads": THREE_BOUNDARIES,
+        "container_updates_owner": "integration",
+        "container_updates_known_revisions": {"KB5034129": "20348.2227"},
+        "container_updates_ready_delay": 1,
+    }
+    run = fleet._run(
+        PATCH,
+        "-i",
+        str(HOST_VARS),
+        "--limit",
+        "patchme",
+        extra_vars=patch,
+        inventory=fleet.inventory,
+    )
+    assert run.rc == 0, run.output
+    state = fleet.host_state("patchme")
+    assert state["os"]["revision"] == 2227
+    after = fleet.containers("patchme")
+    assert all(c["state"] == "running" for c in after.values()), after
+    assert {n: c["networks"] for n, c in after.items()} == before
     assert all(len(groups) == 1 for groups in groups_by_network(fleet, "patchme").values())

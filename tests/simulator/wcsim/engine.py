@@ -156,6 +156,51 @@ def parse_restart_policy(policy: str) -> tuple[str, int]:
     return name, retries
 
 
+_GO_FLOAT_RE = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+
+
+def go_ram_in_bytes(text: str) -> int:
+    """go-units RAMInBytes (moby vendor/github.com/docker/go-units/size.go parseSize), with
+    its error messages; raises ValueError."""
+    sep = max(text.rfind(c) for c in "0123456789. ")
+    if sep == -1:
+        raise ValueError(f"invalid size: '{text}'")
+    num, suffix = (
+        (text[: sep + 1], text[sep + 1 :]) if text[sep] != " " else (text[:sep], text[sep + 1 :])
+    )
+    if not _GO_FLOAT_RE.fullmatch(num):
+        raise ValueError(f'strconv.ParseFloat: parsing "{num}": invalid syntax')
+    size = float(num)
+    if size < 0:
+        raise ValueError(f"invalid size: '{text}'")
+    suffix = suffix.lower()
+    if not suffix or suffix == "b":
+        return int(size)
+    if (
+        len(suffix) > 3
+        or suffix[0] not in "kmgtp"
+        or (len(suffix) == 2 and suffix[1] != "b")
+        or (len(suffix) == 3 and suffix[1:] != "ib")
+    ):
+        raise ValueError(f"invalid suffix: '{suffix}'")
+    return int(size * 1024 ** ("kmgtp".index(suffix[0]) + 1))
+
+
+def _check_storage_opt(storage_opt: dict[str, str]) -> None:
+    """HostConfig.StorageOpt as the windowsfilter graph driver reads it (moby
+    daemon/graphdriver/windows/windows.go parseStorageOpt): only ``size`` (any case) is read,
+    other keys are ignored; the size goes through go-units RAMInBytes, whose error the driver
+    wraps in "failed to parse storage options" (CreateReadWrite, returned as it is by
+    daemon/create.go). The size only grows the scratch disk (hcsshim ExpandScratchSize, "at
+    least size bytes"): a small one is accepted and changes nothing."""
+    for key, value in storage_opt.items():
+        if str(key).lower() == "size":
+            try:
+                go_ram_in_bytes(str(value))
+            except ValueError as exc:
+                raise EngineError(f"failed to parse storage options: {exc}") from None
+
+
 def stored_restart_policy(policy: str) -> str:
     """The policy as ``docker inspect`` shows it: MaximumRetryCount 0 is plain ``on-failure``."""
     name, retries = parse_restart_policy(policy)
@@ -761,6 +806,7 @@ class Engine:
         cpus: float = 0,
         labels: dict[str, str] | None = None,
         devices: list[str] | None = None,
+        storage_opt: dict[str, str] | None = None,
         privileged: bool = False,
         read_only: bool = False,
     ) -> ContainerState:
@@ -815,6 +861,8 @@ class Engine:
                 f'"{clash.id}". You have to remove (or rename) that container to be able to reuse '
                 "that name."
             )
+        # moby daemon/create.go: the container's RW layer is made after its name is reserved.
+        _check_storage_opt(storage_opt or {})
         now = self.host.now()
         container = ContainerState(
             id=_sha("container", self.host.name, name, str(now), str(len(self.state.containers))),
@@ -835,6 +883,7 @@ class Engine:
             restart_policy=str(restart_policy or "no"),
             memory_bytes=int(memory_bytes or 0),
             cpus=float(cpus or 0),
+            storage_opt={str(k): str(v) for k, v in (storage_opt or {}).items()},
             created_at=now,
         )
         self.state.containers.append(container)

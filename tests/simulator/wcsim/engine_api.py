@@ -324,6 +324,7 @@ class EngineApi:
                 restart_policy=_restart_from(host_config.get("RestartPolicy")),
                 memory_bytes=int(host_config.get("Memory") or 0),
                 cpus=int(host_config.get("NanoCpus") or 0) / 1e9,
+                storage_opt=dict(host_config.get("StorageOpt") or {}),
                 labels=dict(data.get("Labels") or {}),
                 devices=[d.get("PathOnHost", "") for d in host_config.get("Devices") or []],
                 privileged=bool(host_config.get("Privileged")),

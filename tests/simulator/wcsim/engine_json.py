@@ -241,6 +241,8 @@ def container_inspect(host: Host, container: ContainerState) -> dict[str, Any]:
             "Isolation": container.isolation,
             "Memory": container.memory_bytes,
             "NanoCpus": round(container.cpus * 1e9),
+            # moby api/types/container/hostconfig.go: StorageOpt map, omitempty.
+            **({"StorageOpt": dict(container.storage_opt)} if container.storage_opt else {}),
             "Privileged": False,
             "ReadonlyRootfs": False,
             "Devices": [

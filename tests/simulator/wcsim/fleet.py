@@ -74,6 +74,7 @@ HOST_KEYS = frozenset(
         "engine",
         "images",
         "containers",
+        "networks",
         "pending_updates",
         "faults",
         "files",
@@ -444,8 +445,9 @@ def _seed_engine(host: Host, config: dict[str, Any]) -> None:
     engine_config = config.get("engine")
     images = config.get("images") or []
     containers = config.get("containers") or []
+    networks = config.get("networks") or []
     if engine_config is None:
-        if images or containers:
+        if images or containers or networks:
             raise ValueError("images/containers need an engine")
         return
     unknown = set(engine_config) - {"kind", "version", "service", "install_path", "daemon_config"}
@@ -466,12 +468,21 @@ def _seed_engine(host: Host, config: dict[str, Any]) -> None:
         host.state.eventlog_source = True
     host.state.engine = record
     engine = Engine(host)
-    if images or containers or service == "running":
+    if images or containers or networks or service == "running":
         record.service_state = "running"  # seeding talks to the engine like a running one
     for ref in images:
         if host.registry.get(ref) is None:
             raise ValueError(f"image {ref} is not in the fleet registry")
         engine.pull(ref, apply_faults=False)
+    for network in networks:
+        # A NAT network the host's admin made (docker network create --driver nat --subnet).
+        if (
+            not isinstance(network, dict)
+            or set(network) - {"name", "subnet"}
+            or not network.get("name")
+        ):
+            raise ValueError(f"network {network!r}: a mapping of name and subnet")
+        engine.create_network(str(network["name"]), subnet=network.get("subnet"))
     for spec in containers:
         _seed_container(engine, spec)
     if service != "running":

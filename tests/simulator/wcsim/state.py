@@ -143,6 +143,7 @@ class ContainerState:
     restart_policy: str = "no"
     memory_bytes: int = 0
     cpus: float = 0
+    storage_opt: dict[str, str] = field(default_factory=dict)  # HostConfig.StorageOpt
     manually_stopped: bool = False
     created_at: float = 0.0
     started_at: float = 0.0

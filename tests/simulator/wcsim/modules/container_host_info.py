@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from .. import host_lock
+from .. import engine_json, host_lock
 from ..engine import EngineError
 from ..state import INSTALLED
 from . import Model, register
@@ -168,6 +168,8 @@ def container_facts(host: Any) -> list[dict[str, Any]]:
             "restart_policy": c.restart_policy,
             "memory_bytes": c.memory_bytes,
             "cpus": c.cpus,
+            # HostConfig.StorageOpt's size, any case (windowsfilter parseStorageOpt).
+            "storage_size": next((v for k, v in c.storage_opt.items() if k.lower() == "size"), ""),
         }
         for c in host.engine.containers(all=True)
     ]
@@ -186,7 +188,25 @@ def read_host(host: Any) -> dict[str, Any]:
         "engine": engine,
         "images": image_facts(host) if running else [],
         "containers": container_facts(host) if running else [],
+        "networks": network_facts(host) if running else [],
     }
+
+
+def network_facts(host: Any) -> list[dict[str, Any]]:
+    """``docker network ls`` then ``docker network inspect``: name, id, driver and the IPAM
+    subnets of every network (container_host_info.ps1 Get-NetworkFact)."""
+    facts = []
+    for name in host.engine.networks():
+        network = engine_json.network(host, name)
+        facts.append(
+            {
+                "name": network["Name"],
+                "id": network["Id"],
+                "driver": network["Driver"],
+                "subnets": [c["Subnet"] for c in network["IPAM"]["Config"] if c.get("Subnet")],
+            }
+        )
+    return facts
 
 
 @register
@@ -203,6 +223,7 @@ class ContainerHostInfo(Model):
             "engine",
             "images",
             "containers",
+            "networks",
         }
     )
     supports_check_mode = True

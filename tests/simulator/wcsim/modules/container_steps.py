@@ -47,6 +47,7 @@ def _step_options() -> dict[str, dict[str, Any]]:
         "restart_policy": {"type": "str"},
         "memory_bytes": {"type": "str"},
         "cpus": {"type": "float"},
+        "storage_bytes": {"type": "str"},
         "labels": {"type": "dict"},
         "timeout": {"type": "int"},
         "force": {"type": "bool", "default": False},
@@ -263,6 +264,10 @@ class ContainerSteps(Model):
                     restart_policy=step.get("restart_policy") or "no",
                     memory_bytes=int(step.get("memory_bytes") or 0),
                     cpus=step.get("cpus") or 0,
+                    # container_steps.ps1: --storage-opt size=<bytes>
+                    storage_opt=(
+                        {"size": step["storage_bytes"]} if step.get("storage_bytes") else None
+                    ),
                     labels=step.get("labels") or {},
                 )
             elif action == "start":

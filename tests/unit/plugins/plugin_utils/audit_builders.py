@@ -108,6 +108,7 @@ def managed(
         "devices": [],
         "memory_bytes": spec.memory_bytes,
         "cpus": spec.cpus,
+        "storage_size": str(spec.storage_bytes) if spec.storage_bytes else "",
     }
     base.update(container)
     return base

@@ -10,7 +10,14 @@ from ansible_collections.trustbound.wincontainers.plugins.plugin_utils import (
 )
 
 TENANT = {"name": "tenant", "image": NANO, "trust_boundary": "fabrikam", "memory": "1g", "cpus": 1}
-SANDBOX = {"name": "sandbox", "image": NANO, "trust_level": "hostile", "memory": "1g", "cpus": 1}
+SANDBOX = {
+    "name": "sandbox",
+    "image": NANO,
+    "trust_level": "hostile",
+    "memory": "1g",
+    "cpus": 1,
+    "storage": "20g",
+}
 
 
 def run(containers, workloads, **hostvars):
@@ -61,13 +68,14 @@ def test_trust_level_differences_within_one_boundary_count_too():
 
 
 def test_a_hostile_container_without_or_above_its_ceiling_is_reported():
-    bare = dict(SANDBOX, memory=None, cpus=None)
+    bare = dict(SANDBOX, memory=None, cpus=None, storage=None)
     sandbox = managed(bare, isolation="hyperv", level="hostile", memory_bytes=0, cpus=0)
     audit = run([sandbox], [bare])
     ceiling = found(audit, "WC-RES-TRUST-CEILING")
     assert {tuple(sorted(f["evidence"])) for f in ceiling} == {
         ("ceiling", "memory_bytes", "trust_level"),
         ("ceiling", "cpus", "trust_level"),
+        ("ceiling", "storage_bytes", "trust_level"),
     }
     big = managed(dict(SANDBOX, memory="4g"), isolation="hyperv", level="hostile")
     (over,) = found(run([big], [dict(SANDBOX, memory="4g")]), "WC-RES-TRUST-CEILING")
@@ -127,3 +135,14 @@ def test_joining_another_groups_network_namespace_is_reported_on_its_networks():
     side = {"name": "side", "image": NANO, "memory": "512m", "cpus": 1}
     sidecar = managed(side, networks=[], network_mode=f"container:{web['id']}")
     assert found(run([web, sidecar], [WEB, side]), "WC-NET-SHARED-BOUNDARY") == []
+
+
+def test_a_hostile_scratch_disk_above_its_ceiling_is_reported_as_docker_keeps_the_size():
+    """docker keeps --storage-opt size as given ("50GB"): the audit reads it as dockerd does."""
+    big = managed(dict(SANDBOX, storage=None), isolation="hyperv", level="hostile")
+    big["storage_size"] = "50GB"
+    (over,) = found(run([big], [SANDBOX]), "WC-RES-TRUST-CEILING")
+    assert over["evidence"]["storage_bytes"] == 50 * 1024**3
+    assert over["evidence"]["ceiling"] == 20 * 1024**3
+    big["storage_size"] = "20 GiB"
+    assert found(run([big], [SANDBOX]), "WC-RES-TRUST-CEILING") == []

@@ -28,6 +28,7 @@ INSPECT = {
         "RestartPolicy": {"Name": "on-failure", "MaximumRetryCount": 3},
         "Memory": 536870912,
         "NanoCpus": 1500000000,
+        "StorageOpt": {"Size": "50GB"},
         "Devices": [{"PathOnHost": "class/5B45201D-F2F2-4F3B-85BB-30FF1F953599"}],
         "SecurityOpt": ["credentialspec=file://web.json"],
     },
@@ -70,6 +71,7 @@ def test_every_field_is_mapped_from_docker_s_own_json():
         "restart_policy": "on-failure:3",
         "memory_bytes": 536870912,
         "cpus": 1.5,
+        "storage_size": "50GB",
     }
     assert "s3cr3t" not in repr(fact)
 

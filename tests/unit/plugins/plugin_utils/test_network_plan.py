@@ -133,34 +133,70 @@ def test_network_names_are_one_per_boundary_and_short():
 
 
 def test_a_groups_subnet_does_not_move_when_other_groups_appear():
+    """Once made, a group's network keeps its subnet (read from the host), whichever groups
+    come after it: they allocate around it."""
     alone = assigned([WORKLOADS[2]]).ensure
     (name,) = alone
-    kept = 0
-    # Boundaries that sort before "acme": under a probing allocation one of them would take
-    # acme's /24 and move acme's network.
-    for i in range(1000):
+    on_host = [{"name": name, "id": "n1", "driver": "nat", "subnets": [alone[name]]}]
+    for i in range(300):
         workloads = [WORKLOADS[2], {"name": "tenant", "image": NANO, "trust_boundary": f"aa {i}"}]
-        try:
-            ensure = assigned(workloads).ensure
-        except ws.WorkloadSpecError as error:
-            assert error.errors[0].rule == npl.RULE_COLLISION
-            continue
+        specs = ws.normalise_workloads(workloads, host="h1")
+        ensure = npl.assign(specs, {}, "acme", 20348, "h1", existing=on_host).ensure
         assert ensure[name] == alone[name]
-        kept += 1
-    assert kept > 900
+        (other,) = set(ensure) - {name}
+        assert ensure[other] != alone[name]
 
 
-def test_two_groups_on_one_subnet_are_refused_naming_the_pool():
-    pool = ipaddress.ip_network("10.8.0.0/23")  # two /24s: some pair of names collides
+def test_a_subnet_taken_by_a_network_not_ours_is_skipped_along_the_probe_sequence():
+    pool = ipaddress.ip_network("172.30.0.0/16")
+    name = npl.network_name(("initech", "untrusted"))
+    first = npl.subnets([name], pool)[name]
+    foreign = [{"name": "lab", "id": "x", "driver": "transparent", "subnets": [first]}]
+    moved = npl.subnets([name], pool, foreign)[name]
+    assert moved != first and ipaddress.ip_network(moved).subnet_of(pool)
+    # Deterministic: the same host gives the same answer; a larger foreign prefix is avoided.
+    assert npl.subnets([name], pool, foreign)[name] == moved
+    wide = [{"name": "lab", "subnets": [str(ipaddress.ip_network(first).supernet(2))]}]
+    assert not ipaddress.ip_network(npl.subnets([name], pool, wide)[name]).overlaps(
+        ipaddress.ip_network(first).supernet(2)
+    )
+
+
+def test_two_groups_hashing_to_one_subnet_both_get_one():
+    pool = ipaddress.ip_network("10.8.0.0/23")  # two /24s
+    names = [npl.network_name((f"b{i}", "trusted")) for i in range(2)]
+    chosen = npl.subnets(names, pool)
+    assert sorted(chosen.values()) == ["10.8.0.0/24", "10.8.1.0/24"]
+
+
+def test_an_exhausted_pool_is_refused_naming_the_pool():
+    pool = ipaddress.ip_network("10.8.0.0/23")  # two /24s for three groups
     names = [npl.network_name((f"b{i}", "trusted")) for i in range(3)]
-    with pytest.raises(npl.SubnetCollision):
+    with pytest.raises(npl.PoolExhausted):
         npl.subnets(names, pool)
     workloads = [{"name": f"w{i}", "image": NANO, "trust_boundary": f"b{i}"} for i in range(3)]
     with pytest.raises(ws.WorkloadSpecError) as error:
         assigned(workloads, wincontainers_network_pool="10.8.0.0/23")
     (problem,) = error.value.errors
-    assert (problem.rule, problem.host) == (npl.RULE_COLLISION, "h1")
+    assert (problem.rule, problem.host) == (npl.RULE_EXHAUSTED, "h1")
     assert "wincontainers_network_pool" in problem.detail and "10.8.0.0/23" in problem.detail
+
+
+@pytest.mark.parametrize("separation", [True, False])
+def test_a_network_the_inventory_names_must_be_on_the_host(separation):
+    """After a reboot of Server 2019+ a user NAT network is gone; the collection re-creates
+    only its own, and refuses a workload on a missing one before any change."""
+    workloads = [{"name": "web", "image": NANO, "networks": ["backend"]}]
+    specs = ws.normalise_workloads(workloads, host="h1")
+    hostvars = {"wincontainers_network_separation": separation}
+    gone = npl.assign(specs, hostvars, "acme", 20348, "h1", existing=[{"name": "nat"}])
+    (problem,) = gone.problems
+    assert (problem.rule, problem.host, problem.workload) == (npl.RULE_MISSING, "h1", "'web'")
+    assert "'backend'" in problem.detail and "docker network create" in problem.detail
+    there = [{"name": "nat"}, {"name": "backend", "subnets": ["10.1.0.0/24"]}]
+    assert npl.assign(specs, hostvars, "acme", 20348, "h1", existing=there).problems == []
+    # A read without networks (an older reader) checks nothing.
+    assert npl.assign(specs, hostvars, "acme", 20348, "h1").problems == []
 
 
 def test_joining_another_groups_network_namespace_is_refused():
