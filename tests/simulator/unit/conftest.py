@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from wcsim.engine_api import EngineApis
 from wcsim.fleet import Fleet
 from wcsim.interface import ModuleRun, RawCommand
 
@@ -47,10 +48,25 @@ class Sim:
         self.fleet_file = fleet_file
         self.state_dir = state_dir
         self.clock = clock
-        self.fleet = Fleet.load(fleet_file, state_dir, clock=clock)
+        self.apis: EngineApis | None = None
+        self.fleet = self._load()
+
+    def _load(self) -> Fleet:
+        # Each host's Engine API: the container_steps model runs the real docker CLI
+        # against it (wcsim/modules/container_steps.py).
+        self.close()
+        fleet = Fleet.load(self.fleet_file, self.state_dir, clock=self.clock)
+        self.apis = EngineApis(fleet, self.state_dir)
+        self.apis.start()
+        return fleet
+
+    def close(self) -> None:
+        if self.apis is not None:
+            self.apis.stop()
+            self.apis = None
 
     def reload(self) -> Fleet:
-        self.fleet = Fleet.load(self.fleet_file, self.state_dir, clock=self.clock)
+        self.fleet = self._load()
         return self.fleet
 
     def module(
@@ -89,11 +105,16 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 def make_sim(tmp_path: Path, clock: FakeClock):
+    made: list[Sim] = []
+
     def make(fleet: str | Path = "mixed.yml", state: str = "state") -> Sim:
         path = Path(fleet) if Path(fleet).is_absolute() else FLEETS / fleet
-        return Sim(path, tmp_path / state, clock)
+        made.append(Sim(path, tmp_path / state, clock))
+        return made[-1]
 
-    return make
+    yield make
+    for sim in made:
+        sim.close()
 
 
 @pytest.fixture
