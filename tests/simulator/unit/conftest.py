@@ -90,6 +90,27 @@ class Sim:
         assert reply.stderr == ""
         return reply.rc, json.loads(reply.stdout)
 
+    def steps(
+        self, host: str, args: dict[str, Any], *, check_mode: bool = False
+    ) -> tuple[int, dict[str, Any]]:
+        """One container_steps run of planned steps (``args``: steps, secrets as a dict,
+        registry_credentials and the lock options), through the controller's boundary
+        (plugins/plugin_utils/executor_args.py) both ways."""
+        from ansible_collections.trustbound.wincontainers.plugins.plugin_utils import (
+            executor_args,
+        )
+
+        given = dict(args)
+        steps = given.pop("steps")
+        module_args = executor_args.module_args(
+            steps,
+            secrets=given.pop("secrets", None),
+            credentials=given.pop("registry_credentials", None),
+            **given,
+        )
+        rc, reply = self.module(host, executor_args.MODULE, module_args, check_mode=check_mode)
+        return rc, executor_args.read_reply(steps, reply)
+
     def raw(self, host: str, script: str) -> tuple[int, str, str]:
         reply = self.fleet.handle(host, RawCommand(script))
         return reply.rc, reply.stdout, reply.stderr
