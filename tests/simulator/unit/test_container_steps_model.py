@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from ansible_collections.trustbound.wincontainers.plugins.plugin_utils import executor_args
+from wcsim import docker_cli
 from wcsim.modules import container_steps as model_module
 
 STEPS = "trustbound.wincontainers.container_steps"
@@ -199,3 +200,83 @@ def test_unknown_step_field_is_refused_by_the_argument_spec(sim):
     rc, result = sim.module("h1", STEPS, {"steps": [{"action": "create", "name": "x", "bogus": 1}]})
     assert rc == 1
     assert "bogus" in result["msg"]
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["system", "prune", "--force"],  # not a subcommand the controller renders
+        ["--host=tcp://evil:2375", "ps"],  # a global option first
+        ["start", "-H", "tcp://evil:2375", "--", "web"],
+        ["start", "--config=C:\\elsewhere", "--", "web"],
+        ["container", "--context=other", "inspect", "--", "web"],
+    ],
+)
+def test_the_executor_refuses_commands_outside_its_allow_list(sim, argv):
+    step = {"action": "start", "name": "web", "commands": [{"argv": argv}]}
+    before = sim.host("h1").state.engine.running_version
+    rc, result = sim.module("h1", STEPS, {"steps": [step]})
+    assert rc == 1
+    assert result["msg"].startswith("refused: ")
+    assert result["outcomes"] == []
+    assert sim.host("h1").state.engine.running_version == before
+    assert not cli_log(sim)  # refused before any command ran
+
+
+def test_a_word_after_the_double_dash_is_data_not_an_option(sim):
+    step = {"action": "start", "name": "-H", "commands": [{"argv": ["start", "--", "-H"]}]}
+    rc, result = sim.module("h1", STEPS, {"steps": [step]})
+    assert rc == 1
+    assert "No such container: -H" in result["outcomes"][0]["commands"][0]["stderr"]
+
+
+def test_a_host_that_no_longer_matches_the_read_answers_replan_with_nothing_done(sim):
+    web = containers(sim)["web"]
+    steps = [{"action": "stop", "name": "web", "timeout": 1}, {"action": "remove", "name": "web"}]
+    stale = [{"name": "web", "id": "0" * 64}]  # the read saw another container named web
+    rc, result = apply(sim, steps, containers=stale)
+    assert rc == 0, result
+    assert result["replan"] is True and result["results"] == []
+    assert "no longer matches the read" in result["msg"]
+    assert containers(sim)["web"].running
+    # The same steps against the read's real id are carried out.
+    rc, result = apply(sim, steps, containers=[{"name": "web", "id": web.id}])
+    assert rc == 0, result
+    assert result["replan"] is False
+    assert "web" not in containers(sim)
+
+
+def test_commands_go_through_the_docker_cli_and_are_logged_per_host(sim):
+    rc, result = apply(sim, [{"action": "stop", "name": "web", "timeout": 1}])
+    assert rc == 0, result
+    runs = cli_log(sim)
+    assert [r["argv"] for r in runs] == [["stop", "-t=1", "--", "web"]]
+    assert runs[0]["cli"] == docker_cli.cli_for("27.3.1")
+
+
+def test_a_missing_docker_cli_fails_the_run_instead_of_falling_back(sim, monkeypatch, tmp_path):
+    monkeypatch.setenv(docker_cli.ENV_VAR, str(tmp_path / "no-such-docker"))
+    with pytest.raises(docker_cli.DockerCliMissing, match="no executable docker CLI"):
+        apply(sim, [{"action": "stop", "name": "web", "timeout": 1}])
+    assert containers(sim)["web"].running
+
+
+def test_a_failed_run_keeps_its_lease_when_asked(sim):
+    lease = "patch-1"
+    rc, _ = apply(sim, [], lease_id=lease, lease_seconds=3600)
+    assert rc == 0
+    rc, _ = apply(sim, [{"action": "start", "name": "nope"}], lease_id=lease,
+                  keep_lease_on_failure=True)  # fmt: skip
+    assert rc == 1
+    rc, info = sim.module("h1", "trustbound.wincontainers.container_host_info", {})
+    assert (info.get("host_lock") or {}).get("lease_id") == lease, info.get("host_lock")
+    rc, _ = apply(sim, [{"action": "start", "name": "nope"}], lease_id=lease)
+    rc, info = sim.module("h1", "trustbound.wincontainers.container_host_info", {})
+    assert not (info.get("host_lock") or {}).get("lease_id")
+
+
+def cli_log(sim):
+    path = sim.state_dir / model_module.LOG_DIR / "h1.jsonl"
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines()]
