@@ -15,11 +15,11 @@ description:
     command fails; then the steps in that step's O(steps[].on_failure) run (a planned rollback)
     and the module fails. It returns each command's raw outcome (RV(outcomes)).
   - It decides nothing and builds no command line. The executable is the C(docker.exe) the
-    collection installs (C(%ProgramFiles%\\docker), where M(trustbound.wincontainers.container_engine)
-    puts it); the first word of every command must be one of the docker subcommands the
-    controller renders, and docker's global options (C(-H), C(--host), C(--context), C(-c),
-    C(--config), C(-l), C(--log-level), C(-D), C(--debug), C(--tls)) are refused before
-    anything runs.
+    collection installs (C(%ProgramFiles%\docker), where
+    M(trustbound.wincontainers.container_engine) puts it); the first word of every command
+    must be one of the docker subcommands the controller renders, and docker's global options
+    (C(-H), C(--host), C(--context), C(-c), C(--config), C(-l), C(--log-level), C(-D),
+    C(--debug), C(--tls)) are refused before anything runs.
   - The action plugin of the same name also takes planned steps (V(action), V(name),
     V(image), V(registry), ... as C(container_plan.py) writes them), renders them, and maps the
     outcomes back to RV(results). The M(trustbound.wincontainers.container_workloads) action
@@ -40,7 +40,8 @@ options:
             runs the step's commands whatever it says.
         type: str
         required: true
-        choices: [pull, create, start, wait_running, stop, remove, rename, remove_image, ensure_network]
+        choices:
+          [pull, create, start, wait_running, stop, remove, rename, remove_image, ensure_network]
       name:
         description: The container (or network) the step acts on, for the report.
         type: str
@@ -121,7 +122,8 @@ options:
                 required: true
       poll:
         description:
-          - Run after the commands (V(wait_running)) until its output has been O(steps[].poll.success)
+          - Run after the commands (V(wait_running)) until its output has been
+            O(steps[].poll.success)
             O(steps[].poll.successes) times in a row, O(steps[].poll.interval) seconds apart;
             an output in O(steps[].poll.failure), a failed command, or O(steps[].poll.timeout)
             seconds fail the step.
@@ -182,7 +184,8 @@ options:
             type: int
             default: 10
       diagnose:
-        description: Commands run when the step fails, their output captured (exit code, last log lines).
+        description:
+          Commands run when the step fails, their output captured (exit code, last log lines).
         type: list
         elements: dict
         default: []
@@ -267,7 +270,16 @@ options:
                 runs the step's commands whatever it says.
             type: str
             required: true
-            choices: [pull, create, start, wait_running, stop, remove, rename, remove_image, ensure_network]
+            choices:
+              - pull
+              - create
+              - start
+              - wait_running
+              - stop
+              - remove
+              - rename
+              - remove_image
+              - ensure_network
           name:
             description: The container (or network) the step acts on, for the report.
             type: str
