@@ -108,7 +108,7 @@ $spec = @{
                         }
                     }
                 }
-                finally = @{
+                'finally' = @{
                     type = 'list'
                     elements = 'dict'
                     default = @()
@@ -413,8 +413,9 @@ try {
             continue
         }
         $module.Result.failed_step = $i
-        for ($p = 0; $p -lt @($steps[$i].on_failure).Count; $p++) {
-            $undone = Invoke-Step -Step $steps[$i].on_failure[$p] -Index $i -Mark @{ rollback = $true; position = $p }
+        $undoSteps = @($steps[$i].on_failure | Where-Object { $_ })
+        for ($p = 0; $p -lt $undoSteps.Count; $p++) {
+            $undone = Invoke-Step -Step $undoSteps[$p] -Index $i -Mark @{ rollback = $true; position = $p }
             $module.Result.outcomes.Add($undone)
             $module.Result.changed = $module.Result.changed -or -not $undone.failed
         }

@@ -280,3 +280,9 @@ def cli_log(sim):
     if not path.exists():
         return []
     return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def test_a_refused_command_is_refused_in_check_mode_too(sim):
+    step = {"action": "start", "name": "web", "commands": [{"argv": ["-H=tcp://x", "ps"]}]}
+    rc, result = sim.module("h1", STEPS, {"steps": [step]}, check_mode=True)
+    assert rc == 1 and result["msg"].startswith("refused: ")

@@ -156,6 +156,15 @@ class ContainerSteps(Model):
     ) -> dict[str, Any]:
         del diff
         steps = params.get("steps") or []
+        try:
+            for step in steps:
+                for command in _commands(step):
+                    check_argv(command["argv"])
+            for check in params.get("preconditions") or []:
+                check_argv(check["argv"])
+        except Refused as refused:
+            # Before the lock and any command (in check mode too): nothing on the host changed.
+            raise ModuleFailure(str(refused), outcomes=[], failed_step=None) from None
         if check_mode:
             return {
                 "changed": bool(steps),
@@ -164,15 +173,6 @@ class ContainerSteps(Model):
                 "failed_step": None,
                 "msg": f"check mode: {len(steps)} step(s) planned, none carried out",
             }
-        try:
-            for step in steps:
-                for command in _commands(step):
-                    check_argv(command["argv"])
-            for check in params.get("preconditions") or []:
-                check_argv(check["argv"])
-        except Refused as refused:
-            # Before the lock and before any command: nothing on the host changed.
-            raise ModuleFailure(str(refused), outcomes=[], failed_step=None) from None
         runner = _Runner(host, params)
         lease_id = params.get("lease_id") or ""
         holder = params.get("lock_holder") or ""
