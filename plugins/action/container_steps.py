@@ -40,6 +40,13 @@ class ActionModule(ActionBase):
         if any(RENDERED_KEYS & set(step) for step in steps if isinstance(step, dict)):
             module_args = args
         else:
+            unknown = sorted(set(args) - set(PASSED) - {"steps", "secrets", "registry_credentials"})
+            if unknown:
+                # docker_path is gone: the executor runs only the docker.exe the engine installs.
+                result.update(
+                    failed=True, msg=f"container_steps: unsupported option(s): {', '.join(unknown)}"
+                )
+                return result
             try:
                 module_args = executor_args.module_args(
                     steps,
