@@ -22,7 +22,7 @@ description:
     C(--debug), C(--tls)) are refused before anything runs.
   - The action plugin of the same name also takes planned steps (V(action), V(name),
     V(image), V(registry), ... as C(container_plan.py) writes them), renders them, and maps the
-    outcomes back to RV(results). The M(trustbound.wincontainers.container_workloads) action
+    outcomes back to C(results). The M(trustbound.wincontainers.container_workloads) action
     does the same; use it rather than this module directly.
   - "Secret values never appear on a command line: a command names the secret key of each
     environment variable (O(steps[].commands[].env)), and a registry password goes to stdin."
@@ -368,7 +368,8 @@ options:
         required: true
   registry_credentials:
     description:
-      - Credentials for V(pull) steps that name a O(steps[].registry).
+      - Registry passwords. A command whose O(steps[].commands[].stdin) names a registry gets
+        its password on stdin (C(docker login --password-stdin)).
     type: list
     elements: dict
     default: []
