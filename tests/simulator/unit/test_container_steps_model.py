@@ -286,3 +286,28 @@ def test_a_refused_command_is_refused_in_check_mode_too(sim):
     step = {"action": "start", "name": "web", "commands": [{"argv": ["-H=tcp://x", "ps"]}]}
     rc, result = sim.module("h1", STEPS, {"steps": [step]}, check_mode=True)
     assert rc == 1 and result["msg"].startswith("refused: ")
+
+
+def test_a_2010_engine_host_runs_the_2010_cli_when_the_set_up_has_it(make_sim, write_fleet):
+    old = make_sim(
+        write_fleet(
+            textwrap.dedent(f"""
+            registry:
+              images:
+                {NANO}: {{os_version: "10.0.17763.5000"}}
+            hosts:
+              h1:
+                os_version: "10.0.17763.5000"
+                features: [Containers]
+                engine: {{version: "20.10.24"}}
+            """),
+            name="old.yml",
+        ),
+        state="old",
+    )
+    rc, result = apply(old, [{"action": "ensure_network", "name": "nat2", "subnet": "10.9.0.0/24"}])
+    assert rc == 0, result
+    runs = cli_log(old)
+    assert [r["argv"][:2] for r in runs] == [["network", "inspect"], ["network", "create"]]
+    expected = docker_cli.cli_2010() or docker_cli.cli_for("27.3.1")
+    assert {r["cli"] for r in runs} == {str(expected)}
