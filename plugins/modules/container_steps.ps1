@@ -8,9 +8,10 @@
 #Requires -Module Ansible.ModuleUtils.CommandUtil
 #AnsibleRequires -PowerShell ..module_utils.HostLock
 
-# Carries out an ordered list of docker steps planned on the controller
-# (plugins/plugin_utils/container_plan.py). It decides nothing: it stops at the
-# first failed step, runs that step's planned on_failure steps, and reports.
+# A narrow executor: it runs the docker command lines the controller rendered
+# (plugins/plugin_utils/executor_args.py) and decides nothing. It stops at the first failed
+# step, runs that step's on_failure steps, and returns each command's raw outcome; the
+# controller maps them to results.
 
 $spec = @{
     options = @{
@@ -25,38 +26,150 @@ $spec = @{
                     choices = @('pull', 'create', 'start', 'wait_running', 'stop', 'remove', 'rename', 'remove_image', 'ensure_network')
                 }
                 name = @{ type = 'str' }
-                subnet = @{ type = 'str' }
                 workload = @{ type = 'str' }
                 image = @{ type = 'str' }
-                registry = @{ type = 'str' }
-                isolation = @{ type = 'str'; choices = @('process', 'hyperv') }
-                user = @{ type = 'str' }
-                command = @{ type = 'list'; elements = 'str' }
-                entrypoint = @{ type = 'str' }
-                env = @{ type = 'dict' }
-                ports = @{ type = 'list'; elements = 'str' }
-                mounts = @{ type = 'list'; elements = 'str' }
-                networks = @{ type = 'list'; elements = 'str' }
-                restart_policy = @{ type = 'str' }
-                memory_bytes = @{ type = 'str' }
-                cpus = @{ type = 'float' }
-                storage_bytes = @{ type = 'str' }
-                labels = @{ type = 'dict' }
-                timeout = @{ type = 'int' }
-                force = @{ type = 'bool'; default = $false }
-                new_name = @{ type = 'str' }
+                container_id = @{ type = 'str' }
+                commands = @{
+                    type = 'list'
+                    elements = 'dict'
+                    default = @()
+                    options = @{
+                        argv = @{ type = 'list'; elements = 'str'; required = $true }
+                        env = @{ type = 'dict' }
+                        stdin = @{ type = 'str' }
+                        capture = @{ type = 'bool'; default = $false }
+                        undo = @{
+                            type = 'list'
+                            elements = 'dict'
+                            options = @{
+                                argv = @{ type = 'list'; elements = 'str'; required = $true }
+                            }
+                        }
+                    }
+                }
+                skip_if = @{
+                    type = 'dict'
+                    options = @{
+                        argv = @{ type = 'list'; elements = 'str'; required = $true }
+                        env = @{ type = 'dict' }
+                        stdin = @{ type = 'str' }
+                        capture = @{ type = 'bool'; default = $false }
+                        undo = @{
+                            type = 'list'
+                            elements = 'dict'
+                            options = @{
+                                argv = @{ type = 'list'; elements = 'str'; required = $true }
+                            }
+                        }
+                    }
+                }
+                poll = @{
+                    type = 'dict'
+                    options = @{
+                        command = @{
+                            type = 'dict'
+                            required = $true
+                            options = @{
+                                argv = @{ type = 'list'; elements = 'str'; required = $true }
+                                env = @{ type = 'dict' }
+                                stdin = @{ type = 'str' }
+                                capture = @{ type = 'bool'; default = $false }
+                                undo = @{
+                                    type = 'list'
+                                    elements = 'dict'
+                                    options = @{
+                                        argv = @{ type = 'list'; elements = 'str'; required = $true }
+                                    }
+                                }
+                            }
+                        }
+                        success = @{ type = 'str'; required = $true }
+                        failure = @{ type = 'list'; elements = 'str'; default = @() }
+                        successes = @{ type = 'int'; default = 1 }
+                        interval = @{ type = 'int'; default = 1 }
+                        timeout = @{ type = 'int'; default = 10 }
+                    }
+                }
+                diagnose = @{
+                    type = 'list'
+                    elements = 'dict'
+                    default = @()
+                    options = @{
+                        argv = @{ type = 'list'; elements = 'str'; required = $true }
+                        env = @{ type = 'dict' }
+                        stdin = @{ type = 'str' }
+                        capture = @{ type = 'bool'; default = $false }
+                        undo = @{
+                            type = 'list'
+                            elements = 'dict'
+                            options = @{
+                                argv = @{ type = 'list'; elements = 'str'; required = $true }
+                            }
+                        }
+                    }
+                }
+                'finally' = @{
+                    type = 'list'
+                    elements = 'dict'
+                    default = @()
+                    options = @{
+                        argv = @{ type = 'list'; elements = 'str'; required = $true }
+                        env = @{ type = 'dict' }
+                        stdin = @{ type = 'str' }
+                        capture = @{ type = 'bool'; default = $false }
+                        undo = @{
+                            type = 'list'
+                            elements = 'dict'
+                            options = @{
+                                argv = @{ type = 'list'; elements = 'str'; required = $true }
+                            }
+                        }
+                    }
+                }
+                private_config = @{ type = 'bool'; default = $false }
                 on_failure = @{
                     type = 'list'
                     elements = 'dict'
                     options = @{
-                        action = @{ type = 'str'; required = $true; choices = @('start', 'stop', 'remove', 'rename') }
-                        name = @{ type = 'str'; required = $true }
+                        action = @{
+                            type = 'str'
+                            required = $true
+                            choices = @('pull', 'create', 'start', 'wait_running', 'stop', 'remove', 'rename', 'remove_image', 'ensure_network')
+                        }
+                        name = @{ type = 'str' }
                         workload = @{ type = 'str' }
-                        timeout = @{ type = 'int' }
-                        force = @{ type = 'bool'; default = $false }
-                        new_name = @{ type = 'str' }
+                        image = @{ type = 'str' }
+                        container_id = @{ type = 'str' }
+                        commands = @{
+                            type = 'list'
+                            elements = 'dict'
+                            default = @()
+                            options = @{
+                                argv = @{ type = 'list'; elements = 'str'; required = $true }
+                                env = @{ type = 'dict' }
+                                stdin = @{ type = 'str' }
+                                capture = @{ type = 'bool'; default = $false }
+                                undo = @{
+                                    type = 'list'
+                                    elements = 'dict'
+                                    options = @{
+                                        argv = @{ type = 'list'; elements = 'str'; required = $true }
+                                    }
+                                }
+                            }
+                        }
                     }
                 }
+            }
+        }
+        preconditions = @{
+            type = 'list'
+            elements = 'dict'
+            default = @()
+            options = @{
+                argv = @{ type = 'list'; elements = 'str'; required = $true }
+                rc = @{ type = 'int'; default = 0 }
+                stdout = @{ type = 'str'; default = '' }
             }
         }
         secrets = @{
@@ -80,12 +193,12 @@ $spec = @{
                 password = @{ type = 'str'; required = $true; no_log = $true }
             }
         }
-        docker_path = @{ type = 'str'; default = 'docker.exe' }
         lock_timeout = @{ type = 'int'; default = 0 }
         lock_holder = @{ type = 'str'; default = 'trustbound.wincontainers.container_steps' }
         replan_after_wait = @{ type = 'bool'; default = $false }
         lease_id = @{ type = 'str'; default = '' }
         lease_seconds = @{ type = 'int'; default = 0 }
+        keep_lease_on_failure = @{ type = 'bool'; default = $false }
     }
     supports_check_mode = $true
 }
@@ -93,356 +206,235 @@ $spec = @{
 $module = [Ansible.Basic.AnsibleModule]::Create($args, $spec)
 
 $steps = $module.Params.steps
-# A list of key/value entries, not a dict: Ansible.Basic masks the values of
-# no_log suboptions, but only the type name of a no_log dict.
+# Key/value entries, not a dict: Ansible.Basic masks no_log suboption values, not dict values.
 $secrets = @{}
 foreach ($entry in $module.Params.secrets) {
     $secrets[$entry.key] = $entry.value
 }
-$credentials = $module.Params.registry_credentials
-$docker = $module.Params.docker_path
+$passwords = @{}
+foreach ($entry in $module.Params.registry_credentials) {
+    $passwords[$entry.registry] = $entry.password
+}
+# Only the docker.exe the collection installs: container_engine.ps1 puts it in
+# $env:ProgramFiles\docker beside dockerd.exe. No caller chooses the executable.
+$docker = Join-Path -Path $env:ProgramFiles -ChildPath 'docker\docker.exe'
+# The first words the controller renders (executor_args.py, docker_argv.py), and the
+# CLI's global options, refused so a command can never reach another daemon or config.
+$allowed = @('create', 'start', 'stop', 'rm', 'rename', 'pull', 'login', 'logout', 'logs', 'image', 'container', 'network')
+$globalOptions = @('-H', '--host', '--context', '-c', '--config', '-l', '--log-level', '-D', '--debug', '--tls')
+$script:config = $null
 
 $module.Result.changed = $false
-$module.Result.results = [System.Collections.Generic.List[Object]]@()
+$module.Result.outcomes = [System.Collections.Generic.List[Object]]@()
 $module.Result.failed_step = $null
 
-Function Invoke-Docker {
-    param (
-        [string[]]$Arguments,
-        [string]$Stdin = '',
-        [hashtable]$Environment = $null
-    )
-    $commandLine = Argv-ToString -arguments (@($docker) + $Arguments)
-    $runParams = @{ command = $commandLine; stdin = $Stdin }
-    if ($null -ne $Environment) {
-        $runParams.environment = $Environment
+Function Assert-Argv {
+    param ([string[]]$Argv)
+    if ($Argv.Count -eq 0 -or $allowed -notcontains $Argv[0]) {
+        $module.FailJson("refused: '$($Argv | Select-Object -First 1)' is not a docker subcommand this executor runs")
     }
-    Run-Command @runParams
-}
-
-Function Resolve-StepValue {
-    # A value is either plain text or @{ secret = '<key>' } naming an entry of
-    # the no_log 'secrets' option.
-    param ($Value)
-    if ($Value -is [System.Collections.IDictionary]) {
-        $key = $Value['secret']
-        if (-not $secrets.ContainsKey($key)) {
-            throw "secret '$key' is referenced by a step but missing from the secrets option"
+    foreach ($word in $Argv) {
+        if ($word -eq '--') {
+            break
         }
-        return [string]$secrets[$key]
-    }
-    return [string]$Value
-}
-
-Function Get-CreateArgument {
-    param ($Step, [hashtable]$SecretEnvironment)
-    $argv = [System.Collections.Generic.List[string]]@(
-        'create', '--name', $Step.name, '--isolation', $Step.isolation, '--user', $Step.user
-    )
-    if ($Step.entrypoint) {
-        $argv.AddRange([string[]]@('--entrypoint', $Step.entrypoint))
-    }
-    if ($Step.env) {
-        foreach ($envName in $Step.env.Keys) {
-            $envValue = $Step.env[$envName]
-            if ($envValue -is [System.Collections.IDictionary]) {
-                # "-e NAME" makes the CLI copy the value from its own
-                # environment: secrets stay off the command line.
-                $SecretEnvironment[$envName] = Resolve-StepValue -Value $envValue
-                $argv.AddRange([string[]]@('--env', $envName))
-            }
-            else {
-                $argv.AddRange([string[]]@('--env', "$envName=$envValue"))
-            }
+        if ($globalOptions -contains ($word -split '=', 2)[0]) {
+            $module.FailJson("refused: the global option '$word' is not allowed")
         }
     }
-    foreach ($port in @($Step.ports | Where-Object { $_ })) {
-        $argv.AddRange([string[]]@('--publish', $port))
-    }
-    foreach ($mount in @($Step.mounts | Where-Object { $_ })) {
-        $argv.AddRange([string[]]@('--volume', $mount))
-    }
-    $networks = @($Step.networks | Where-Object { $_ })
-    if ($networks.Count -gt 0) {
-        $argv.AddRange([string[]]@('--network', $networks[0]))
-    }
-    if ($Step.restart_policy) {
-        $argv.AddRange([string[]]@('--restart', $Step.restart_policy))
-    }
-    if ($Step.memory_bytes -and $Step.memory_bytes -ne '0') {
-        $argv.AddRange([string[]]@('--memory', [string]$Step.memory_bytes))
-    }
-    if ($Step.cpus) {
-        $argv.AddRange([string[]]@('--cpus', $Step.cpus.ToString([System.Globalization.CultureInfo]::InvariantCulture)))
-    }
-    if ($Step.storage_bytes -and $Step.storage_bytes -ne '0') {
-        $argv.AddRange([string[]]@('--storage-opt', "size=$($Step.storage_bytes)"))
-    }
-    if ($Step.labels) {
-        foreach ($labelName in $Step.labels.Keys) {
-            $argv.AddRange([string[]]@('--label', "$labelName=$($Step.labels[$labelName])"))
-        }
-    }
-    $argv.Add($Step.image)
-    foreach ($word in @($Step.command | Where-Object { $null -ne $_ })) {
-        $argv.Add([string]$word)
-    }
-    return , $argv.ToArray()
 }
 
-Function Get-ImageSummary {
-    param ([string]$Image)
-    $inspect = Invoke-Docker -Arguments @('image', 'inspect', '--format', '{{json .}}', $Image)
-    if ($inspect.rc -ne 0) {
-        return $null
-    }
-    # Not ConvertFrom-Json: on Windows PowerShell 5.1 it refuses keys that differ only in case,
-    # which image labels may have.
-    $data = [Ansible.Basic.AnsibleModule]::FromJson($inspect.stdout)
-    @{
-        id = $data.Id
-        repo_tags = @($data.RepoTags | Where-Object { $null -ne $_ })
-        repo_digests = @($data.RepoDigests | Where-Object { $null -ne $_ })
-        os_version = [string]$data.OsVersion
-        user = [string]$data.Config.User
-    }
-}
-
-Function Invoke-Pull {
+Function Get-StepCommand {
     param ($Step)
-    if (-not $Step.registry) {
-        $pull = Invoke-Docker -Arguments @('pull', $Step.image)
+    $all = @($Step.commands) + @($Step.diagnose) + @($Step.finally) + @($Step.skip_if)
+    foreach ($command in @($Step.commands)) {
+        $all += @($command.undo)
     }
-    else {
-        $credential = $credentials | Where-Object { $_.registry -eq $Step.registry } | Select-Object -First 1
-        if ($null -eq $credential) {
-            return @{ rc = 1; stderr = "no registry credentials for '$($Step.registry)'" }
-        }
-        # A client config directory of this run's own (in the user's temp directory, closed
-        # to other users): the login never touches the profile's config.json, concurrent
-        # runs cannot log each other out, and nothing of it stays on disk.
-        $config = Join-Path -Path ([IO.Path]::GetTempPath()) -ChildPath ('wincontainers-' + [Guid]::NewGuid())
-        $null = New-Item -Path $config -ItemType Directory
-        try {
-            # The password goes through stdin; Run-Command ends it with CRLF, which
-            # "docker login --password-stdin" strips.
-            $loginArguments = @('--config', $config, 'login', $Step.registry, '--username', $credential.username, '--password-stdin')
-            $login = Invoke-Docker -Arguments $loginArguments -Stdin $credential.password
-            if ($login.rc -ne 0) {
-                return @{ rc = $login.rc; stderr = $login.stderr }
+    if ($Step.poll) {
+        $all += $Step.poll.command
+    }
+    foreach ($undo in @($Step.on_failure)) {
+        $all += Get-StepCommand -Step $undo
+    }
+    @($all | Where-Object { $null -ne $_ })
+}
+
+Function Invoke-Docker {
+    param ($Command)
+    $environment = @{}
+    foreach ($entry in [Environment]::GetEnvironmentVariables().GetEnumerator()) {
+        $environment[$entry.Key] = $entry.Value
+    }
+    if ($script:config) {
+        $environment['DOCKER_CONFIG'] = $script:config
+    }
+    if ($Command.env) {
+        foreach ($name in $Command.env.Keys) {
+            $key = $Command.env[$name]
+            if (-not $secrets.ContainsKey($key)) {
+                return @{ rc = 1; stderr = "secret '$key' is referenced by a step but missing from the secrets option" }
             }
-            $pull = Invoke-Docker -Arguments @('--config', $config, 'pull', $Step.image)
-        }
-        finally {
-            $null = Invoke-Docker -Arguments @('--config', $config, 'logout', $Step.registry)
-            Remove-Item -LiteralPath $config -Recurse -Force -ErrorAction SilentlyContinue
+            $environment[$name] = [string]$secrets[$key]
         }
     }
-    $outcome = @{ rc = $pull.rc; stderr = $pull.stderr }
-    if ($pull.rc -eq 0) {
-        $outcome.image = Get-ImageSummary -Image $Step.image
+    $stdin = ''
+    if ($Command.stdin) {
+        if (-not $passwords.ContainsKey($Command.stdin)) {
+            return @{ rc = 1; stderr = "no registry credentials for '$($Command.stdin)'" }
+        }
+        $stdin = $passwords[$Command.stdin]
+    }
+    $run = Run-Command -command (Argv-ToString -arguments (@($docker) + $Command.argv)) -stdin $stdin -environment $environment
+    $outcome = @{ rc = $run.rc; stderr = $run.stderr }
+    if ($Command.capture) {
+        $outcome.stdout = $run.stdout
     }
     $outcome
 }
 
-Function Invoke-WaitRunning {
-    # Succeeds once the container is seen running on two polls in a row, a second
-    # apart; fails as soon as it has exited, with its exit code and last log lines.
-    # State.Running is also true while a restart policy restarts a crashing
-    # container, so only State.Status "running" counts.
-    param ($Step)
-    $timeout = if ($null -ne $Step.timeout) { $Step.timeout } else { 10 }
-    $deadline = [DateTime]::UtcNow.AddSeconds($timeout)
-    $seenRunning = 0
+Function Invoke-Poll {
+    param ($Poll)
+    $deadline = [DateTime]::UtcNow.AddSeconds($Poll.timeout)
+    $seen = 0
     while ($true) {
-        $inspect = Invoke-Docker -Arguments @('container', 'inspect', '--format', '{{json .State}}', $Step.name)
-        if ($inspect.rc -ne 0) {
-            return @{ rc = $inspect.rc; stderr = $inspect.stderr }
+        $done = Invoke-Docker -Command @{ argv = $Poll.command.argv; capture = $true }
+        if ($done.rc -ne 0) {
+            return $done + @{ failed = $true }
         }
-        $state = [Ansible.Basic.AnsibleModule]::FromJson($inspect.stdout)
-        if ($state.Status -eq 'running') {
-            $seenRunning++
-            if ($seenRunning -ge 2) {
-                return @{ rc = 0; stderr = '' }
-            }
+        $status = $done.stdout.Trim()
+        if ($status -eq $Poll.success) {
+            $seen++
         }
         else {
-            $seenRunning = 0
+            $seen = 0
         }
-        if ($state.Status -in @('exited', 'dead')) {
-            $logs = Invoke-Docker -Arguments @('logs', '--tail', '20', $Step.name)
-            $lastLines = (($logs.stdout + $logs.stderr).Trim())
-            return @{
-                rc = 1
-                stderr = "container '$($Step.name)' exited with code $($state.ExitCode) right after start; last log lines: $lastLines"
-                exit_code = $state.ExitCode
-            }
+        if ($seen -ge $Poll.successes) {
+            return $done + @{ failed = $false }
         }
-        if ([DateTime]::UtcNow -gt $deadline) {
-            return @{ rc = 1; stderr = "container '$($Step.name)' is not running after $timeout seconds (status $($state.Status))" }
+        if ($Poll.failure -contains $status -or [DateTime]::UtcNow -gt $deadline) {
+            return $done + @{ failed = $true }
         }
-        Start-Sleep -Seconds 1
+        Start-Sleep -Seconds $Poll.interval
     }
 }
 
 Function Invoke-Step {
-    param ($Step)
-    switch ($Step.action) {
-        'pull' {
-            return Invoke-Pull -Step $Step
+    param ($Step, [int]$Index, [hashtable]$Mark = @{})
+    $outcome = @{ index = $Index; failed = $false; commands = [System.Collections.Generic.List[Object]]@() } + $Mark
+    if ($Step.private_config) {
+        # A client config directory of this run's own, in the user's temp directory (closed
+        # to other users): a login never reaches the profile and ends with the step.
+        $script:config = Join-Path -Path ([IO.Path]::GetTempPath()) -ChildPath ('wincontainers-' + [Guid]::NewGuid())
+        $null = New-Item -Path $script:config -ItemType Directory
+    }
+    try {
+        if ($Step.skip_if -and (Invoke-Docker -Command $Step.skip_if).rc -eq 0) {
+            $outcome.skipped = $true
+            return $outcome
         }
-        'create' {
-            $secretEnvironment = @{}
-            $argv = Get-CreateArgument -Step $Step -SecretEnvironment $secretEnvironment
-            $environment = $null
-            if ($secretEnvironment.Count -gt 0) {
-                $environment = @{}
-                foreach ($entry in [Environment]::GetEnvironmentVariables().GetEnumerator()) {
-                    $environment[$entry.Key] = $entry.Value
+        foreach ($command in @($Step.commands)) {
+            $done = Invoke-Docker -Command $command
+            $outcome.commands.Add($done)
+            if ($done.rc -ne 0) {
+                $outcome.failed = $true
+                foreach ($undo in @($command.undo | Where-Object { $_ })) {
+                    $null = Invoke-Docker -Command $undo
                 }
-                foreach ($envName in $secretEnvironment.Keys) {
-                    $environment[$envName] = $secretEnvironment[$envName]
-                }
+                break
             }
-            $created = Invoke-Docker -Arguments $argv -Environment $environment
-            if ($created.rc -ne 0) {
-                return $created
-            }
-            foreach ($network in @($Step.networks | Where-Object { $_ } | Select-Object -Skip 1)) {
-                $connected = Invoke-Docker -Arguments @('network', 'connect', $network, $Step.name)
-                if ($connected.rc -ne 0) {
-                    # This step created the container: do not leave it half made, or the
-                    # next run would take it for the finished one.
-                    $null = Invoke-Docker -Arguments @('rm', '--force', $Step.name)
-                    return $connected
-                }
-            }
-            return $created
         }
-        'start' {
-            return Invoke-Docker -Arguments @('start', $Step.name)
+        if (-not $outcome.failed -and $Step.poll) {
+            $polled = Invoke-Poll -Poll $Step.poll
+            $outcome.failed = $polled.failed
+            $polled.Remove('failed')
+            $outcome.poll = $polled
         }
-        'wait_running' {
-            return Invoke-WaitRunning -Step $Step
-        }
-        'stop' {
-            $timeout = if ($null -ne $Step.timeout) { $Step.timeout } else { 10 }
-            # -t: "--time" is deprecated from docker 28 on, "--timeout" unknown before it.
-            return Invoke-Docker -Arguments @('stop', '-t', [string]$timeout, $Step.name)
-        }
-        'remove' {
-            $argv = @('rm')
-            if ($Step.force) {
-                $argv += '--force'
-            }
-            return Invoke-Docker -Arguments ($argv + @($Step.name))
-        }
-        'rename' {
-            return Invoke-Docker -Arguments @('rename', $Step.name, $Step.new_name)
-        }
-        'remove_image' {
-            # Without --force: docker refuses an image a container still uses.
-            return Invoke-Docker -Arguments @('image', 'rm', $Step.image)
-        }
-        'ensure_network' {
-            # User NAT networks do not survive a reboot on Server 2019 and later (Microsoft,
-            # network-drivers-topologies.md): create it when docker does not know it.
-            $found = Invoke-Docker -Arguments @('network', 'inspect', $Step.name)
-            if ($found.rc -eq 0) {
-                return $found
-            }
-            return Invoke-Docker -Arguments @('network', 'create', '--driver=nat', "--subnet=$($Step.subnet)", $Step.name)
+        if ($outcome.failed) {
+            $outcome.diagnose = @(foreach ($command in @($Step.diagnose)) { Invoke-Docker -Command @{ argv = $command.argv; capture = $true } })
         }
     }
+    catch {
+        $outcome.failed = $true
+        $outcome.stderr = $_.Exception.Message
+    }
+    finally {
+        foreach ($command in @($Step.finally)) {
+            $null = Invoke-Docker -Command $command
+        }
+        if ($script:config) {
+            Remove-Item -LiteralPath $script:config -Recurse -Force -ErrorAction SilentlyContinue
+            $script:config = $null
+        }
+    }
+    $outcome
 }
 
-Function Format-StepResult {
-    param ($Step, [int]$Index, $Outcome, [bool]$Rollback)
-    $result = @{
-        index = $Index
-        action = $Step.action
-        name = if ($Step.name) { $Step.name } else { $Step.image }
-        workload = $Step.workload
-        changed = ($Step.action -ne 'wait_running') -and ($Outcome.rc -eq 0)
-        rc = $Outcome.rc
-        stderr = [string]$Outcome.stderr
-        rollback = $Rollback
+foreach ($step in $steps) {
+    foreach ($command in (Get-StepCommand -Step $step)) {
+        Assert-Argv -Argv $command.argv
     }
-    if ($Outcome.ContainsKey('image')) {
-        $result.image = $Outcome.image
-    }
-    if ($Outcome.ContainsKey('exit_code')) {
-        $result.exit_code = $Outcome.exit_code
-    }
-    $result
+}
+foreach ($check in $module.Params.preconditions) {
+    Assert-Argv -Argv $check.argv
 }
 
 if ($module.CheckMode) {
-    for ($i = 0; $i -lt $steps.Count; $i++) {
-        $module.Result.results.Add(@{
-                index = $i
-                action = $steps[$i].action
-                name = if ($steps[$i].name) { $steps[$i].name } else { $steps[$i].image }
-                workload = $steps[$i].workload
-                changed = $steps[$i].action -ne 'wait_running'
-                rc = $null
-                stderr = ''
-                rollback = $false
-            })
-    }
     $module.Result.changed = $steps.Count -gt 0
+    $module.Result.carried_out = $false
     $module.Result.msg = "check mode: $($steps.Count) step(s) planned, none carried out"
     $module.ExitJson()
 }
 
 $hostLock = Enter-HostLock -Module $module -Timeout $module.Params.lock_timeout -Holder $module.Params.lock_holder -LeaseId $module.Params.lease_id
-# A normal end leaves the lease asked for (none: an empty record); a failed run ends any lease.
-$lease = @{ LeaseId = $module.Params.lease_id; LeaseSeconds = $module.Params.lease_seconds }
-$module.Result.lock = $hostLock.Info
-$module.Result.replan = $false
-if ($module.Params.replan_after_wait -and $hostLock.Info.contended) {
-    # The plan was made from a read taken before the other run's change; a lease this run
-    # was let in on stays as it was.
-    Exit-HostLock -HostLock $hostLock -KeepLease
-    $module.Result.replan = $true
-    $module.Result.msg = 'another run held the host lock when this one arrived; no step carried out, since the plan predates that run''s change'
-    $module.ExitJson()
+try {
+    $module.Result.lock = $hostLock.Info
+    $module.Result.replan = $false
+    $replan = $null
+    if ($module.Params.replan_after_wait -and $hostLock.Info.contended) {
+        $replan = 'another run held the host lock when this one arrived'
+    }
+    foreach ($check in $module.Params.preconditions) {
+        $done = Invoke-Docker -Command @{ argv = $check.argv; capture = $true }
+        if (-not $replan -and ($done.rc -ne $check.rc -or ($done.stdout -replace "`r", '').Trim() -ne $check.stdout.Trim())) {
+            $replan = "the host no longer matches the read: $($check.argv -join ' ')"
+        }
+    }
+    if ($replan) {
+        # The plan predates the host's state; a lease this run was let in on stays as it was.
+        Exit-HostLock -HostLock $hostLock -KeepLease
+        $module.Result.replan = $true
+        $module.Result.msg = "$replan; no step carried out, since the plan predates that change"
+        $module.ExitJson()
+    }
+    for ($i = 0; $i -lt $steps.Count; $i++) {
+        $outcome = Invoke-Step -Step $steps[$i] -Index $i
+        $module.Result.outcomes.Add($outcome)
+        if (-not $outcome.failed) {
+            $module.Result.changed = $module.Result.changed -or ($steps[$i].commands.Count -gt 0)
+            continue
+        }
+        $module.Result.failed_step = $i
+        $undoSteps = @($steps[$i].on_failure | Where-Object { $_ })
+        for ($p = 0; $p -lt $undoSteps.Count; $p++) {
+            $undone = Invoke-Step -Step $undoSteps[$p] -Index $i -Mark @{ rollback = $true; position = $p }
+            $module.Result.outcomes.Add($undone)
+            $module.Result.changed = $module.Result.changed -or -not $undone.failed
+        }
+        # A failed run ends any lease, unless asked to keep the one it was given.
+        if ($module.Params.keep_lease_on_failure) {
+            Exit-HostLock -HostLock $hostLock -KeepLease
+        }
+        else {
+            Exit-HostLock -HostLock $hostLock
+        }
+        $module.FailJson("step $i ($($steps[$i].action) $($steps[$i].name)) failed")
+    }
+    # A normal end leaves the lease asked for (none: an empty record).
+    Exit-HostLock -HostLock $hostLock -LeaseId $module.Params.lease_id -LeaseSeconds $module.Params.lease_seconds
 }
-
-for ($i = 0; $i -lt $steps.Count; $i++) {
-    $step = $steps[$i]
-    try {
-        $outcome = Invoke-Step -Step $step
-    }
-    catch {
-        $outcome = @{ rc = 1; stderr = $_.Exception.Message }
-    }
-    $module.Result.results.Add((Format-StepResult -Step $step -Index $i -Outcome $outcome -Rollback $false))
-    if ($outcome.rc -eq 0) {
-        if ($step.action -ne 'wait_running') {
-            $module.Result.changed = $true
-        }
-        continue
-    }
-
-    $module.Result.failed_step = $i
-    $failureMessage = "step $i ($($step.action) $($step.name)) failed: $(([string]$outcome.stderr).Trim())"
-    foreach ($undo in @($step.on_failure | Where-Object { $_ })) {
-        try {
-            $undoOutcome = Invoke-Step -Step $undo
-        }
-        catch {
-            $undoOutcome = @{ rc = 1; stderr = $_.Exception.Message }
-        }
-        if ($undoOutcome.rc -eq 0) {
-            $module.Result.changed = $true
-        }
-        $module.Result.results.Add((Format-StepResult -Step $undo -Index $i -Outcome $undoOutcome -Rollback $true))
-    }
+finally {
+    # Safe twice: under psrp the module runs in a long-lived process, so no path may leave
+    # the handle open.
     Exit-HostLock -HostLock $hostLock
-    $module.FailJson($failureMessage)
 }
-
-Exit-HostLock -HostLock $hostLock @lease
 $module.Result.msg = "$($steps.Count) step(s) carried out"
 $module.ExitJson()

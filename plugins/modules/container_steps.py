@@ -10,14 +10,22 @@ module: container_steps
 short_description: Carry out an ordered list of docker steps on a Windows container host
 version_added: 0.1.0
 description:
-  - Runs the docker CLI steps it is given, in order, and stops at the first step that fails.
-  - When a step fails, the steps in that step's O(steps[].on_failure) list are run (a planned
-    rollback), their outcome is reported, and the module fails with the engine's message.
-  - It decides nothing. The order, the rollback and every setting are planned on the controller
-    by the M(trustbound.wincontainers.container_workloads) action; use that action rather than
-    calling this module directly.
-  - "Secret values never appear on the docker command line. A step refers to them as
-    C({\"secret\": \"<key>\"}) and the module hands them to the docker CLI through its environment."
+  - A narrow executor. It runs the docker command lines the controller rendered
+    (C(plugins/plugin_utils/executor_args.py)), in order, and stops at the first step whose
+    command fails; then the steps in that step's O(steps[].on_failure) run (a planned rollback)
+    and the module fails. It returns each command's raw outcome (RV(outcomes)).
+  - It decides nothing and builds no command line. The executable is the C(docker.exe) the
+    collection installs (C(%ProgramFiles%\docker), where
+    M(trustbound.wincontainers.container_engine) puts it); the first word of every command
+    must be one of the docker subcommands the controller renders, and docker's global options
+    (C(-H), C(--host), C(--context), C(-c), C(--config), C(-l), C(--log-level), C(-D),
+    C(--debug), C(--tls)) are refused before anything runs.
+  - The action plugin of the same name also takes planned steps (V(action), V(name),
+    V(image), V(registry), ... as C(container_plan.py) writes them), renders them, and maps the
+    outcomes back to C(results). The M(trustbound.wincontainers.container_workloads) action
+    does the same; use it rather than this module directly.
+  - "Secret values never appear on a command line: a command names the secret key of each
+    environment variable (O(steps[].commands[].env)), and a registry password goes to stdin."
 options:
   steps:
     description:
@@ -28,139 +36,318 @@ options:
     suboptions:
       action:
         description:
-          - V(pull) pulls O(steps[].image), after C(docker login --password-stdin) when
-            O(steps[].registry) is set, and logs out again. The login goes to a client
-            configuration directory of the run's own, deleted afterwards, never to the user's
-            C(config.json).
-          - V(create) creates a container with an explicit C(--isolation) and C(--user) and all its
-            settings. Networks after the first are connected with C(docker network connect).
-          - V(start), V(stop), V(remove) and V(rename) act on container O(steps[].name).
-          - V(remove_image) removes the image O(steps[].image) (an id or a reference) with
-            C(docker image rm), without C(--force), so docker refuses an image a container uses.
-          - V(wait_running) polls C(docker container inspect) until the container's status has been
-            C(running) on two polls in a row a second apart (a container its restart policy keeps
-            restarting does not count), and fails as soon as it has exited, with its exit code and
-            its last log lines.
-          - V(ensure_network) creates the NAT network O(steps[].name) with O(steps[].subnet)
-            (C(docker network create --driver=nat --subnet=...)) unless C(docker network inspect)
-            finds it; Windows Server 2019 and later do not keep user NAT networks across a reboot.
+          - What the step does, for the report (the controller's plan names it); the executor
+            runs the step's commands whatever it says.
         type: str
         required: true
         choices:
-          - pull
-          - create
-          - start
-          - wait_running
-          - stop
-          - remove
-          - rename
-          - remove_image
-          - ensure_network
+          [pull, create, start, wait_running, stop, remove, rename, remove_image, ensure_network]
       name:
-        description: Container name (the network's name for V(ensure_network)).
-        type: str
-      subnet:
-        description: The IPv4 subnet of the network V(ensure_network) creates.
+        description: The container (or network) the step acts on, for the report.
         type: str
       workload:
-        description: The workload this step belongs to, only echoed in the results.
+        description: The workload the step belongs to, for the report.
         type: str
       image:
-        description: Image reference (tag or digest) for V(pull) and V(create).
+        description: The image the step acts on, for the report.
         type: str
-      registry:
-        description: Registry to log in to before V(pull); a key of O(registry_credentials).
+      container_id:
+        description: The id of the container the step was planned against, from the read.
         type: str
-      isolation:
-        description: Isolation of the container created.
-        type: str
-        choices: [process, hyperv]
-      user:
-        description: User the container's processes run as.
-        type: str
-      command:
-        description: Command (arguments after the image).
+      commands:
+        description: The step's commands, in order; the first that fails fails the step.
         type: list
-        elements: str
-      entrypoint:
-        description: Entry point executable.
-        type: str
-      env:
-        description:
-          - "Environment variables. A value is either text or C({\"secret\": \"<key>\"}), where
-            C(<key>) is a key of O(secrets)."
+        elements: dict
+        default: []
+        suboptions:
+          argv:
+            description: The words after C(docker.exe), as C(--flag=value) words.
+            type: list
+            elements: str
+            required: true
+          env:
+            description:
+              - Environment variables the docker CLI gets for this command, each naming the
+                O(secrets[].key) that holds its value (C(--env=NAME) then copies it into the
+                container). Values never reach a command line.
+            type: dict
+          stdin:
+            description: The O(registry_credentials[].registry) whose password goes to stdin.
+            type: str
+          capture:
+            description: Return the command's standard output.
+            type: bool
+            default: false
+          undo:
+            description: Commands run when this command fails (the step's own clean-up).
+            type: list
+            elements: dict
+            suboptions:
+              argv:
+                description: As the command's C(argv).
+                type: list
+                elements: str
+                required: true
+      skip_if:
+        description: A command whose success means the step is already done (nothing else runs).
         type: dict
-      ports:
-        description: Published ports, C(host:container[/proto]).
-        type: list
-        elements: str
-      mounts:
-        description: Volumes and bind mounts, C(source:target[:ro]).
-        type: list
-        elements: str
-      networks:
-        description: Networks; the first is given to C(docker create).
-        type: list
-        elements: str
-      restart_policy:
-        description: Restart policy (C(no), C(always), C(unless-stopped), C(on-failure[:N])).
-        type: str
-      memory_bytes:
+        suboptions:
+          argv:
+            description: The words after C(docker.exe), as C(--flag=value) words.
+            type: list
+            elements: str
+            required: true
+          env:
+            description:
+              - Environment variables the docker CLI gets for this command, each naming the
+                O(secrets[].key) that holds its value (C(--env=NAME) then copies it into the
+                container). Values never reach a command line.
+            type: dict
+          stdin:
+            description: The O(registry_credentials[].registry) whose password goes to stdin.
+            type: str
+          capture:
+            description: Return the command's standard output.
+            type: bool
+            default: false
+          undo:
+            description: Commands run when this command fails (the step's own clean-up).
+            type: list
+            elements: dict
+            suboptions:
+              argv:
+                description: As the command's C(argv).
+                type: list
+                elements: str
+                required: true
+      poll:
         description:
-          - Memory limit in bytes, as a string of digits; V(0) means no limit.
-          - A string because the C(int) type of Ansible.Basic is 32-bit.
-        type: str
-      cpus:
-        description: CPU limit.
-        type: float
-      storage_bytes:
-        description:
-          - Scratch disk size in bytes (C(--storage-opt size=)), as a string of digits; unset
-            means the engine's default.
-        type: str
-      labels:
-        description: Labels.
+          - Run after the commands (V(wait_running)) until its output has been
+            O(steps[].poll.success)
+            O(steps[].poll.successes) times in a row, O(steps[].poll.interval) seconds apart;
+            an output in O(steps[].poll.failure), a failed command, or O(steps[].poll.timeout)
+            seconds fail the step.
         type: dict
-      timeout:
-        description: Seconds for V(stop) and V(wait_running) (default 10).
-        type: int
-      force:
-        description: Remove a running container (C(docker rm --force)).
+        suboptions:
+          command:
+            description: The command polled (its output is captured).
+            type: dict
+            required: true
+            suboptions:
+              argv:
+                description: The words after C(docker.exe), as C(--flag=value) words.
+                type: list
+                elements: str
+                required: true
+              env:
+                description:
+                  - Environment variables the docker CLI gets for this command, each naming the
+                    O(secrets[].key) that holds its value (C(--env=NAME) then copies it into the
+                    container). Values never reach a command line.
+                type: dict
+              stdin:
+                description: The O(registry_credentials[].registry) whose password goes to stdin.
+                type: str
+              capture:
+                description: Return the command's standard output.
+                type: bool
+                default: false
+              undo:
+                description: Commands run when this command fails (the step's own clean-up).
+                type: list
+                elements: dict
+                suboptions:
+                  argv:
+                    description: As the command's C(argv).
+                    type: list
+                    elements: str
+                    required: true
+          success:
+            description: The output (trimmed) that counts as success.
+            type: str
+            required: true
+          failure:
+            description: Outputs that fail the step at once.
+            type: list
+            elements: str
+            default: []
+          successes:
+            description: Successes in a row needed.
+            type: int
+            default: 1
+          interval:
+            description: Seconds between polls.
+            type: int
+            default: 1
+          timeout:
+            description: Seconds before the step fails.
+            type: int
+            default: 10
+      diagnose:
+        description:
+          Commands run when the step fails, their output captured (exit code, last log lines).
+        type: list
+        elements: dict
+        default: []
+        suboptions:
+          argv:
+            description: The words after C(docker.exe), as C(--flag=value) words.
+            type: list
+            elements: str
+            required: true
+          env:
+            description:
+              - Environment variables the docker CLI gets for this command, each naming the
+                O(secrets[].key) that holds its value (C(--env=NAME) then copies it into the
+                container). Values never reach a command line.
+            type: dict
+          stdin:
+            description: The O(registry_credentials[].registry) whose password goes to stdin.
+            type: str
+          capture:
+            description: Return the command's standard output.
+            type: bool
+            default: false
+          undo:
+            description: Commands run when this command fails (the step's own clean-up).
+            type: list
+            elements: dict
+            suboptions:
+              argv:
+                description: As the command's C(argv).
+                type: list
+                elements: str
+                required: true
+      finally:
+        description: Commands that run after the step however it ended (a logout).
+        type: list
+        elements: dict
+        default: []
+        suboptions:
+          argv:
+            description: The words after C(docker.exe), as C(--flag=value) words.
+            type: list
+            elements: str
+            required: true
+          env:
+            description:
+              - Environment variables the docker CLI gets for this command, each naming the
+                O(secrets[].key) that holds its value (C(--env=NAME) then copies it into the
+                container). Values never reach a command line.
+            type: dict
+          stdin:
+            description: The O(registry_credentials[].registry) whose password goes to stdin.
+            type: str
+          capture:
+            description: Return the command's standard output.
+            type: bool
+            default: false
+          undo:
+            description: Commands run when this command fails (the step's own clean-up).
+            type: list
+            elements: dict
+            suboptions:
+              argv:
+                description: As the command's C(argv).
+                type: list
+                elements: str
+                required: true
+      private_config:
+        description:
+          - Run the step with a client configuration directory of its own (C(DOCKER_CONFIG)),
+            created in the user's temp directory and deleted afterwards, so a login never
+            reaches the profile's C(config.json).
         type: bool
         default: false
-      new_name:
-        description: New name for V(rename).
-        type: str
       on_failure:
-        description:
-          - Rollback steps run when this step fails, in order. Their failures are reported, not
-            acted upon.
-          - Only the actions a rollback needs, with the fields they take.
+        description: Steps run when this step fails, with the report fields and commands of a step.
         type: list
         elements: dict
         suboptions:
           action:
-            description: As O(steps[].action).
+            description:
+              - What the step does, for the report (the controller's plan names it); the executor
+                runs the step's commands whatever it says.
             type: str
             required: true
-            choices: [start, stop, remove, rename]
+            choices:
+              - pull
+              - create
+              - start
+              - wait_running
+              - stop
+              - remove
+              - rename
+              - remove_image
+              - ensure_network
           name:
-            description: As O(steps[].name).
+            description: The container (or network) the step acts on, for the report.
             type: str
-            required: true
           workload:
-            description: As O(steps[].workload).
+            description: The workload the step belongs to, for the report.
             type: str
-          timeout:
-            description: As O(steps[].timeout).
-            type: int
-          force:
-            description: As O(steps[].force).
-            type: bool
-            default: false
-          new_name:
-            description: As O(steps[].new_name).
+          image:
+            description: The image the step acts on, for the report.
             type: str
+          container_id:
+            description: The id of the container the step was planned against, from the read.
+            type: str
+          commands:
+            description: As O(steps[].commands).
+            type: list
+            elements: dict
+            default: []
+            suboptions:
+              argv:
+                description: The words after C(docker.exe), as C(--flag=value) words.
+                type: list
+                elements: str
+                required: true
+              env:
+                description:
+                  - Environment variables the docker CLI gets for this command, each naming the
+                    O(secrets[].key) that holds its value (C(--env=NAME) then copies it into the
+                    container). Values never reach a command line.
+                type: dict
+              stdin:
+                description: The O(registry_credentials[].registry) whose password goes to stdin.
+                type: str
+              capture:
+                description: Return the command's standard output.
+                type: bool
+                default: false
+              undo:
+                description: Commands run when this command fails (the step's own clean-up).
+                type: list
+                elements: dict
+                suboptions:
+                  argv:
+                    description: As the command's C(argv).
+                    type: list
+                    elements: str
+                    required: true
+  preconditions:
+    description:
+      - Checks run under the host lock before any step. When a check's exit code or trimmed
+        output differs from what the controller expects (the read's container ids), no step
+        runs and the module returns RV(replan=true).
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      argv:
+        description: As O(steps[].commands[].argv).
+        type: list
+        elements: str
+        required: true
+      rc:
+        description: The expected exit code.
+        type: int
+        default: 0
+      stdout:
+        description: The expected output.
+        type: str
+        default: ''
   secrets:
     description:
       - "Secret values, referenced from the steps as C({\"secret\": \"<key>\"}). Never logged."
@@ -181,7 +368,8 @@ options:
         required: true
   registry_credentials:
     description:
-      - Credentials for V(pull) steps that name a O(steps[].registry).
+      - Registry passwords. A command whose O(steps[].commands[].stdin) names a registry gets
+        its password on stdin (C(docker login --password-stdin)).
     type: list
     elements: dict
     default: []
@@ -198,10 +386,6 @@ options:
         description: Password or token, given to C(docker login) on standard input.
         type: str
         required: true
-  docker_path:
-    description: Path of C(docker.exe).
-    type: str
-    default: docker.exe
   lock_timeout:
     description:
       - Seconds to wait for the host lock (one writer per host) before failing with a message
@@ -227,9 +411,16 @@ options:
   lease_seconds:
     description:
       - With O(lease_id), a normal end leaves a lease of that id for this many seconds instead
-        of an empty lock record. V(0) ends a lease of that id. A failed run ends any lease.
+        of an empty lock record. V(0) ends a lease of that id. A failed run ends any lease,
+        unless O(keep_lease_on_failure).
     type: int
     default: 0
+  keep_lease_on_failure:
+    description:
+      - When a step fails, leave the lease this run was given (the one the lock carried when
+        taken) instead of ending it, so a keep-going restore still holds the host.
+    type: bool
+    default: false
   replan_after_wait:
     description:
       - When another run held the lock as this one arrived, wait for it, then carry out no step
@@ -306,62 +497,23 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
-results:
+outcomes:
   description:
-    - One entry per step carried out, in order, then the failed step's O(steps[].on_failure) steps
-      (with RV(results[].rollback) true).
-    - In check mode, one entry per planned step, with RV(results[].rc) null.
+    - The module's raw outcome of each step carried out (C(index), C(failed), C(commands) with
+      each command's C(rc), C(stderr) and captured C(stdout), C(poll), C(diagnose),
+      C(skipped), and C(rollback)/C(position) for an O(steps[].on_failure) step). The action
+      plugin of the same name (and every controller caller, through
+      C(plugins/plugin_utils/executor_args.py)) maps them to C(results), with per step C(index),
+      C(action), C(name), C(workload), C(changed), C(rc), C(stderr), C(rollback), for a pull
+      the pulled C(image) (id, repo_tags, repo_digests, os_version, user), and for a container
+      that exited right after start its C(exit_code).
   returned: always
   type: list
   elements: dict
-  contains:
-    index:
-      description: Index of the step in O(steps) (for rollback steps, the failed step's index).
-      type: int
-      sample: 0
-    action:
-      description: The step's action.
-      type: str
-      sample: create
-    name:
-      description: Container name (the image for V(pull)).
-      type: str
-      sample: web
-    workload:
-      description: The step's O(steps[].workload).
-      type: str
-      sample: web
-    changed:
-      description: Whether the step changed the host.
-      type: bool
-      sample: true
-    rc:
-      description: Exit code of the docker command.
-      type: int
-      sample: 0
-    stderr:
-      description: Standard error of the docker command (the engine's message on failure).
-      type: str
-      sample: ""
-    rollback:
-      description: Whether the step ran as part of a failed step's O(steps[].on_failure).
-      type: bool
-      sample: false
-    image:
-      description: For V(pull), the pulled image as C(docker image inspect) reports it.
-      type: dict
-      returned: when a pull succeeded
-      sample:
-        id: sha256:4f1e
-        repo_tags: [mcr.microsoft.com/windows/nanoserver:ltsc2022]
-        repo_digests: []
-        os_version: 10.0.20348.2340
-        user: ContainerUser
-    exit_code:
-      description: For V(wait_running), the exit code of a container that exited.
-      type: int
-      returned: when the container exited
-      sample: 1
+carried_out:
+  description: False in check mode, where nothing runs.
+  returned: in check mode
+  type: bool
 lock:
   description: The host lock of this run (not in check mode).
   returned: when the module got as far as the lock

@@ -19,10 +19,10 @@ The rules, so data can never become a flag and secrets never reach a command lin
 
 The create flags come from one table (``CREATE_FIELDS``): one row per container field, so a
 new field is one row here (and its reading and comparing, as the direction in
-docs/architecture.md says). Today's executor (plugins/modules/container_steps.ps1
-``Get-CreateArgument``) builds the same command line in PowerShell; this renderer is what
-replaces it (issue 18), checked against the real docker CLI and the simulator's Engine API
-in tests/simulator/unit/test_docker_argv_differential.py.
+docs/architecture.md says). ``executor_args.py`` turns these commands into the arguments of
+the container_steps executor (plugins/modules/container_steps.ps1), which builds no command
+line of its own; checked against the real docker CLI and the simulator's Engine API in
+tests/simulator/unit/test_docker_argv_differential.py.
 """
 
 from __future__ import annotations

@@ -27,6 +27,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from ansible_collections.trustbound.wincontainers.plugins.plugin_utils import (
+    executor_args,
     host_facts,
     patch_outcome,
     patch_plan,
@@ -65,10 +66,6 @@ SSU_TITLE = "Servicing Stack Update"
 Updates = Callable[[dict[str, Any]], dict[str, Any]]
 
 
-def _docker_path(read: Mapping[str, Any]) -> str:
-    return f"{(read.get('engine') or {}).get('install_path')}\\docker.exe"
-
-
 def prepare(
     io: workload_reconcile.HostIO, args: Mapping[str, Any], now: float | None = None
 ) -> dict[str, Any]:
@@ -98,14 +95,8 @@ def prepare(
             [c["registry"] for c in credentials],
             [entry["workload"] for entry in plan["refresh"]],
         )
-        reply = io.run_module(
-            workload_reconcile.STEPS_MODULE,
-            {
-                "steps": steps,
-                "docker_path": _docker_path(read),
-                "registry_credentials": credentials,
-                "lock_timeout": args["lock_timeout"],
-            },
+        reply = executor_args.run_steps(
+            io.run_module, steps, credentials=credentials, lock_timeout=args["lock_timeout"]
         )
         result["module_runs"] += 1
         result["changed"] = bool(reply.get("changed"))
@@ -144,16 +135,13 @@ def prepare(
     result.update(drained=drained, drained_at=now if now is not None else time.time())
     # Runs even with no step: it takes the lease that keeps other writers out until the
     # restore, across Windows Update and its restarts.
-    reply = io.run_module(
-        workload_reconcile.STEPS_MODULE,
-        {
-            "steps": drained["steps"],
-            "docker_path": _docker_path(read),
-            "lock_holder": f"trustbound.wincontainers.container_updates (patch of {host})",
-            "lease_id": args["lease_id"],
-            "lease_seconds": args["lease_seconds"],
-            "lock_timeout": args["lock_timeout"],
-        },
+    reply = executor_args.run_steps(
+        io.run_module,
+        drained["steps"],
+        lock_holder=f"trustbound.wincontainers.container_updates (patch of {host})",
+        lease_id=args["lease_id"],
+        lease_seconds=args["lease_seconds"],
+        lock_timeout=args["lock_timeout"],
     )
     result["module_runs"] += 1
     result["changed"] = result["changed"] or bool(reply.get("changed"))

@@ -20,6 +20,7 @@ from typing import Any, Protocol
 
 from ansible_collections.trustbound.wincontainers.plugins.plugin_utils import (
     container_plan,
+    executor_args,
     host_facts,
     host_lock,
     inputs,
@@ -193,6 +194,8 @@ class WorkloadReconcile:
         self._host = io.host
         self._task_vars = io.task_vars
         self._module_runs = 0
+        self._lease_id: str | None = None
+        self._end_lease_after = False
 
     def run(self, args: dict[str, Any]) -> dict[str, Any]:
         self._secrets: list[str] = redaction.secret_values(
@@ -277,7 +280,8 @@ class WorkloadReconcile:
         except refusal.Refusal:
             wait = 0
         reply = self._run_module(
-            STEPS_MODULE, {"steps": [], "lock_timeout": wait, "lease_id": args["lease_id"]}
+            STEPS_MODULE,
+            executor_args.module_args([], lock_timeout=wait, lease_id=args["lease_id"]),
         )
         outcome["lease_ended"] = not reply.get("failed")
         if reply.get("failed"):
@@ -293,22 +297,28 @@ class WorkloadReconcile:
         writer = "trustbound.wincontainers.container_workloads"
         return host_lock.holder(writer, self._task_vars, f"owner {self._owner!r}")
 
-    def _steps_args(
-        self, steps, secrets, credentials, docker_path, *, replan: bool = True
+    def _run_steps(
+        self, steps, secrets, credentials, *, containers=None, replan: bool = True
     ) -> dict[str, Any]:
-        return {
-            "lock_timeout": self._lock_timeout,
-            "lock_holder": self._lock_holder(),
+        """One container_steps run of planned steps, through the one boundary both ways
+        (executor_args): rendered command lines in, today's result shape out."""
+        args = executor_args.module_args(
+            steps,
+            secrets=secrets,
+            credentials=credentials,
+            # The read the plan came from: the executor checks it before any step.
+            containers=containers,
+            lock_timeout=self._lock_timeout,
+            lock_holder=self._lock_holder(),
             # A pull depends on no read: after a wait it is carried out, not planned again.
-            "replan_after_wait": replan,
+            replan_after_wait=replan,
             # Admitted while that lease holds the host; a normal end of the apply ends it.
             **({"lease_id": self._lease_id} if self._lease_id else {}),
-            "steps": steps,
-            # key/value entries: Ansible.Basic masks no_log suboption values, not dict values.
-            "secrets": [{"key": key, "value": value} for key, value in sorted(secrets.items())],
-            "registry_credentials": credentials,
-            "docker_path": docker_path,
-        }
+            # With end_lease the reconcile ends the lease itself, however it ends: a failed
+            # apply keeps it, so a keep-going restore's later runs still hold the host.
+            **({"keep_lease_on_failure": True} if self._lease_id and self._end_lease_after else {}),
+        )
+        return executor_args.read_reply(list(steps), self._run_module(STEPS_MODULE, args))
 
     # --- the job ------------------------------------------------------------------------
 
@@ -388,6 +398,7 @@ class WorkloadReconcile:
             args["lock_timeout"], host, "container_workloads_lock_timeout"
         )
         self._lease_id = args["lease_id"]
+        self._end_lease_after = bool(args.get("end_lease"))
         self._refuse_newer = args["refuse_newer_revision_under_process"]
         specs = workload_spec.normalise_workloads(args["workloads"], host=host)
         self._secrets = redaction.secret_values(self._secrets, [spec.secret_env for spec in specs])
@@ -415,7 +426,6 @@ class WorkloadReconcile:
             installable, _why = host_facts.hyperv_installable(info)
             policy_host["hyperv_available"] = installable is not False
         images = list(info.get("images") or [])
-        docker_path = _docker_path(engine)
         self._data_root = mount_policy.data_root(engine.get("daemon_config"))
         self._refuse(
             ownership.name_conflicts(
@@ -456,7 +466,7 @@ class WorkloadReconcile:
         missing = _missing_images(present, images)
         pulled: list[str] = []
         if missing and not check_mode:
-            images += self._pull(missing, args["registry_credentials"], docker_path)
+            images += self._pull(missing, args["registry_credentials"])
             pulled = sorted(missing)
         decisions = self._decide_all(present, images, policy_host, pulled)
 
@@ -535,7 +545,7 @@ class WorkloadReconcile:
 
         if plan.steps and not check_mode:
             outcome["plan_attempts"] = attempt
-            self._apply(plan, docker_path, outcome)
+            self._apply(plan, info.get("containers") or [], outcome)
             if outcome.pop("replan", False):
                 # Another run changed the host while this one waited for the lock: this plan
                 # came from the read before that change, so read and plan again.
@@ -664,7 +674,7 @@ class WorkloadReconcile:
             )
         ]
 
-    def _pull(self, refs, credentials, docker_path) -> list[dict[str, Any]]:
+    def _pull(self, refs, credentials) -> list[dict[str, Any]]:
         by_registry = {c["registry"].lower(): c for c in credentials}
         steps = []
         for ref, workload in sorted(refs.items()):
@@ -673,9 +683,7 @@ class WorkloadReconcile:
             if registry in by_registry:
                 step["registry"] = by_registry[registry]["registry"]
             steps.append(step)
-        reply = self._run_module(
-            STEPS_MODULE, self._steps_args(steps, {}, credentials, docker_path, replan=False)
-        )
+        reply = self._run_steps(steps, {}, credentials, replan=False)
         results = reply.get("results") or []
         if reply.get("failed"):
             step = _failed_pull(steps, reply)
@@ -688,11 +696,9 @@ class WorkloadReconcile:
             )
         return [r["image"] for r in results if r.get("action") == "pull" and r.get("image")]
 
-    def _apply(self, plan, docker_path, outcome) -> None:
+    def _apply(self, plan, containers, outcome) -> None:
         # No pull runs here: registry passwords stay on the controller.
-        reply = self._run_module(
-            STEPS_MODULE, self._steps_args(plan.steps, plan.secrets, [], docker_path)
-        )
+        reply = self._run_steps(plan.steps, plan.secrets, [], containers=containers)
         results = reply.get("results") or []
         outcome["host_lock"] = reply.get("lock")
         if reply.get("replan"):
@@ -795,11 +801,6 @@ def _given_host_info(given: dict[str, Any], host: str | None) -> dict[str, Any]:
             rule=workload_spec.RULE_BAD_VALUE,
         )
     return given
-
-
-def _docker_path(engine: dict[str, Any]) -> str:
-    install_path = engine.get("install_path")
-    return f"{install_path.rstrip(chr(92))}\\docker.exe" if install_path else "docker.exe"
 
 
 def _missing_images(specs, images) -> dict[str, str]:

@@ -234,7 +234,6 @@ PULL_ONLY = [
             {
                 "trustbound.wincontainers.container_steps": {
                     "steps": [{"action": "pull", "image": NANO}],
-                    "docker_path": "{{ read.engine.install_path }}\\docker.exe",
                 }
             },
         ],

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from wcsim.engine_api import EngineApis
 from wcsim.fleet import Fleet
 from wcsim.interface import ModuleRun, RawCommand
 
@@ -47,10 +48,25 @@ class Sim:
         self.fleet_file = fleet_file
         self.state_dir = state_dir
         self.clock = clock
-        self.fleet = Fleet.load(fleet_file, state_dir, clock=clock)
+        self.apis: EngineApis | None = None
+        self.fleet = self._load()
+
+    def _load(self) -> Fleet:
+        # Each host's Engine API: the container_steps model runs the real docker CLI
+        # against it (wcsim/modules/container_steps.py).
+        self.close()
+        fleet = Fleet.load(self.fleet_file, self.state_dir, clock=self.clock)
+        self.apis = EngineApis(fleet, self.state_dir)
+        self.apis.start()
+        return fleet
+
+    def close(self) -> None:
+        if self.apis is not None:
+            self.apis.stop()
+            self.apis = None
 
     def reload(self) -> Fleet:
-        self.fleet = Fleet.load(self.fleet_file, self.state_dir, clock=self.clock)
+        self.fleet = self._load()
         return self.fleet
 
     def module(
@@ -74,6 +90,27 @@ class Sim:
         assert reply.stderr == ""
         return reply.rc, json.loads(reply.stdout)
 
+    def steps(
+        self, host: str, args: dict[str, Any], *, check_mode: bool = False
+    ) -> tuple[int, dict[str, Any]]:
+        """One container_steps run of planned steps (``args``: steps, secrets as a dict,
+        registry_credentials and the lock options), through the controller's boundary
+        (plugins/plugin_utils/executor_args.py) both ways."""
+        from ansible_collections.trustbound.wincontainers.plugins.plugin_utils import (
+            executor_args,
+        )
+
+        given = dict(args)
+        steps = given.pop("steps")
+        module_args = executor_args.module_args(
+            steps,
+            secrets=given.pop("secrets", None),
+            credentials=given.pop("registry_credentials", None),
+            **given,
+        )
+        rc, reply = self.module(host, executor_args.MODULE, module_args, check_mode=check_mode)
+        return rc, executor_args.read_reply(steps, reply)
+
     def raw(self, host: str, script: str) -> tuple[int, str, str]:
         reply = self.fleet.handle(host, RawCommand(script))
         return reply.rc, reply.stdout, reply.stderr
@@ -89,11 +126,16 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 def make_sim(tmp_path: Path, clock: FakeClock):
+    made: list[Sim] = []
+
     def make(fleet: str | Path = "mixed.yml", state: str = "state") -> Sim:
         path = Path(fleet) if Path(fleet).is_absolute() else FLEETS / fleet
-        return Sim(path, tmp_path / state, clock)
+        made.append(Sim(path, tmp_path / state, clock))
+        return made[-1]
 
-    return make
+    yield make
+    for sim in made:
+        sim.close()
 
 
 @pytest.fixture

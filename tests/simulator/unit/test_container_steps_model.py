@@ -1,4 +1,5 @@
-"""The container_steps model: steps in order, the first failure stops, on_failure runs."""
+"""The container_steps model: the planned steps rendered by executor_args.py, run through the
+real docker CLI against the host's Engine API; the first failure stops, on_failure runs."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from ansible_collections.trustbound.wincontainers.plugins.plugin_utils import executor_args
+from wcsim import docker_cli
 from wcsim.modules import container_steps as model_module
 
 STEPS = "trustbound.wincontainers.container_steps"
@@ -48,6 +51,13 @@ def create(name, **fields):
     return step
 
 
+def apply(sim, steps, *, secrets=None, credentials=None, check_mode=False, **options):
+    """One container_steps run of planned steps, through the boundary both ways."""
+    args = executor_args.module_args(steps, secrets=secrets, credentials=credentials, **options)
+    rc, reply = sim.module("h1", STEPS, args, check_mode=check_mode)
+    return rc, executor_args.read_reply(steps, reply)
+
+
 def containers(sim):
     return {c.name: c for c in sim.host("h1").state.containers}
 
@@ -66,26 +76,24 @@ def test_options_match_the_ps1_doc_sidecar():
     )
     documented = yaml.safe_load(doc)["options"]
 
-    def shape(options):
-        return {
-            name: {
-                key: (shape(value) if key in ("options", "suboptions") else value)
-                for key, value in spec.items()
-                if key not in ("description", "aliases")
-            }
-            for name, spec in options.items()
-        }
+    def shape(options, doc):
+        out = {}
+        for name, spec in options.items():
+            entry = {}
+            for key, value in spec.items():
+                if key in ("description", "aliases") or (key == "no_log" and not doc):
+                    continue
+                if key in ("options", "suboptions"):
+                    entry["suboptions"] = shape(value, doc)
+                else:
+                    entry[key] = value
+            out[name] = entry
+        return out
 
-    modelled = shape(model_module.ContainerSteps.options)
-    for spec in (modelled["steps"], modelled["steps"]["options"]["on_failure"]):
-        spec["suboptions"] = spec.pop("options")
-    for name in ("registry_credentials", "secrets"):
-        modelled[name]["suboptions"] = modelled[name].pop("options")
-    modelled["secrets"].pop("no_log")
-    modelled["secrets"]["suboptions"]["value"].pop("no_log")
-    modelled["secrets"]["suboptions"]["key"].pop("no_log")  # no_log false: a name, not a secret
-    modelled["registry_credentials"]["suboptions"]["password"].pop("no_log")
-    assert shape(documented) == modelled
+    # no_log lives in the argument spec (the .ps1 $spec and the model), not in the doc.
+    modelled = shape(model_module.ContainerSteps.options, doc=False)
+    documented = shape(documented, doc=True)
+    assert documented == modelled
 
 
 def test_create_start_wait_rename_with_secret_env(sim):
@@ -96,9 +104,7 @@ def test_create_start_wait_rename_with_secret_env(sim):
         {"action": "wait_running", "name": "api", "timeout": 5},
         {"action": "rename", "name": "api", "new_name": "api2"},
     ]  # fmt: skip
-    rc, result = sim.module(
-        "h1", STEPS, {"steps": steps, "secrets": [{"key": "api/TOKEN", "value": "t0ken-value"}]}
-    )
+    rc, result = apply(sim, steps, secrets={"api/TOKEN": "t0ken-value"})
     assert rc == 0, result
     assert result["changed"] is True
     assert [r["action"] for r in result["results"]] == ["create", "start", "wait_running", "rename"]
@@ -111,11 +117,11 @@ def test_create_start_wait_rename_with_secret_env(sim):
 
 def test_secret_values_are_masked_in_the_invocation(sim):
     steps = [create("api", env={"TOKEN": {"secret": "api/TOKEN"}})]
-    secrets = [{"key": "api/TOKEN", "value": "t0ken-value"}]
+    args = executor_args.module_args(steps, secrets={"api/TOKEN": "t0ken-value"})
     rc, result = sim.module(
         "h1",
         STEPS,
-        {"steps": steps, "secrets": secrets},
+        args,
         internal={"_ansible_inject_invocation": True},
     )
     assert rc == 0, result
@@ -131,7 +137,7 @@ def test_first_failure_stops_and_runs_its_on_failure_steps(sim):
          "on_failure": [{"action": "remove", "name": "web-new", "force": True}]},
         {"action": "remove", "name": "web"},
     ]  # fmt: skip
-    rc, result = sim.module("h1", STEPS, {"steps": steps})
+    rc, result = apply(sim, steps)
     assert rc == 1
     assert result["failed_step"] == 1
     assert "The specified port already exists" in result["msg"]
@@ -149,7 +155,7 @@ def test_wait_running_fails_with_exit_code_when_the_container_exits(sim):
         {"action": "wait_running", "name": "broken", "timeout": 5,
          "on_failure": [{"action": "remove", "name": "broken", "force": True}]},
     ]  # fmt: skip
-    rc, result = sim.module("h1", STEPS, {"steps": steps})
+    rc, result = apply(sim, steps)
     assert rc == 1 and result["failed_step"] == 2
     assert "exited with code 3 right after start" in result["msg"]
     assert result["results"][2]["exit_code"] == 3
@@ -160,7 +166,7 @@ def test_pull_with_login_then_logout_and_image_summary(sim):
     creds = [{"registry": "registry.example.com:5000", "username": "deploy",
               "password": "pa55-word"}]  # fmt: skip
     steps = [{"action": "pull", "image": PRIVATE, "registry": "registry.example.com:5000"}]
-    rc, result = sim.module("h1", STEPS, {"steps": steps, "registry_credentials": creds})
+    rc, result = apply(sim, steps, credentials=creds)
     assert rc == 0, result
     image = result["results"][0]["image"]
     assert image["os_version"] == "10.0.20348.2340"
@@ -169,21 +175,21 @@ def test_pull_with_login_then_logout_and_image_summary(sim):
 
 
 def test_pull_without_credentials_gets_the_registry_error(sim):
-    rc, result = sim.module("h1", STEPS, {"steps": [{"action": "pull", "image": PRIVATE}]})
+    rc, result = apply(sim, [{"action": "pull", "image": PRIVATE}])
     assert rc == 1
     assert "no basic auth credentials" in result["msg"]
 
 
 def test_pull_of_a_newer_image_is_refused_by_the_engine(sim):
     steps = [{"action": "pull", "image": "mcr.microsoft.com/windows/nanoserver:ltsc2025"}]
-    rc, result = sim.module("h1", STEPS, {"steps": steps})
+    rc, result = apply(sim, steps)
     assert rc == 1
     assert "-based image is incompatible with a" in result["msg"]
 
 
 def test_check_mode_changes_nothing(sim):
     steps = [create("api"), {"action": "start", "name": "api"}]
-    rc, result = sim.module("h1", STEPS, {"steps": steps}, check_mode=True)
+    rc, result = apply(sim, steps, check_mode=True)
     assert rc == 0
     assert result["changed"] is True
     assert [r["rc"] for r in result["results"]] == [None, None]
@@ -194,3 +200,114 @@ def test_unknown_step_field_is_refused_by_the_argument_spec(sim):
     rc, result = sim.module("h1", STEPS, {"steps": [{"action": "create", "name": "x", "bogus": 1}]})
     assert rc == 1
     assert "bogus" in result["msg"]
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["system", "prune", "--force"],  # not a subcommand the controller renders
+        ["--host=tcp://evil:2375", "ps"],  # a global option first
+        ["start", "-H", "tcp://evil:2375", "--", "web"],
+        ["start", "--config=C:\\elsewhere", "--", "web"],
+        ["container", "--context=other", "inspect", "--", "web"],
+    ],
+)
+def test_the_executor_refuses_commands_outside_its_allow_list(sim, argv):
+    step = {"action": "start", "name": "web", "commands": [{"argv": argv}]}
+    before = sim.host("h1").state.engine.running_version
+    rc, result = sim.module("h1", STEPS, {"steps": [step]})
+    assert rc == 1
+    assert result["msg"].startswith("refused: ")
+    assert result["outcomes"] == []
+    assert sim.host("h1").state.engine.running_version == before
+    assert not cli_log(sim)  # refused before any command ran
+
+
+def test_a_word_after_the_double_dash_is_data_not_an_option(sim):
+    step = {"action": "start", "name": "-H", "commands": [{"argv": ["start", "--", "-H"]}]}
+    rc, result = sim.module("h1", STEPS, {"steps": [step]})
+    assert rc == 1
+    assert "No such container: -H" in result["outcomes"][0]["commands"][0]["stderr"]
+
+
+def test_a_host_that_no_longer_matches_the_read_answers_replan_with_nothing_done(sim):
+    web = containers(sim)["web"]
+    steps = [{"action": "stop", "name": "web", "timeout": 1}, {"action": "remove", "name": "web"}]
+    stale = [{"name": "web", "id": "0" * 64}]  # the read saw another container named web
+    rc, result = apply(sim, steps, containers=stale)
+    assert rc == 0, result
+    assert result["replan"] is True and result["results"] == []
+    assert "no longer matches the read" in result["msg"]
+    assert containers(sim)["web"].running
+    # The same steps against the read's real id are carried out.
+    rc, result = apply(sim, steps, containers=[{"name": "web", "id": web.id}])
+    assert rc == 0, result
+    assert result["replan"] is False
+    assert "web" not in containers(sim)
+
+
+def test_commands_go_through_the_docker_cli_and_are_logged_per_host(sim):
+    rc, result = apply(sim, [{"action": "stop", "name": "web", "timeout": 1}])
+    assert rc == 0, result
+    runs = cli_log(sim)
+    assert [r["argv"] for r in runs] == [["stop", "-t=1", "--", "web"]]
+    assert runs[0]["cli"] == docker_cli.cli_for("27.3.1")
+
+
+def test_a_missing_docker_cli_fails_the_run_instead_of_falling_back(sim, monkeypatch, tmp_path):
+    monkeypatch.setenv(docker_cli.ENV_VAR, str(tmp_path / "no-such-docker"))
+    with pytest.raises(docker_cli.DockerCliMissing, match="no executable docker CLI"):
+        apply(sim, [{"action": "stop", "name": "web", "timeout": 1}])
+    assert containers(sim)["web"].running
+
+
+def test_a_failed_run_keeps_its_lease_when_asked(sim):
+    lease = "patch-1"
+    rc, _ = apply(sim, [], lease_id=lease, lease_seconds=3600)
+    assert rc == 0
+    rc, _ = apply(sim, [{"action": "start", "name": "nope"}], lease_id=lease,
+                  keep_lease_on_failure=True)  # fmt: skip
+    assert rc == 1
+    rc, info = sim.module("h1", "trustbound.wincontainers.container_host_info", {})
+    assert (info.get("host_lock") or {}).get("lease_id") == lease, info.get("host_lock")
+    rc, _ = apply(sim, [{"action": "start", "name": "nope"}], lease_id=lease)
+    rc, info = sim.module("h1", "trustbound.wincontainers.container_host_info", {})
+    assert not (info.get("host_lock") or {}).get("lease_id")
+
+
+def cli_log(sim):
+    path = sim.state_dir / model_module.LOG_DIR / "h1.jsonl"
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def test_a_refused_command_is_refused_in_check_mode_too(sim):
+    step = {"action": "start", "name": "web", "commands": [{"argv": ["-H=tcp://x", "ps"]}]}
+    rc, result = sim.module("h1", STEPS, {"steps": [step]}, check_mode=True)
+    assert rc == 1 and result["msg"].startswith("refused: ")
+
+
+def test_a_2010_engine_host_runs_the_2010_cli_when_the_set_up_has_it(make_sim, write_fleet):
+    old = make_sim(
+        write_fleet(
+            textwrap.dedent(f"""
+            registry:
+              images:
+                {NANO}: {{os_version: "10.0.17763.5000"}}
+            hosts:
+              h1:
+                os_version: "10.0.17763.5000"
+                features: [Containers]
+                engine: {{version: "20.10.24"}}
+            """),
+            name="old.yml",
+        ),
+        state="old",
+    )
+    rc, result = apply(old, [{"action": "ensure_network", "name": "nat2", "subnet": "10.9.0.0/24"}])
+    assert rc == 0, result
+    runs = cli_log(old)
+    assert [r["argv"][:2] for r in runs] == [["network", "inspect"], ["network", "create"]]
+    expected = docker_cli.cli_2010() or docker_cli.cli_for("27.3.1")
+    assert {r["cli"] for r in runs} == {str(expected)}

@@ -18,6 +18,7 @@ import re
 import shutil
 import tempfile
 import textwrap
+from typing import Any
 
 import pytest
 
@@ -27,8 +28,8 @@ from ansible_collections.trustbound.wincontainers.plugins.plugin_utils import (
     workload_spec,
 )
 from wcsim import docker_cli, engine_api
+from wcsim.engine import EngineError
 from wcsim.fleet import Fleet
-from wcsim.modules.container_steps import ContainerSteps, StepFailed
 
 # Skipped only outside CI: in CI (CI=true) a missing docker CLI fails these tests.
 pytestmark = pytest.mark.skipif(
@@ -122,7 +123,7 @@ def fleets(tmp_path):
 def by_model(host, step, secrets=SECRETS) -> str:
     try:
         with host.exclusive():
-            ContainerSteps()._carry_out(host, step, secrets, CREDENTIALS)
+            EngineReference._carry_out(host, step, secrets, CREDENTIALS)
     except StepFailed as failure:
         return failure.stderr
     return ""
@@ -317,3 +318,128 @@ def test_the_planner_s_own_steps_through_the_cli_equal_the_model(fleets):
     assert "TOKEN=planned secret" in made.env and made.networks == ["nat", "backend"]
     assert made.memory_bytes == 1024**3 and made.cpus == 0.5
     assert made.labels[container_plan.LABEL_CONFIG_HASH].startswith("v2-hmac-sha256:")
+
+
+# The engine model called by name: what wcsim/modules/container_steps.py did before it ran
+# the docker CLI (kept here as the reference the rendered argv must match).
+class StepFailed(Exception):
+    """A step's non-zero exit: ``stderr`` as the docker CLI prints it."""
+
+    def __init__(self, stderr: str, rc: int = 1, **extra: Any) -> None:
+        super().__init__(stderr)
+        self.stderr = stderr
+        self.rc = rc
+        self.extra = extra
+
+
+class EngineReference:
+    @staticmethod
+    def _carry_out(
+        host: Any,
+        step: dict[str, Any],
+        secrets: dict[str, Any],
+        credentials: list[dict[str, Any]],
+    ) -> dict[str, Any]:
+        engine = host.engine
+        action = step["action"]
+        try:
+            if action == "pull":
+                return EngineReference._pull(engine, step, credentials)
+            if action == "create":
+                engine.create(
+                    step["name"],
+                    step["image"],
+                    isolation=step.get("isolation") or "",
+                    user=step.get("user"),
+                    command=step.get("command") or [],
+                    entrypoint=[step["entrypoint"]] if step.get("entrypoint") else [],
+                    env=EngineReference._env(step.get("env") or {}, secrets),
+                    ports=step.get("ports") or [],
+                    mounts=step.get("mounts") or [],
+                    networks=step.get("networks") or None,
+                    restart_policy=step.get("restart_policy") or "no",
+                    memory_bytes=int(step.get("memory_bytes") or 0),
+                    cpus=step.get("cpus") or 0,
+                    labels=step.get("labels") or {},
+                )
+            elif action == "start":
+                engine.start(step["name"])
+            elif action == "wait_running":
+                return EngineReference._wait_running(engine, step)
+            elif action == "stop":
+                engine.stop(
+                    step["name"], timeout=10 if step.get("timeout") is None else step["timeout"]
+                )
+            elif action == "remove":
+                engine.remove(step["name"], force=bool(step.get("force")))
+            elif action == "rename":
+                engine.rename(step["name"], step["new_name"])
+            elif action == "remove_image":
+                engine.remove_image(step["image"])
+            elif action == "ensure_network" and step["name"] not in engine.networks():
+                # container_steps.ps1: docker network inspect, then create when missing.
+                engine.create_network(step["name"], driver="nat", subnet=step.get("subnet"))
+        except EngineError as error:
+            raise StepFailed(error.stderr) from None
+        return {}
+
+    @staticmethod
+    def _env(env: dict[str, Any], secrets: dict[str, Any]) -> list[str]:
+        entries = []
+        for name, value in env.items():
+            text = value
+            if isinstance(value, dict):
+                key = value.get("secret")
+                if key not in secrets:
+                    raise StepFailed(
+                        f"secret '{key}' is referenced by a step but missing from the secrets"
+                        " option"
+                    )
+                text = secrets[key]
+            entries.append(f"{name}={text}")
+        return entries
+
+    @staticmethod
+    def _pull(
+        engine: Any, step: dict[str, Any], credentials: list[dict[str, Any]]
+    ) -> dict[str, Any]:
+        registry = step.get("registry")
+        login = None
+        if registry:
+            login = next((c for c in credentials if c.get("registry") == registry), None)
+            if login is None:
+                raise StepFailed(f"no registry credentials for '{registry}'")
+            engine.login(registry, login["username"], login["password"])
+        try:
+            image, _changed = engine.pull(step["image"])
+        finally:
+            if login is not None and engine.record is not None:
+                # docker logout: the engine model has no method for it; forget the login.
+                engine.record.logins.pop(registry, None)
+        return {
+            "image": {
+                "id": image.id,
+                "repo_tags": list(image.repo_tags),
+                "repo_digests": list(image.repo_digests),
+                "os_version": image.os_version,
+                "user": image.user,
+            }
+        }
+
+    @staticmethod
+    def _wait_running(engine: Any, step: dict[str, Any]) -> dict[str, Any]:
+        # The simulated clock does not move while a step runs: one inspect tells it all.
+        data = engine.inspect(step["name"])
+        if data["running"]:
+            return {}
+        if data["state"] == "exited":
+            raise StepFailed(
+                f"container '{step['name']}' exited with code {data['exit_code']} right after"
+                f" start; last log lines: {data.get('error') or '(no output)'}",
+                exit_code=data["exit_code"],
+            )
+        timeout = 10 if step.get("timeout") is None else step["timeout"]
+        raise StepFailed(
+            f"container '{step['name']}' is not running after {timeout} seconds"
+            f" (status {data['state']})"
+        )

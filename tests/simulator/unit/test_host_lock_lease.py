@@ -44,9 +44,8 @@ def sim(make_sim, write_fleet):
 
 
 def take_lease(sim, seconds=3600):
-    rc, result = sim.module(
+    rc, result = sim.steps(
         "h1",
-        STEPS,
         {
             "steps": [],
             "lease_id": LEASE,
@@ -67,7 +66,7 @@ def test_a_normal_end_with_lease_seconds_leaves_a_lease_record(sim):
 
 def test_another_writer_waits_for_a_lease_then_fails_naming_it(sim):
     take_lease(sim)
-    rc, result = sim.module("h1", STEPS, {"steps": [CREATE], "lock_timeout": 1})
+    rc, result = sim.steps("h1", {"steps": [CREATE], "lock_timeout": 1})
     assert rc == 1
     assert "is leased to patch of h1 since" in result["msg"]
     assert f"(lease {LEASE})" in result["msg"] and "Nothing was changed" in result["msg"]
@@ -94,7 +93,7 @@ def test_the_engine_waits_for_a_lease_too(sim):
 
 def test_the_same_lease_id_is_admitted_and_its_normal_end_ends_the_lease(sim):
     take_lease(sim)
-    rc, result = sim.module("h1", STEPS, {"steps": [CREATE], "lease_id": LEASE})
+    rc, result = sim.steps("h1", {"steps": [CREATE], "lease_id": LEASE})
     assert rc == 0, result
     assert result["lock"]["lease"]["lease_id"] == LEASE
     assert result["lock"]["taken_over"] is None and result["lock"]["contended"] is False
@@ -104,9 +103,7 @@ def test_the_same_lease_id_is_admitted_and_its_normal_end_ends_the_lease(sim):
 def test_a_failed_run_ends_the_lease(sim):
     take_lease(sim)
     bad = {"action": "start", "name": "missing"}
-    rc, _result = sim.module(
-        "h1", STEPS, {"steps": [bad], "lease_id": LEASE, "lease_seconds": 3600}
-    )
+    rc, _result = sim.steps("h1", {"steps": [bad], "lease_id": LEASE, "lease_seconds": 3600})
     assert rc == 1
     assert sim.host("h1").files.get(host_lock.LOCK_PATH).content == ""
 
@@ -115,7 +112,7 @@ def test_a_lease_that_ran_out_is_taken_over(sim):
     take_lease(sim, seconds=1)
     host = sim.host("h1")
     host_lock.write_record(host, dict(host_lock.record(host), lease_until="2020-01-01T00:00:00Z"))
-    rc, result = sim.module("h1", STEPS, {"steps": [CREATE], "lock_timeout": 0})
+    rc, result = sim.steps("h1", {"steps": [CREATE], "lock_timeout": 0})
     assert rc == 0, result
     assert result["lock"]["taken_over"]["lease_id"] == LEASE
 
@@ -136,7 +133,7 @@ def test_a_run_let_in_on_its_lease_keeps_the_lease_on_record_while_it_holds_the_
     assert held["holder"] == "restore" and held["lease_id"] == LEASE  # a crash leaves it
     assert lock["lease"]["lease_id"] == LEASE
     host_lock.abandon(host, token)  # the process dies
-    rc, result = sim.module("h1", STEPS, {"steps": [CREATE], "lock_timeout": 0})
+    rc, result = sim.steps("h1", {"steps": [CREATE], "lock_timeout": 0})
     assert rc == 1 and "is leased to restore" in result["msg"]
 
 
@@ -147,7 +144,7 @@ def test_a_replan_exit_puts_the_own_lease_back(sim):
     host_lock.open_exclusive(host, other)  # another run of the lease holds the lock a moment
     threading.Timer(0.3, lambda: host_lock.release(host, other, keep=record)).start()
     args = {"steps": [CREATE], "lease_id": LEASE, "lock_timeout": 5, "replan_after_wait": True}
-    rc, result = sim.module("h1", STEPS, args)
+    rc, result = sim.steps("h1", args)
     assert rc == 0 and result["replan"] is True, result
     assert host_lock.record(host)["lease_id"] == LEASE  # the lease still holds the host
     assert host.state.containers == []

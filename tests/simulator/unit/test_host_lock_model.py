@@ -51,7 +51,7 @@ def test_a_held_lock_fails_after_the_timeout_naming_holder_and_since(sim):
     }
     host_lock.write_record(host, record)
     started = time.monotonic()
-    rc, result = sim.module("h1", STEPS, {"steps": [CREATE], "lock_timeout": 1})
+    rc, result = sim.steps("h1", {"steps": [CREATE], "lock_timeout": 1})
     assert rc == 1
     assert time.monotonic() - started >= 1
     assert (
@@ -68,9 +68,7 @@ def test_a_lock_whose_holder_died_is_taken_over(sim):
         host, {"holder": "a run that was killed", "since": "2026-12-01T09:00:00Z"}
     )
     host_lock.abandon(host, "dead-run")  # its process ended: Windows closed the handle
-    rc, result = sim.module(
-        "h1", STEPS, {"steps": [CREATE], "lock_timeout": 0, "lock_holder": "me"}
-    )
+    rc, result = sim.steps("h1", {"steps": [CREATE], "lock_timeout": 0, "lock_holder": "me"})
     assert rc == 0, result["msg"]
     assert result["lock"]["taken_over"]["holder"] == "a run that was killed"
     assert host.files.get(host_lock.LOCK_PATH).content == ""  # released after the run
@@ -84,9 +82,7 @@ def test_two_runs_at_once_take_turns(sim):
 
     def run(name: str) -> None:
         steps = [dict(CREATE, name=name), {"action": "start", "name": name}]
-        replies[name] = sim.module(
-            "h1", STEPS, {"steps": steps, "lock_timeout": 30, "lock_holder": name}
-        )
+        replies[name] = sim.steps("h1", {"steps": steps, "lock_timeout": 30, "lock_holder": name})
         order.append(name)
 
     first = threading.Thread(target=run, args=("one",))
@@ -110,5 +106,5 @@ def test_two_runs_at_once_take_turns(sim):
 def test_check_mode_takes_no_lock(sim):
     host = sim.host("h1")
     host_lock.open_exclusive(host, "other-run")
-    rc, result = sim.module("h1", STEPS, {"steps": [CREATE], "lock_timeout": 0}, check_mode=True)
+    rc, result = sim.steps("h1", {"steps": [CREATE], "lock_timeout": 0}, check_mode=True)
     assert rc == 0 and "lock" not in result

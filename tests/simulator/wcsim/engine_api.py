@@ -433,7 +433,16 @@ class EngineApi:
                     }
         engine = self.host.engine
         with self.host.exclusive():
-            image, changed = engine.pull(ref, credentials)
+            try:
+                image, changed = engine.pull(ref, credentials)
+            except EngineError as err:
+                version = engine_json.version_tuple(engine.record.running_version)
+                if status_of(err.message) == 401 and version < (28, 2):
+                    # Before docker 28.2 a registry's 401 reached the client as a generic
+                    # error, a 500 (docker/cli pull request 6141, which cites moby's fix in
+                    # 28.2); the CLI prompts for a login only on a 401 (docker/cli issue 6136).
+                    raise ApiError(500, err.message) from None
+                raise
         shown = ref.split("/", 1)[1] if ref.startswith("docker.io/") else ref
         shown = shown.removeprefix("library/")
         digest = image.repo_digests[-1].rpartition("@")[2] if image.repo_digests else ""

@@ -145,6 +145,7 @@ class Fleet:
         self._entries = {name: _Entry(host) for name, host in hosts.items()}
         for name, entry in self._entries.items():
             entry.host.exclusive = self._exclusive_for(name)
+            entry.host.state_dir = state_dir
         self.state_dir = state_dir
         self.registry = registry
         self.downloads = downloads

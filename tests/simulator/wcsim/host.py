@@ -333,6 +333,9 @@ class Host:
         # Held around each change by models that run concurrently (Model.concurrent): the
         # fleet replaces it with the host's lock; a serialised run already holds it.
         self.exclusive: Callable[[], AbstractContextManager[None]] = nullcontext
+        # The fleet's state directory (set by the fleet): where the host's Engine API socket
+        # (wcsim/engine_api.py socket_path) and its docker CLI log live.
+        self.state_dir: Path | None = None
 
     @property
     def name(self) -> str:

@@ -1,18 +1,28 @@
-"""Model of trustbound.wincontainers.container_steps on a simulated host.
+"""Model of trustbound.wincontainers.container_steps on a simulated host: the executor.
 
-Carries out the same steps as plugins/modules/container_steps.ps1, through
-the engine model (``host.engine``), whose refusals carry docker's own
-messages. Like the .ps1 it decides nothing: steps run in order, the first
-failure stops the run and that step's ``on_failure`` steps run.
+Does what plugins/modules/container_steps.ps1 does, with the same options: it runs the
+docker command lines the controller rendered (plugins/plugin_utils/executor_args.py) and
+decides nothing. The host's ``docker.exe`` is the real docker CLI (wcsim/docker_cli.py picks
+the binary), run against the host's Docker Engine API (wcsim/engine_api.py), so flag parsing,
+request bodies, error output and exit codes are docker/cli's own, and the daemon's rules and
+messages those of the engine model. A missing CLI fails the run (``DockerCliMissing``),
+never a fall-back to a model.
+
+Each CLI run is logged (argv only, never an environment value or stdin) to
+``<state_dir>/docker-cli/<host>.jsonl``, so a test can tell what a host ran.
 """
 
 from __future__ import annotations
 
+import json
+import shutil
+import subprocess
+import tempfile
 import time
+from pathlib import Path
 from typing import Any
 
-from .. import host_lock
-from ..engine import EngineError
+from .. import docker_cli, engine_api, host_lock
 from . import Model, ModuleFailure, register
 
 ACTIONS = [
@@ -26,56 +36,71 @@ ACTIONS = [
     "remove_image",
     "ensure_network",
 ]
+# The first argv words the executor runs (container_steps.ps1 $allowed): the subcommands
+# plugins/plugin_utils/docker_argv.py and executor_args.py render.
+ALLOWED = frozenset(
+    {"create", "start", "stop", "rm", "rename", "pull", "login", "logout", "logs",
+     "image", "container", "network"}
+)  # fmt: skip
+# docker/cli's global options (cli/flags/options.go InstallFlags): none may reach the CLI,
+# so a step can never point it at another daemon or another client config.
+GLOBAL_FLAGS = ("-H", "--host", "--context", "-c", "--config", "-l", "--log-level",
+                "-D", "--debug", "--tls")  # fmt: skip
+LOG_DIR = "docker-cli"
 
-
-def _step_options() -> dict[str, dict[str, Any]]:
-    options: dict[str, dict[str, Any]] = {
-        "action": {"type": "str", "required": True, "choices": list(ACTIONS)},
-        "name": {"type": "str"},
-        "subnet": {"type": "str"},
-        "workload": {"type": "str"},
-        "image": {"type": "str"},
-        "registry": {"type": "str"},
-        "isolation": {"type": "str", "choices": ["process", "hyperv"]},
-        "user": {"type": "str"},
-        "command": {"type": "list", "elements": "str"},
-        "entrypoint": {"type": "str"},
-        "env": {"type": "dict"},
-        "ports": {"type": "list", "elements": "str"},
-        "mounts": {"type": "list", "elements": "str"},
-        "networks": {"type": "list", "elements": "str"},
-        "restart_policy": {"type": "str"},
-        "memory_bytes": {"type": "str"},
-        "cpus": {"type": "float"},
-        "storage_bytes": {"type": "str"},
-        "labels": {"type": "dict"},
-        "timeout": {"type": "int"},
-        "force": {"type": "bool", "default": False},
-        "new_name": {"type": "str"},
-    }
-    options["on_failure"] = {"type": "list", "elements": "dict", "options": ROLLBACK_OPTIONS}
-    return options
-
-
-# A rollback step: only the actions and fields the planner's rollbacks use.
-ROLLBACK_OPTIONS: dict[str, dict[str, Any]] = {
-    "action": {"type": "str", "required": True, "choices": ["start", "stop", "remove", "rename"]},
-    "name": {"type": "str", "required": True},
+_ARGV = {"argv": {"type": "list", "elements": "str", "required": True}}
+COMMAND_OPTIONS: dict[str, dict[str, Any]] = {
+    **_ARGV,
+    "env": {"type": "dict"},
+    "stdin": {"type": "str"},
+    "capture": {"type": "bool", "default": False},
+    "undo": {"type": "list", "elements": "dict", "options": dict(_ARGV)},
+}
+_REPORT = {
+    "action": {"type": "str", "required": True, "choices": list(ACTIONS)},
+    "name": {"type": "str"},
     "workload": {"type": "str"},
-    "timeout": {"type": "int"},
-    "force": {"type": "bool", "default": False},
-    "new_name": {"type": "str"},
+    "image": {"type": "str"},
+    "container_id": {"type": "str"},
+    "commands": {"type": "list", "elements": "dict", "default": [], "options": COMMAND_OPTIONS},
+}
+ROLLBACK_OPTIONS: dict[str, dict[str, Any]] = dict(_REPORT)
+STEP_OPTIONS: dict[str, dict[str, Any]] = {
+    **_REPORT,
+    "skip_if": {"type": "dict", "options": COMMAND_OPTIONS},
+    "poll": {
+        "type": "dict",
+        "options": {
+            "command": {"type": "dict", "required": True, "options": COMMAND_OPTIONS},
+            "success": {"type": "str", "required": True},
+            "failure": {"type": "list", "elements": "str", "default": []},
+            "successes": {"type": "int", "default": 1},
+            "interval": {"type": "int", "default": 1},
+            "timeout": {"type": "int", "default": 10},
+        },
+    },
+    "diagnose": {"type": "list", "elements": "dict", "default": [], "options": COMMAND_OPTIONS},
+    "finally": {"type": "list", "elements": "dict", "default": [], "options": COMMAND_OPTIONS},
+    "private_config": {"type": "bool", "default": False},
+    "on_failure": {"type": "list", "elements": "dict", "options": ROLLBACK_OPTIONS},
 }
 
 
-class StepFailed(Exception):
-    """A step's non-zero exit: ``stderr`` as the docker CLI prints it."""
+class Refused(Exception):
+    """A command the executor will not run (not an allowed subcommand, a global flag)."""
 
-    def __init__(self, stderr: str, rc: int = 1, **extra: Any) -> None:
-        super().__init__(stderr)
-        self.stderr = stderr
-        self.rc = rc
-        self.extra = extra
+
+def check_argv(argv: list[str]) -> None:
+    """container_steps.ps1 ``Assert-Argv``: the first word an allowed subcommand, and no
+    global flag before the ``--`` that ends option parsing."""
+    if not argv or argv[0] not in ALLOWED:
+        raise Refused(f"refused: '{argv[0] if argv else ''}' is not a docker subcommand this"
+                      " executor runs")  # fmt: skip
+    for word in argv:
+        if word == "--":
+            break
+        if word in GLOBAL_FLAGS or word.split("=", 1)[0] in GLOBAL_FLAGS:
+            raise Refused(f"refused: the global option '{word}' is not allowed")
 
 
 @register
@@ -83,14 +108,19 @@ class ContainerSteps(Model):
     name = "trustbound.wincontainers.container_steps"
     supports_check_mode = True
     # Two module runs against one host run at once on Windows: the host lock, not the
-    # simulator, keeps them apart.
+    # simulator, keeps them apart; each Engine API request takes host.exclusive() itself.
     concurrent = True
     options: dict[str, dict[str, Any]] = {  # noqa: RUF012 - read-only registry data
-        "steps": {
+        "steps": {"type": "list", "elements": "dict", "required": True, "options": STEP_OPTIONS},
+        "preconditions": {
             "type": "list",
             "elements": "dict",
-            "required": True,
-            "options": _step_options(),
+            "default": [],
+            "options": {
+                **_ARGV,
+                "rc": {"type": "int", "default": 0},
+                "stdout": {"type": "str", "default": ""},
+            },
         },
         "secrets": {
             "type": "list",
@@ -112,242 +142,230 @@ class ContainerSteps(Model):
                 "password": {"type": "str", "required": True, "no_log": True},
             },
         },
-        "docker_path": {"type": "str", "default": "docker.exe"},
         "lock_timeout": {"type": "int", "default": 0},
         "lock_holder": {"type": "str", "default": "trustbound.wincontainers.container_steps"},
         "replan_after_wait": {"type": "bool", "default": False},
         "lease_id": {"type": "str", "default": ""},
         "lease_seconds": {"type": "int", "default": 0},
+        "keep_lease_on_failure": {"type": "bool", "default": False},
     }
-    returns = frozenset({"results", "failed_step", "msg", "lock", "replan"})
+    returns = frozenset({"outcomes", "failed_step", "msg", "lock", "replan", "carried_out"})
 
     def run(
         self, host: Any, params: dict[str, Any], check_mode: bool, diff: bool
     ) -> dict[str, Any]:
         del diff
         steps = params.get("steps") or []
-        secrets = {entry["key"]: entry["value"] for entry in params.get("secrets") or []}
-        credentials = params.get("registry_credentials") or []
-        results: list[dict[str, Any]] = []
+        try:
+            for step in steps:
+                for command in _commands(step):
+                    check_argv(command["argv"])
+            for check in params.get("preconditions") or []:
+                check_argv(check["argv"])
+        except Refused as refused:
+            # Before the lock and any command (in check mode too): nothing on the host changed.
+            raise ModuleFailure(str(refused), outcomes=[], failed_step=None) from None
         if check_mode:
-            for index, step in enumerate(steps):
-                results.append(
-                    self._result(step, index, rc=None, stderr="", rollback=False)
-                    | {"changed": step["action"] != "wait_running"}
-                )
             return {
                 "changed": bool(steps),
-                "results": results,
+                "outcomes": [],
+                "carried_out": False,
                 "failed_step": None,
                 "msg": f"check mode: {len(steps)} step(s) planned, none carried out",
             }
-
+        runner = _Runner(host, params)
         lease_id = params.get("lease_id") or ""
         holder = params.get("lock_holder") or ""
         try:
             token, lock = host_lock.acquire(host, params.get("lock_timeout") or 0, holder, lease_id)
         except ModuleFailure as failure:
-            failure.extra.update(results=[], failed_step=None)
+            failure.extra.update(outcomes=[], failed_step=None)
             raise
         # Exit-HostLock on a normal end: the lease this run leaves (none: an empty record).
         lease = {"holder": holder, "lease_id": lease_id, "seconds": params.get("lease_seconds")}
+        replan = None
         if params.get("replan_after_wait") and lock["contended"]:
-            # The plan was made from a read taken before the other run's change; a lease this
-            # run was let in on stays as it was (-KeepLease).
+            replan = "another run held the host lock when this one arrived"
+        else:
+            replan = runner.preconditions(params.get("preconditions") or [])
+        if replan:
+            # The plan was made from a read the host no longer matches; a lease this run
+            # was let in on stays as it was (-KeepLease).
             with host.exclusive():
                 host_lock.release(host, token, keep=lock.get("lease"))
             return {
                 "changed": False,
-                "results": [],
+                "outcomes": [],
                 "failed_step": None,
                 "lock": lock,
                 "replan": True,
-                "msg": "another run held the host lock when this one arrived; no step carried"
-                " out, since the plan predates that run's change",
+                "msg": f"{replan}; no step carried out, since the plan predates that change",
             }
         try:
-            result = self._run_steps(host, steps, secrets, credentials)
+            result = runner.steps(steps)
         except ModuleFailure as failure:
             failure.extra.update(lock=lock, replan=False)
+            keep = lock.get("lease") if params.get("keep_lease_on_failure") else None
             with host.exclusive():
-                host_lock.release(host, token)  # a failed run ends any lease
+                # A failed run ends any lease, unless asked to keep the one it was given.
+                host_lock.release(host, token, keep=keep)
             raise
         with host.exclusive():
             host_lock.release(host, token, lease)
         return result | {"lock": lock, "replan": False}
 
-    def _run_steps(self, host, steps, secrets, credentials) -> dict[str, Any]:
-        results: list[dict[str, Any]] = []
+
+def _commands(step: dict[str, Any]) -> list[dict[str, Any]]:
+    commands = list(step.get("commands") or [])
+    for command in list(commands):
+        commands += command.get("undo") or []
+    for key in ("diagnose", "finally"):
+        commands += step.get(key) or []
+    if step.get("skip_if"):
+        commands.append(step["skip_if"])
+    if step.get("poll"):
+        commands.append(step["poll"]["command"])
+    for undo in step.get("on_failure") or []:
+        commands += _commands(undo)
+    return commands
+
+
+class _Runner:
+    """Runs one module run's commands through the host's docker CLI."""
+
+    def __init__(self, host: Any, params: dict[str, Any]) -> None:
+        self.host = host
+        self.secrets = {e["key"]: e["value"] for e in params.get("secrets") or []}
+        self.passwords = {
+            c["registry"]: c["password"] for c in params.get("registry_credentials") or []
+        }
+        # DockerCliMissing is not caught: a missing CLI fails the run loudly.
+        self.binary = docker_cli.cli_for(host.state.engine.version)
+        state_dir = getattr(host, "state_dir", None)
+        if state_dir is None:
+            raise ModuleFailure(f"host {host.name}: the simulator serves no Engine API here")
+        self.docker_host = engine_api.docker_host(state_dir, host.name)
+        self.log = Path(state_dir) / LOG_DIR / f"{host.name}.jsonl"
+        self.config: str | None = None
+
+    def run(self, command: dict[str, Any]) -> dict[str, Any]:
+        env = {}
+        for variable, key in (command.get("env") or {}).items():
+            if key not in self.secrets:
+                return {"rc": 1, "stderr": f"secret '{key}' is referenced by a step but"
+                        " missing from the secrets option"}  # fmt: skip
+            env[variable] = self.secrets[key]
+        stdin = None
+        if command.get("stdin"):
+            if command["stdin"] not in self.passwords:
+                return {"rc": 1, "stderr": f"no registry credentials for '{command['stdin']}'"}
+            stdin = self.passwords[command["stdin"]]
+        pause = float(self.host.faults.get("step_seconds") or 0)
+        if pause:
+            time.sleep(pause)  # a docker command takes time; the other run may act meanwhile
+        try:
+            done = docker_cli.run(
+                self.binary,
+                self.docker_host,
+                list(command["argv"]),
+                env=env,
+                stdin=stdin,
+                config=self.config,
+            )
+        except subprocess.TimeoutExpired:
+            # A CLI that waits (e.g. prompting for a login) fails the step, named.
+            return {"rc": 1, "stderr": f"docker {command['argv'][0]} did not finish in time"}
+        self.log.parent.mkdir(parents=True, exist_ok=True)
+        with self.log.open("a", encoding="utf-8") as handle:
+            handle.write(json.dumps({"cli": self.binary, "argv": command["argv"],
+                                     "rc": done.returncode}) + "\n")  # fmt: skip
+        outcome: dict[str, Any] = {"rc": done.returncode, "stderr": done.stderr}
+        if command.get("capture"):
+            outcome["stdout"] = done.stdout
+        return outcome
+
+    def preconditions(self, checks: list[dict[str, Any]]) -> str | None:
+        for check in checks:
+            done = self.run(dict(check, capture=True))
+            stdout = done.get("stdout", "").replace("\r", "").strip()
+            if done["rc"] != check.get("rc", 0) or stdout != (check.get("stdout") or "").strip():
+                return f"the host no longer matches the read: {' '.join(check['argv'])}"
+        return None
+
+    def poll(self, poll: dict[str, Any]) -> dict[str, Any]:
+        # The engine model's clock stands while a step runs (a started container is running,
+        # or has exited at once: faults container_exit_after_start), so the model does not
+        # sleep the interval; the .ps1 does (Start-Sleep).
+        seen, polls = 0, 0
+        limit = max(1, int(poll["timeout"]) // max(1, int(poll["interval"])))
+        while True:
+            done = self.run(dict(poll["command"], capture=True))
+            polls += 1
+            if done["rc"] != 0:
+                return done | {"failed": True}
+            status = done["stdout"].strip()
+            seen = seen + 1 if status == poll["success"] else 0
+            if seen >= poll["successes"]:
+                return done | {"failed": False}
+            if status in (poll.get("failure") or []) or polls > limit:
+                return done | {"failed": True}
+
+    def step(self, step: dict[str, Any], index: int, **marks: Any) -> dict[str, Any]:
+        outcome: dict[str, Any] = {"index": index, **marks, "commands": [], "failed": False}
+        config = (
+            tempfile.mkdtemp(prefix="wcsim-run-config-") if step.get("private_config") else None
+        )
+        self.config = config
+        try:
+            if step.get("skip_if") and self.run(step["skip_if"])["rc"] == 0:
+                outcome["skipped"] = True
+                return outcome
+            for command in step.get("commands") or []:
+                done = self.run(command)
+                outcome["commands"].append(done)
+                if done["rc"] != 0:
+                    outcome["failed"] = True
+                    for undo in command.get("undo") or []:
+                        self.run(undo)
+                    break
+            if not outcome["failed"] and step.get("poll"):
+                polled = self.poll(step["poll"])
+                outcome["failed"] = polled.pop("failed")
+                outcome["poll"] = polled
+            if outcome["failed"]:
+                outcome["diagnose"] = [
+                    self.run(dict(c, capture=True)) for c in step.get("diagnose") or []
+                ]
+        finally:
+            for command in step.get("finally") or []:
+                self.run(command)
+            self.config = None
+            if config:
+                shutil.rmtree(config, ignore_errors=True)
+        return outcome
+
+    def steps(self, steps: list[dict[str, Any]]) -> dict[str, Any]:
+        outcomes: list[dict[str, Any]] = []
         changed = False
-        pause = float(host.faults.get("step_seconds") or 0)
         for index, step in enumerate(steps):
-            if pause:
-                time.sleep(pause)  # a docker command takes time; the other run may act meanwhile
-            try:
-                with host.exclusive():
-                    extra = self._carry_out(host, step, secrets, credentials)
-            except StepFailed as failure:
-                results.append(
-                    self._result(step, index, rc=failure.rc, stderr=failure.stderr, rollback=False)
-                    | failure.extra
-                )
-                for undo in step.get("on_failure") or []:
-                    try:
-                        with host.exclusive():
-                            self._carry_out(host, undo, secrets, credentials)
-                        results.append(self._result(undo, index, rc=0, stderr="", rollback=True))
-                        changed = True
-                    except StepFailed as undo_failure:
-                        results.append(
-                            self._result(
-                                undo,
-                                index,
-                                rc=undo_failure.rc,
-                                stderr=undo_failure.stderr,
-                                rollback=True,
-                            )
-                        )
-                raise ModuleFailure(
-                    f"step {index} ({step['action']} {step.get('name') or step.get('image')})"
-                    f" failed: {failure.stderr.strip()}",
-                    changed=changed,
-                    results=results,
-                    failed_step=index,
-                ) from None
-            results.append(self._result(step, index, rc=0, stderr="", rollback=False) | extra)
-            if step["action"] != "wait_running":
-                changed = True
+            outcome = self.step(step, index)
+            outcomes.append(outcome)
+            if not outcome["failed"]:
+                changed = changed or bool(step.get("commands"))
+                continue
+            for position, undo in enumerate(step.get("on_failure") or []):
+                done = self.step(undo, index, rollback=True, position=position)
+                outcomes.append(done)
+                changed = changed or not done["failed"]
+            raise ModuleFailure(
+                f"step {index} ({step['action']} {step.get('name') or step.get('image')}) failed",
+                changed=changed,
+                outcomes=outcomes,
+                failed_step=index,
+            )
         return {
             "changed": changed,
-            "results": results,
+            "outcomes": outcomes,
             "failed_step": None,
             "msg": f"{len(steps)} step(s) carried out",
         }
-
-    @staticmethod
-    def _result(step: dict[str, Any], index: int, *, rc: int | None, stderr: str, rollback: bool):
-        return {
-            "index": index,
-            "action": step["action"],
-            "name": step.get("name") or step.get("image"),
-            "workload": step.get("workload"),
-            "changed": rc == 0 and step["action"] != "wait_running",
-            "rc": rc,
-            "stderr": stderr,
-            "rollback": rollback,
-        }
-
-    def _carry_out(
-        self,
-        host: Any,
-        step: dict[str, Any],
-        secrets: dict[str, Any],
-        credentials: list[dict[str, Any]],
-    ) -> dict[str, Any]:
-        engine = host.engine
-        action = step["action"]
-        try:
-            if action == "pull":
-                return self._pull(engine, step, credentials)
-            if action == "create":
-                engine.create(
-                    step["name"],
-                    step["image"],
-                    isolation=step.get("isolation") or "",
-                    user=step.get("user"),
-                    command=step.get("command") or [],
-                    entrypoint=[step["entrypoint"]] if step.get("entrypoint") else [],
-                    env=self._env(step.get("env") or {}, secrets),
-                    ports=step.get("ports") or [],
-                    mounts=step.get("mounts") or [],
-                    networks=step.get("networks") or None,
-                    restart_policy=step.get("restart_policy") or "no",
-                    memory_bytes=int(step.get("memory_bytes") or 0),
-                    cpus=step.get("cpus") or 0,
-                    # container_steps.ps1: --storage-opt size=<bytes>
-                    storage_opt=(
-                        {"size": step["storage_bytes"]} if step.get("storage_bytes") else None
-                    ),
-                    labels=step.get("labels") or {},
-                )
-            elif action == "start":
-                engine.start(step["name"])
-            elif action == "wait_running":
-                return self._wait_running(engine, step)
-            elif action == "stop":
-                engine.stop(
-                    step["name"], timeout=10 if step.get("timeout") is None else step["timeout"]
-                )
-            elif action == "remove":
-                engine.remove(step["name"], force=bool(step.get("force")))
-            elif action == "rename":
-                engine.rename(step["name"], step["new_name"])
-            elif action == "remove_image":
-                engine.remove_image(step["image"])
-            elif action == "ensure_network" and step["name"] not in engine.networks():
-                # container_steps.ps1: docker network inspect, then create when missing.
-                engine.create_network(step["name"], driver="nat", subnet=step.get("subnet"))
-        except EngineError as error:
-            raise StepFailed(error.stderr) from None
-        return {}
-
-    @staticmethod
-    def _env(env: dict[str, Any], secrets: dict[str, Any]) -> list[str]:
-        entries = []
-        for name, value in env.items():
-            text = value
-            if isinstance(value, dict):
-                key = value.get("secret")
-                if key not in secrets:
-                    raise StepFailed(
-                        f"secret '{key}' is referenced by a step but missing from the secrets"
-                        " option"
-                    )
-                text = secrets[key]
-            entries.append(f"{name}={text}")
-        return entries
-
-    @staticmethod
-    def _pull(
-        engine: Any, step: dict[str, Any], credentials: list[dict[str, Any]]
-    ) -> dict[str, Any]:
-        registry = step.get("registry")
-        login = None
-        if registry:
-            login = next((c for c in credentials if c.get("registry") == registry), None)
-            if login is None:
-                raise StepFailed(f"no registry credentials for '{registry}'")
-            engine.login(registry, login["username"], login["password"])
-        try:
-            image, _changed = engine.pull(step["image"])
-        finally:
-            if login is not None and engine.record is not None:
-                # docker logout: the engine model has no method for it; forget the login.
-                engine.record.logins.pop(registry, None)
-        return {
-            "image": {
-                "id": image.id,
-                "repo_tags": list(image.repo_tags),
-                "repo_digests": list(image.repo_digests),
-                "os_version": image.os_version,
-                "user": image.user,
-            }
-        }
-
-    @staticmethod
-    def _wait_running(engine: Any, step: dict[str, Any]) -> dict[str, Any]:
-        # The simulated clock does not move while a step runs: one inspect tells it all.
-        data = engine.inspect(step["name"])
-        if data["running"]:
-            return {}
-        if data["state"] == "exited":
-            raise StepFailed(
-                f"container '{step['name']}' exited with code {data['exit_code']} right after"
-                f" start; last log lines: {data.get('error') or '(no output)'}",
-                exit_code=data["exit_code"],
-            )
-        timeout = 10 if step.get("timeout") is None else step["timeout"]
-        raise StepFailed(
-            f"container '{step['name']}' is not running after {timeout} seconds"
-            f" (status {data['state']})"
-        )

@@ -12,6 +12,7 @@ import copy
 import json
 from unittest.mock import MagicMock
 
+import executor_fake
 import pytest
 from action_harness import make_action
 
@@ -70,14 +71,19 @@ class FakeHost:
     def __init__(self, info, fail_action=None):
         self.info = info
         self.calls: list[tuple[str, dict]] = []
+        self.executor_calls: list[dict] = []
         self.fail_action = fail_action  # (action, name) whose step fails
 
     def __call__(self, module_name, module_args=None, task_vars=None, **_kwargs):
-        self.calls.append((module_name, copy.deepcopy(module_args)))
         if module_name.endswith("container_host_info"):
+            self.calls.append((module_name, copy.deepcopy(module_args)))
             return copy.deepcopy(self.info)
         assert module_name == "trustbound.wincontainers.container_steps"
-        return self._steps(module_args)
+        # The executor's arguments, decoded to the planned steps this fake carries out.
+        self.executor_calls.append(copy.deepcopy(module_args))
+        planned = executor_fake.planned_args(module_args)
+        self.calls.append((module_name, copy.deepcopy(planned)))
+        return executor_fake.raw_reply(self._steps(planned))
 
     @property
     def step_runs(self):
@@ -434,7 +440,9 @@ def test_engine_message_echoing_a_secret_is_masked():
 
     def leaky(args):
         reply = original(args)
-        reply.update(failed=True, failed_step=0, msg=f"login with {secret} refused")
+        # The engine's message reaches msg through the failed step's stderr.
+        reply["results"][0].update(rc=1, stderr=f"login with {secret} refused")
+        reply.update(failed=True, failed_step=0, msg="step 0 failed")
         return reply
 
     host._steps = leaky
