@@ -637,3 +637,18 @@ def test_keep_going_sets_a_refused_workload_aside_and_restores_the_others():
     # A refusal naming no listed workload still ends the task.
     with_bad_option = run(host, workloads, keep_going=True, start_timeout=0)
     assert with_bad_option["failed"] is True and "not_reconciled" not in with_bad_option
+
+
+def test_an_apply_that_ends_the_lease_itself_keeps_it_when_a_step_fails():
+    host = FakeHost(host_info())
+    workloads = [{"name": "web", "image": NANO}]
+    # The reconcile ends the lease at its end (end_lease): every apply keeps it on failure,
+    # so a keep-going restore's next apply still holds the host.
+    run(host, workloads, lease_id="patch/1", end_lease=True)
+    applies = [a for a in host.step_runs if a["steps"]]
+    assert applies and all(a.get("keep_lease_on_failure") is True for a in applies)
+    # Without end_lease a failed apply ends the lease, as before.
+    host.calls.clear()
+    run(host, [{"name": "api", "image": NANO}], lease_id="patch/1")
+    applies = [a for a in host.step_runs if a["steps"]]
+    assert applies and all("keep_lease_on_failure" not in a for a in applies)
