@@ -409,7 +409,7 @@ try {
         $outcome = Invoke-Step -Step $steps[$i] -Index $i
         $module.Result.outcomes.Add($outcome)
         if (-not $outcome.failed) {
-            $module.Result.changed = $module.Result.changed -or ($steps[$i].commands.Count -gt 0)
+            $module.Result.changed = $module.Result.changed -or ($steps[$i].commands.Count -gt 0 -and -not $outcome.skipped)
             continue
         }
         $module.Result.failed_step = $i

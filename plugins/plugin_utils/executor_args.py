@@ -256,7 +256,7 @@ def _result(
         "action": step.get("action"),
         "name": _name(step),
         "workload": step.get("workload"),
-        "changed": rc == 0 and step.get("action") != "wait_running",
+        "changed": rc == 0 and step.get("action") != "wait_running" and not outcome.get("skipped"),
         "rc": rc,
         "stderr": stderr,
         "rollback": rollback,

@@ -351,7 +351,7 @@ class _Runner:
             outcome = self.step(step, index)
             outcomes.append(outcome)
             if not outcome["failed"]:
-                changed = changed or bool(step.get("commands"))
+                changed = changed or (bool(step.get("commands")) and not outcome.get("skipped"))
                 continue
             for position, undo in enumerate(step.get("on_failure") or []):
                 done = self.step(undo, index, rollback=True, position=position)

@@ -77,6 +77,15 @@ def test_ensure_network_skips_when_the_inspect_succeeds():
     ]
 
 
+def test_a_network_that_was_there_is_not_a_change():
+    steps = [{"action": "ensure_network", "name": "backend", "subnet": "172.30.0.0/24"}]
+    found = {"index": 0, "failed": False, "skipped": True, "commands": []}
+    out = executor_args.read_reply(steps, {"changed": False, "outcomes": [found]})
+    assert out["results"][0]["changed"] is False and out["changed"] is False
+    made = {"index": 0, "failed": False, "commands": [{"rc": 0, "stderr": ""}]}
+    assert executor_args.read_reply(steps, {"outcomes": [made]})["changed"] is True
+
+
 def test_preconditions_name_the_read_ids_and_absent_names():
     steps = [
         {"action": "stop", "name": "web"},
