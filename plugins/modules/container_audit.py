@@ -86,17 +86,26 @@ options:
         it that are not installed are reported; without it the pending-updates rule is listed under
         RV(not_evaluated).
     type: dict
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.flow
 attributes:
+  action:
+    support: full
+  async:
+    support: none
+  bypass_host_loop:
+    support: none
   check_mode:
     support: full
-    description: The action never changes the host; check mode gives the same findings.
+    details: The action never changes the host; check mode gives the same findings.
   diff_mode:
     support: none
-    description: Changes nothing, so there is nothing to diff.
+    details: Changes nothing, so there is nothing to diff.
   platform:
     support: full
     platforms: windows
-    description: Windows Server 2016 and later.
+    details: Windows Server 2016 and later.
 notes:
   - Takes the data root from C(daemon.json) C(data-root) (default C(C:\ProgramData\docker)).
   - The data root's ACL is checked only when C(container_host_info) reports it

@@ -177,17 +177,26 @@ seealso:
     link: https://download.docker.com/win/static/stable/x86_64/
 author:
   - trustbound.wincontainers maintainers (@trustbound)
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.flow
 attributes:
+  action:
+    support: full
+  async:
+    support: none
+  bypass_host_loop:
+    support: none
   check_mode:
     support: full
-    description: Reports the planned steps and changes nothing.
+    details: Reports the planned steps and changes nothing.
   diff_mode:
     support: full
-    description: Shows C(daemon.json) and the engine version and service before and after.
+    details: Shows C(daemon.json) and the engine version and service before and after.
   platform:
     support: full
     platforms: windows
-    description: Windows Server 2016 and later.
+    details: Windows Server 2016 and later.
 """
 
 EXAMPLES = r"""

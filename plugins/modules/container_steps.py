@@ -429,19 +429,22 @@ options:
         plans again.
     type: bool
     default: false
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.flow
 attributes:
+  action:
+    support: full
+  async:
+    support: none
+  bypass_host_loop:
+    support: none
   check_mode:
-    description:
-      Can run in check_mode and return changed status prediction without modifying target.
     support: full
     details: In check mode nothing is run; every step is reported as planned.
   diff_mode:
-    description:
-      Will return details on what has changed (or possibly needs changing in check_mode), when in
-      diff mode.
     support: none
   platform:
-    description: Target OS/families that can be operated against.
     support: full
     platforms: windows
 notes:

@@ -43,32 +43,22 @@ options:
   detail:
     description: A short detail for the summary (a version, the failed task's name).
     type: str
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.flow
 attributes:
   action:
-    description:
-      Indicates this has a corresponding action plugin so some parts of the options can be executed
-      on the controller.
     support: full
   async:
-    description: Supports being used with the C(async) keyword.
     support: none
   bypass_host_loop:
-    description:
-      Forces a 'global' task that does not execute per host, this bypasses per host templating and
-      serial, throttle and other loop considerations.
     support: none
   check_mode:
-    description:
-      Can run in check_mode and return changed status prediction without modifying target.
     support: full
     details: It changes nothing in any mode.
   diff_mode:
-    description:
-      Will return details on what has changed (or possibly needs changing in check_mode), when in
-      diff mode.
     support: none
   platform:
-    description: Target OS/families that can be operated against.
     support: full
     platforms: windows
 seealso:

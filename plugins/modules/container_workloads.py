@@ -38,6 +38,8 @@ description:
     workload, trust boundary, trust level, isolation, config hash); O(purge=true) removes
     managed containers of the same O(owner) that the inventory no longer lists, never others.
 extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.flow
   - trustbound.wincontainers.workload_options
 options:
   end_lease:
@@ -58,34 +60,20 @@ options:
     default: false
 attributes:
   action:
-    description:
-      Indicates this has a corresponding action plugin so some parts of the options can be executed
-      on the controller.
     support: full
   async:
-    description: Supports being used with the C(async) keyword.
     support: none
   bypass_host_loop:
-    description:
-      Forces a 'global' task that does not execute per host, this bypasses per host templating and
-      serial, throttle and other loop considerations.
     support: none
   check_mode:
-    description:
-      Can run in check_mode and return changed status prediction without modifying target.
     support: full
     details:
-      - Nothing is pulled or changed; the planned steps are returned. An image the host lacks is
-        not pulled, so the decision is made on trust alone and its reasons say "image version
-        unknown".
+      - Nothing is pulled or changed; the planned steps are returned. An image the host lacks is not
+        pulled, so the decision is made on trust alone and its reasons say "image version unknown".
   diff_mode:
-    description:
-      Will return details on what has changed (or possibly needs changing in check_mode), when in
-      diff mode.
     support: full
     details: Before and after of each workload that changes; environment values are not shown.
   platform:
-    description: Target OS/families that can be operated against.
     support: full
     platforms: windows
 notes:
