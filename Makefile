@@ -45,7 +45,7 @@ lint: $(STAMP)
 	$(BIN)/antsibull-docs lint-collection-docs --plugin-docs .
 
 unit: $(STAMP) docker-cli
-	$(PYTEST) tests/unit tests/simulator/unit
+	$(PYTEST) -n 2 tests/unit tests/simulator/unit
 
 pscheck: $(STAMP)
 	$(PYTEST) tests/powershell
