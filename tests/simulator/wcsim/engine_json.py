@@ -243,6 +243,8 @@ def container_inspect(host: Host, container: ContainerState) -> dict[str, Any]:
             "NanoCpus": round(container.cpus * 1e9),
             "Privileged": False,
             "ReadonlyRootfs": False,
+            # moby api/types/container/hostconfig.go: no omitempty, null when not given.
+            "SecurityOpt": None,
             "Devices": [
                 {"PathOnHost": d, "PathInContainer": "", "CgroupPermissions": ""}
                 for d in container.devices
