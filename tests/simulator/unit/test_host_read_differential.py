@@ -15,7 +15,7 @@ from pathlib import Path
 import facts_oracle
 import pytest
 
-from ansible_collections.trustbound.wincontainers.plugins.plugin_utils import host_read
+from ansible_collections.trustbound.wincontainers.plugins.plugin_utils import audit_rules, host_read
 from wcsim.fleet import Fleet
 from wcsim.modules.container_host_info import ContainerHostInfo
 
@@ -29,6 +29,7 @@ FLEET_FILES = sorted(
 )
 FLEET_FILES = [p for p in FLEET_FILES if not p.name.endswith("_vars.yml")]
 MODEL = ContainerHostInfo()
+CONFIG_HASH = "trustbound.wincontainers.config_hash"
 
 
 def comparable(fact: dict) -> dict:
@@ -85,3 +86,73 @@ def test_raw_read_mapped_equals_the_model_s_facts(fleet_file, tmp_path):
         containers += len(got["containers"])
     if fleet_file.name in ("mixed.yml", "container_workloads.yml"):
         assert containers  # these fleets seed containers: the comparison saw some
+
+
+NAMED_VOLUME_FLEET = """
+registry:
+  images:
+    mcr.microsoft.com/windows/nanoserver:ltsc2022: {os_version: "10.0.20348.2340"}
+hosts:
+  h22:
+    os_version: "10.0.20348.2340"
+    features: [Containers]
+    engine: {version: "27.3.1", daemon_config: {hosts: ["npipe://"]}}
+    images: [mcr.microsoft.com/windows/nanoserver:ltsc2022]
+    containers:
+      - name: app
+        image: mcr.microsoft.com/windows/nanoserver:ltsc2022
+        mounts: ["appdata:C:\\\\data"]
+"""
+
+
+def test_named_volume_read_through_the_cli_keeps_the_spec_and_no_data_root_finding(tmp_path):
+    """docker reports a named volume's Source as its folder under the data root (moby
+    volume/local/local.go); the mapping reports it by name, as the plan compares it, and the
+    audit raises no data-root finding for it."""
+    path = tmp_path / "fleet.yml"
+    path.write_text(NAMED_VOLUME_FLEET, encoding="utf-8")
+    host = Fleet.load(path, tmp_path / "state").host("h22")
+    raw = MODEL.run(host, host_read.module_args(), False, False)
+    printed = raw["docker"][host_read.CONTAINERS]["stdout"]
+    assert "C:\\\\ProgramData\\\\docker\\\\volumes\\\\appdata\\\\_data" in printed
+    facts = host_read.facts(raw)
+    assert facts["containers"][0]["mounts"] == ["appdata:C:\\data"]
+    audit = audit_rules.audit_host(facts, {}, "h22")
+    assert not [f for f in audit.findings if f.id == "WC-HOLE-DATA-ROOT"], audit.findings
+
+
+SECRETS_FLEET = """
+registry:
+  images:
+    mcr.microsoft.com/windows/nanoserver:ltsc2022: {os_version: "10.0.20348.2340"}
+hosts:
+  h22:
+    os_version: "10.0.20348.2340"
+    features: [Containers]
+    engine: {version: "27.3.1", daemon_config: {hosts: ["npipe://"]}}
+    images: [mcr.microsoft.com/windows/nanoserver:ltsc2022]
+    containers:
+      - name: old
+        image: mcr.microsoft.com/windows/nanoserver:ltsc2022
+        env: ["API_TOKEN=s3cret-Value=x", "MODE=prod"]
+        labels: {trustbound.wincontainers.config_hash: "sha256:0123abcd"}
+      - name: new
+        image: mcr.microsoft.com/windows/nanoserver:ltsc2022
+        labels: {trustbound.wincontainers.config_hash: "v2-4567"}
+"""
+
+
+def test_environment_values_and_unkeyed_hashes_never_leave_the_host(tmp_path):
+    """What the CLI prints (what the .ps1 returns) holds environment names only, and the
+    legacy unkeyed config hash masked; a keyed "v2-" hash as it is."""
+    path = tmp_path / "fleet.yml"
+    path.write_text(SECRETS_FLEET, encoding="utf-8")
+    host = Fleet.load(path, tmp_path / "state").host("h22")
+    raw = MODEL.run(host, host_read.module_args(), False, False)
+    printed = "".join(r["stdout"] for r in raw["docker"])
+    assert '["API_TOKEN","MODE"]' in printed
+    assert "s3cret" not in printed and "prod" not in printed
+    assert "0123abcd" not in printed and "v2-4567" in printed
+    facts = {c["name"]: c for c in host_read.facts(raw)["containers"]}
+    assert facts["old"]["labels"][CONFIG_HASH] == "********"
+    assert facts["new"]["labels"][CONFIG_HASH] == "v2-4567"
