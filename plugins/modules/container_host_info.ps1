@@ -21,6 +21,7 @@ $spec = @{
                 argv = @{ type = 'list'; elements = 'str'; required = $true }
                 ids_from = @{ type = 'int' }
                 stop_unless_ok = @{ type = 'bool'; default = $false }
+                return_stdout = @{ type = 'bool'; default = $true }
             }
         }
         dockerd_version_argv = @{ type = 'list'; elements = 'str'; default = @() }
@@ -143,12 +144,13 @@ if (Test-Path -LiteralPath $engine.data_root) {
 $module.Result.docker = @()
 if ($engine.docker_cli -and $engine.service_status -eq 'Running') {
     $runs = [System.Collections.Generic.List[Object]]@()
+    $outputs = [System.Collections.Generic.List[string]]@()
     foreach ($read in $module.Params.docker_reads) {
         if ($null -eq $read.ids_from) {
             $run = Invoke-Native $engine.docker_cli $read.argv
         }
         else {
-            $ids = @($runs[$read.ids_from].stdout -split '\r?\n' | Where-Object { $_.Trim() } | Select-Object -Unique)
+            $ids = @($outputs[$read.ids_from] -split '\r?\n' | Where-Object { $_.Trim() } | Select-Object -Unique)
             $run = @{ rc = 0; stdout = ''; stderr = '' }
             for ($i = 0; $i -lt $ids.Count; $i += 100) {
                 $part = Invoke-Native $engine.docker_cli (@($read.argv) + $ids[$i..([Math]::Min($i + 100, $ids.Count) - 1)])
@@ -157,6 +159,8 @@ if ($engine.docker_cli -and $engine.service_status -eq 'Running') {
                 $run.stderr += $part.stderr
             }
         }
+        $outputs.Add($run.stdout)
+        if (-not $read.return_stdout) { $run.stdout = '' }
         $runs.Add($run)
         if ($read.stop_unless_ok -and $run.rc -ne 0) { break }
     }

@@ -51,6 +51,12 @@ options:
         description: Run no later read when this one exits with a code other than 0.
         type: bool
         default: false
+      return_stdout:
+        description:
+          - Return this read's output; V(false) for a listing only later reads use (its IDs),
+            which keeps the result small.
+        type: bool
+        default: true
   dockerd_version_argv:
     description: The arguments of C(dockerd.exe) that print its version; set by the action plugin.
     type: list

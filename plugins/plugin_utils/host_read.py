@@ -36,8 +36,17 @@ INSTALL_PATH = "C:\\Program Files\\docker"
 DAEMON_CONFIG_PATH = "C:\\ProgramData\\docker\\config\\daemon.json"
 
 
-def _object(*pairs: str) -> str:
-    return "{" + ",".join(pairs) + "}"
+def _object(*pairs: str, optional: tuple[str, ...] = ()) -> str:
+    """A JSON object: the ``optional`` keys (``_opt``, each with its comma) first. Its brace
+    is printed by an action where an action follows ("{{{" would not parse)."""
+    return ('{{"{"}}' if optional else "{") + "".join(optional) + ",".join(pairs) + "}"
+
+
+def _opt(path: str) -> str:
+    """A key printed only when its value is not empty (null, "", 0, false, [] or {}: what the
+    mapping reads as absent), to keep the read small."""
+    parent, _, key = path.rpartition(".")
+    return "{{with index " + (parent or ".") + ' "' + key + '"}}"' + key + '":{{json .}},{{end}}'
 
 
 def _key(name: str, template: str) -> str:
@@ -71,10 +80,10 @@ _MOUNTS = (
     '[{{$c := ""}}{{range .Mounts}}{{$c}}'
     + _object(
         _key("Type", _json(".Type")),
-        _key("Name", _json(".Name")),
         _key("Source", _json(".Source")),
         _key("Destination", _json(".Destination")),
         _key("RW", _json(".RW")),
+        optional=(_opt(".Name"),),
     )
     + '{{$c = ","}}{{end}}]'
 )
@@ -86,11 +95,9 @@ CONTAINER_TEMPLATE = _object(
         "Config",
         _object(
             _key("Image", _json(".Config.Image")),
-            _key("User", _json(".Config.User")),
-            _key("Cmd", _json(".Config.Cmd")),
-            _key("Entrypoint", _json(".Config.Entrypoint")),
             _key("Env", _ENV_NAMES),
             _key("Labels", _LABELS),
+            optional=tuple(_opt(f".Config.{k}") for k in ("User", "Cmd", "Entrypoint")),
         ),
     ),
     _key(
@@ -100,19 +107,19 @@ CONTAINER_TEMPLATE = _object(
     _key(
         "HostConfig",
         _object(
-            *(
-                _key(name, _json(f".HostConfig.{name}"))
+            _key("NetworkMode", _json(".HostConfig.NetworkMode")),
+            _key("RestartPolicy", _json(".HostConfig.RestartPolicy")),
+            optional=tuple(
+                _opt(f".HostConfig.{name}")
                 for name in (
                     "Isolation",
                     "PortBindings",
-                    "NetworkMode",
                     "Devices",
                     "SecurityOpt",
-                    "RestartPolicy",
                     "Memory",
                     "NanoCpus",
                 )
-            )
+            ),
         ),
     ),
     _key("Mounts", _MOUNTS),
@@ -120,10 +127,8 @@ CONTAINER_TEMPLATE = _object(
 )
 IMAGE_TEMPLATE = _object(
     _key("Id", _json(".Id")),
-    _key("RepoTags", _json(".RepoTags")),
-    _key("RepoDigests", _json(".RepoDigests")),
-    _key("OsVersion", _json(".OsVersion")),
     _key("Config", _object(_key("User", _json(".Config.User")))),
+    optional=tuple(_opt(f".{k}") for k in ("RepoTags", "RepoDigests", "OsVersion")),
 )
 NETWORK_TEMPLATE = _object(
     _key("Id", _json(".Id")),
@@ -138,11 +143,11 @@ DOCKER_READS: list[dict[str, Any]] = [
     # Exit code 0 only when the API answers: nothing else is read otherwise.
     {"argv": ["version", "--format={{json .Server.Version}}"], "stop_unless_ok": True},
     {"argv": ["info", "--format={{json .Isolation}}"]},
-    {"argv": ["container", "ls", "--all", "--quiet", "--no-trunc"]},
+    {"argv": ["container", "ls", "--all", "--quiet", "--no-trunc"], "return_stdout": False},
     {"argv": ["container", "inspect", f"--format={CONTAINER_TEMPLATE}"], "ids_from": CONTAINER_IDS},
-    {"argv": ["image", "ls", "--quiet", "--no-trunc"]},
+    {"argv": ["image", "ls", "--quiet", "--no-trunc"], "return_stdout": False},
     {"argv": ["image", "inspect", f"--format={IMAGE_TEMPLATE}"], "ids_from": IMAGE_IDS},
-    {"argv": ["network", "ls", "--quiet", "--no-trunc"]},
+    {"argv": ["network", "ls", "--quiet", "--no-trunc"], "return_stdout": False},
     {"argv": ["network", "inspect", f"--format={NETWORK_TEMPLATE}"], "ids_from": NETWORK_IDS},
 ]
 DOCKERD_VERSION_ARGV = ["--version"]
@@ -156,7 +161,8 @@ def module_args() -> dict[str, Any]:
     """container_host_info's arguments: what the host runs, rendered here."""
     return {
         "docker_reads": [
-            {"ids_from": None, "stop_unless_ok": False, **read} for read in DOCKER_READS
+            {"ids_from": None, "stop_unless_ok": False, "return_stdout": True, **read}
+            for read in DOCKER_READS
         ],
         "dockerd_version_argv": list(DOCKERD_VERSION_ARGV),
     }

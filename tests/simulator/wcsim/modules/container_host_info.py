@@ -158,13 +158,14 @@ def docker_raw(host: Any, reads: list[dict[str, Any]]) -> list[dict[str, Any]]:
     with host.exclusive():
         binary = docker_cli.cli_for(host.engine.record.running_version)
     out: list[dict[str, Any]] = []
+    outputs: list[str] = []
     with engine_socket.serving(host) as socket:
         for read in reads:
             argv = list(read["argv"])
             if read.get("ids_from") is None:
                 run = _docker(host, binary, socket, argv)
             else:
-                source = out[read["ids_from"]]["stdout"]
+                source = outputs[read["ids_from"]]
                 ids = list(dict.fromkeys(line for line in source.splitlines() if line.strip()))
                 run = {"rc": 0, "stdout": "", "stderr": ""}
                 for start in range(0, len(ids), BATCH):
@@ -174,6 +175,9 @@ def docker_raw(host: Any, reads: list[dict[str, Any]]) -> list[dict[str, Any]]:
                         "stdout": run["stdout"] + part["stdout"],
                         "stderr": run["stderr"] + part["stderr"],
                     }
+            outputs.append(run["stdout"])
+            if not read.get("return_stdout", True):
+                run = {**run, "stdout": ""}  # used for the ids only: not returned
             out.append(run)
             if read.get("stop_unless_ok") and run["rc"] != 0:
                 break
@@ -192,6 +196,7 @@ class ContainerHostInfo(Model):
                 "argv": {"type": "list", "elements": "str", "required": True},
                 "ids_from": {"type": "int"},
                 "stop_unless_ok": {"type": "bool", "default": False},
+                "return_stdout": {"type": "bool", "default": True},
             },
         },
         "dockerd_version_argv": {"type": "list", "elements": "str", "default": []},
