@@ -13,10 +13,13 @@ The docker reads are ``--format=`` Go templates the real docker CLI evaluates on
 (docker/cli ``templates/templates.go``: ``json``, ``split``; Go ``text/template``:
 ``printf``, ``index``, variable assignment): each object is projected to the moby JSON keys
 the mapping uses, environment entries are cut to their names and a legacy unkeyed config
-hash label is masked before anything leaves the host. ``inspect --format`` falls back to
-the object's raw JSON when a key is not a field of docker/cli's typed struct
-(cli/command/inspect/inspector.go ``tryRawInspectFallback``); every template names ``.Id``,
-so all of them evaluate against the JSON keys of moby's ``api/swagger.yaml``.
+hash label is masked before anything leaves the host. ``inspect --format`` runs the template
+on docker/cli's typed struct first and, when that fails, on the object's raw JSON
+(cli/command/inspect/inspector.go ``tryRawInspectFallback``: decoded with ``UseNumber``,
+executed with ``missingkey=error``). Every template here reads keys with ``index``, which
+fails on a struct, so all of them evaluate against the JSON keys of moby's
+``api/swagger.yaml``; ``index`` prints a key the engine leaves out as null. The simulated
+hosts run them through docker CLI 28.2.2 and 20.10.24 (test_host_read_differential.py).
 """
 
 from __future__ import annotations
@@ -43,8 +46,9 @@ def _object(*pairs: str, optional: tuple[str, ...] = ()) -> str:
 
 
 def _opt(path: str) -> str:
-    """A key printed only when its value is not empty (null, "", 0, false, [] or {}: what the
-    mapping reads as absent), to keep the read small."""
+    """A key printed only when its value is not empty (null, "", false, [] or {}: what the
+    mapping reads as absent), to keep the read small. A number always prints: the raw
+    fallback decodes it as a json.Number, a non-empty string."""
     parent, _, key = path.rpartition(".")
     return "{{with index " + (parent or ".") + ' "' + key + '"}}"' + key + '":{{json .}},{{end}}'
 
