@@ -15,7 +15,7 @@ Windows Server 2022 hosts, then, in the same run:
 * ``--repeat`` times: ``win_ping`` again, then ``site no change``, the same
   playbook with nothing to change.
 
-``--read-bytes`` (alone, no fleet started): the bytes one container_host_info read of a host
+First (alone with ``--read-bytes``): the bytes one container_host_info read of a host
 with 50 containers returns, the raw read the module returns now (its docker parts run
 through the real docker CLI) next to the facts it returned before issue 18 (the oracle of
 tests/simulator/unit/test_host_read_differential.py), and the docker CLI's time for it.
@@ -260,8 +260,8 @@ def main() -> None:
         "--read-bytes", action="store_true", help="only the bytes of one read, raw vs before"
     )
     args = parser.parse_args()
+    read_bytes()
     if args.read_bytes:
-        read_bytes()
         return
 
     print(

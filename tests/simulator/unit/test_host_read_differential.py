@@ -13,6 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import facts_oracle
+import host_reads
 import pytest
 
 from ansible_collections.trustbound.wincontainers.plugins.plugin_utils import audit_rules, host_read
@@ -156,3 +157,13 @@ def test_environment_values_and_unkeyed_hashes_never_leave_the_host(tmp_path):
     facts = {c["name"]: c for c in host_read.facts(raw)["containers"]}
     assert facts["old"]["labels"][CONFIG_HASH] == "********"
     assert facts["new"]["labels"][CONFIG_HASH] == "v2-4567"
+
+
+def test_a_missing_docker_cli_fails_the_read_instead_of_falling_back(tmp_path, monkeypatch):
+    monkeypatch.setenv("WCSIM_DOCKER_CLI", str(tmp_path / "no-such-docker"))
+    path = tmp_path / "fleet.yml"
+    path.write_text(NAMED_VOLUME_FLEET, encoding="utf-8")
+    fleet = Fleet.load(path, tmp_path / "state")
+    rc, result = host_reads.read(fleet, "h22")
+    assert rc == 1 and result["failed"] is True
+    assert "WCSIM_DOCKER_CLI" in result["msg"] and "no-such-docker" in result["msg"]

@@ -32,7 +32,7 @@ from typing import Any, ClassVar
 from .. import docker_cli, engine_socket, host_lock
 from ..engine import _PIPE_NOT_FOUND
 from ..state import INSTALLED
-from . import Model, register
+from . import Model, ModuleFailure, register
 
 INSTALL_PATH = "C:\\Program Files\\docker"
 DATA_ROOT = "C:\\ProgramData\\docker"
@@ -156,7 +156,12 @@ def docker_raw(host: Any, reads: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The .ps1's loop: each read in order, ids appended in batches, stop after a failed
     ``stop_unless_ok`` read."""
     with host.exclusive():
-        binary = docker_cli.cli_for(host.engine.record.running_version)
+        version = host.engine.record.running_version
+    try:
+        binary = docker_cli.cli_for(version)
+    except docker_cli.DockerCliMissing as err:
+        # A set-up error of the simulator, never a fall-back to a model (issue 18).
+        raise ModuleFailure(f"wcsim: {err}") from None
     out: list[dict[str, Any]] = []
     outputs: list[str] = []
     with engine_socket.serving(host) as socket:
