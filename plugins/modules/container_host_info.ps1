@@ -110,15 +110,20 @@ $engine = @{
     data_root_sddl = $null
 }
 $module.Result.engine = $engine
-if ($engine.dockerd_exe) { $engine.dockerd_version = Invoke-Native $dockerd $module.Params.dockerd_version_argv }
+# Never without arguments: a bare dockerd.exe starts a daemon.
+if ($engine.dockerd_exe -and $module.Params.dockerd_version_argv) {
+    $engine.dockerd_version = Invoke-Native $dockerd $module.Params.dockerd_version_argv
+}
 if ($engine.docker_exe) { $engine.docker_cli = $docker }
 $service = Get-Service -Name docker -ErrorAction SilentlyContinue
 if ($service) {
     $engine.service_status = [string]$service.Status
     # The binary the service really starts: Microsoft's install-docker-ce.ps1 registers
     # %windir%\System32\dockerd.exe and puts docker.exe beside it.
-    $imagePath = [string](Get-ItemProperty -LiteralPath $serviceKey -Name ImagePath -ErrorAction SilentlyContinue).ImagePath
-    $engine.service_image_path = [Environment]::ExpandEnvironmentVariables($imagePath)
+    if (Test-Path -LiteralPath $serviceKey) {
+        $imagePath = [string](Get-ItemProperty -LiteralPath $serviceKey -Name ImagePath -ErrorAction SilentlyContinue).ImagePath
+        $engine.service_image_path = [Environment]::ExpandEnvironmentVariables($imagePath)
+    }
     if ((-not $engine.docker_cli) -and $engine.service_image_path -match '^\s*"?([^"]+\\)dockerd\.exe') {
         $beside = Join-Path -Path $Matches[1] -ChildPath 'docker.exe'
         if (Test-Path -LiteralPath $beside) { $engine.docker_cli = $beside }

@@ -58,7 +58,9 @@ options:
         type: bool
         default: true
   dockerd_version_argv:
-    description: The arguments of C(dockerd.exe) that print its version; set by the action plugin.
+    description:
+      - The arguments of C(dockerd.exe) that print its version; set by the action plugin.
+      - Without them C(dockerd.exe) is not run (without arguments it would start a daemon).
     type: list
     elements: str
     default: []
