@@ -178,7 +178,11 @@ class SiteFleet:
 
 def read_bytes(containers: int = 50) -> None:
     """One read of a host with ``containers`` containers: raw bytes now vs facts before."""
-    sys.path[:0] = [str(REPO / "tests" / "simulator"), str(REPO / "tests" / "simulator" / "unit")]
+    sys.path[:0] = [
+        str(REPO / "tests" / "simulator"),
+        str(REPO / "tests" / "simulator" / "unit"),
+        str(REPO / ".venv" / "collections"),
+    ]
     import facts_oracle
 
     from ansible_collections.trustbound.wincontainers.plugins.plugin_utils import host_read
