@@ -19,6 +19,7 @@ from ansible_collections.trustbound.wincontainers.plugins.plugin_utils import (
     audit_rules,
     container_plan,
     host_facts,
+    host_read,
     redaction,
     trust_options,
 )
@@ -69,8 +70,10 @@ class ActionModule(ActionBase):
         info = args["host_info"]
         if info is None:
             module_runs += 1
-            info = self._execute_module(
-                module_name=INFO_MODULE, module_args={}, task_vars=task_vars
+            info = host_read.read(
+                lambda module_args: self._execute_module(
+                    module_name=INFO_MODULE, module_args=module_args, task_vars=task_vars
+                )
             )
         outcome: dict[str, Any]
         problem = None if info.get("failed") else host_facts.read_problem(info)

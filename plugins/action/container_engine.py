@@ -23,6 +23,7 @@ from ansible_collections.trustbound.wincontainers.plugins.plugin_utils import (
     engine_steps,
     host_facts,
     host_lock,
+    host_read,
     refusal,
 )
 
@@ -119,8 +120,10 @@ class ActionModule(ActionBase):
             if problem:
                 return dict(result, failed=True, changed=False, msg=f"host {host!r}: {problem}")
         else:
-            info = self._execute_module(
-                module_name=INFO_MODULE, module_args={}, task_vars=task_vars
+            info = host_read.read(
+                lambda module_args: self._execute_module(
+                    module_name=INFO_MODULE, module_args=module_args, task_vars=task_vars
+                )
             )
         if info.get("failed"):
             return dict(

@@ -20,6 +20,7 @@ from ansible.plugins.action import ActionBase
 
 from ansible_collections.trustbound.wincontainers.plugins.plugin_utils import (
     host_facts,
+    host_read,
     provision_changes,
     provision_plan,
     redaction,
@@ -78,7 +79,11 @@ class ActionModule(ActionBase):
                     argument_errors=errors,
                 )
 
-        info = self._execute_module(module_name=INFO_MODULE, module_args={}, task_vars=task_vars)
+        info = host_read.read(
+            lambda module_args: self._execute_module(
+                module_name=INFO_MODULE, module_args=module_args, task_vars=task_vars
+            )
+        )
         problem = host_facts.read_problem(info)
         if problem:
             msg = info.get("msg") if info.get("failed") else problem

@@ -19,14 +19,58 @@ description:
     host.
   - The return shape is the contract in C(docs/architecture.md), "container_host_info return
     contract".
-options: {}
+  - The host returns raw data (registry, CIM and feature values, the bytes of C(daemon.json), the
+    service's configuration, the data root's SDDL, the host lock's record, and the output of the
+    docker commands the controller renders); the action plugin of the same name renders those
+    commands and maps the raw data to the facts below, in one module run.
+  - Every docker read is a C(--format) template the docker CLI evaluates on the host, so only the
+    keys the controller maps leave the host, environment entries as names, and a legacy unkeyed
+    config hash label masked.
+options:
+  docker_reads:
+    description:
+      - The docker CLI reads to run, in order, each as arguments to C(docker.exe); set by the
+        action plugin, not by hand.
+      - Run only while the C(docker) service runs, with the C(docker.exe) in
+        C(%ProgramFiles%\docker), else the one beside the service's C(dockerd.exe).
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      argv:
+        description: The arguments.
+        type: list
+        elements: str
+        required: true
+      ids_from:
+        description:
+          - The index of an earlier read whose output lines (object IDs) are appended to
+            O(docker_reads[].argv), in batches of 100. Without IDs, nothing is run.
+        type: int
+      stop_unless_ok:
+        description: Run no later read when this one exits with a code other than 0.
+        type: bool
+        default: false
+      return_stdout:
+        description:
+          - Return this read's output; V(false) for a listing only later reads use (its IDs),
+            which keeps the result small.
+        type: bool
+        default: true
+  dockerd_version_argv:
+    description:
+      - The arguments of C(dockerd.exe) that print its version; set by the action plugin.
+      - Without them C(dockerd.exe) is not run (without arguments it would start a daemon).
+    type: list
+    elements: str
+    default: []
 notes:
   - The engine is looked for in C(%ProgramFiles%\docker) and its configuration in
     C(%ProgramData%\docker\config\daemon.json), where
     M(trustbound.wincontainers.container_engine) puts them.
-  - Images and containers are listed only while the engine API answers (RV(engine.api_reachable));
-    otherwise both lists are empty. When the API answers but the docker CLI cannot list them, the
-    module fails rather than report empty lists.
+  - Images, containers and networks are listed only while the engine API answers
+    (RV(engine.api_reachable)); otherwise the lists are empty. When the API answers but the
+    docker CLI cannot list them, the task fails rather than report empty lists.
   - The C(Containers) and C(Hyper-V) states come from C(Get-WindowsFeature), so the host must be a
     Windows Server.
 seealso:
@@ -308,7 +352,9 @@ containers:
       elements: str
       sample: ["8080:80/tcp"]
     mounts:
-      description: Mounts as C(source:destination[:ro]).
+      description:
+        - Mounts as C(source:destination[:ro]); a named volume as C(name:destination[:ro]) (docker
+          reports its source as the volume's folder under the data root).
       type: list
       elements: str
     networks:
@@ -337,30 +383,25 @@ containers:
     cpus:
       description: C(HostConfig.NanoCpus) in CPUs.
       type: float
-    storage_size:
-      description:
-        - C(HostConfig.StorageOpt.size) as docker keeps it (the scratch disk size given at
-          create, for example C(21474836480) or C(50GB)); empty when none was given.
-      type: str
 networks:
-  description:
-    - Every network (C(docker network inspect)); empty when the engine does not run.
-    - The deployment allocates its trust groups' subnets around the ones listed here.
+  description: Every network (C(docker network inspect)); empty when the engine does not run.
   returned: always
   type: list
   elements: dict
   contains:
     name:
-      description: Network name.
+      description: Name.
       type: str
+      sample: nat
     id:
       description: Network ID.
       type: str
     driver:
-      description: Driver (C(nat), C(null), C(transparent), ...).
+      description: Driver, for example C(nat), C(transparent), C(null).
       type: str
     subnets:
       description: C(IPAM.Config[].Subnet).
       type: list
       elements: str
+      sample: ["172.20.16.0/20"]
 """

@@ -4,16 +4,15 @@
 """``docker inspect`` JSON of a container -> the container entry of container_host_info's facts.
 
 The Python side of the raw reader issue 18 describes: the host returns ``docker inspect``
-JSON (environment values stripped to names on the host), and this maps it to the contract
-docs/architecture.md documents (``containers:``). Today ``container_host_info.ps1``
-``Get-ContainerFact`` does the same mapping in PowerShell; this module is what replaces it,
-checked against the simulated Engine API's JSON in
-tests/simulator/unit/test_container_facts_differential.py.
+JSON (projected by the controller's template, environment values stripped to names on the
+host), and ``host_read.py`` maps each container with ``container_fact`` to the contract
+docs/architecture.md documents (``containers:``), checked end to end through the real docker
+CLI in tests/simulator/unit/test_host_read_differential.py.
 
-One difference from the .ps1, on purpose: a named volume is reported as ``name:target``
-(``Mounts[].Name``), not by its ``Source``, which docker rebuilds as the volume's folder under
-the data root (moby volume/local/local.go) and which the audit would take for a bind mount
-of the data root.
+One difference from the former .ps1 mapping, on purpose: a named volume is reported as
+``name:target`` (``Mounts[].Name``), not by its ``Source``, which docker rebuilds as the
+volume's folder under the data root (moby volume/local/local.go) and which the audit would
+take for a bind mount of the data root.
 """
 
 from __future__ import annotations

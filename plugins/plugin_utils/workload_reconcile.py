@@ -23,6 +23,7 @@ from ansible_collections.trustbound.wincontainers.plugins.plugin_utils import (
     executor_args,
     host_facts,
     host_lock,
+    host_read,
     inputs,
     mount_policy,
     ownership,
@@ -167,9 +168,13 @@ class ActionHostIO:
         return bool(self._action._task.diff)
 
     def run_module(self, name: str, module_args: dict[str, Any]) -> dict[str, Any]:
-        return self._action._execute_module(
-            module_name=name, module_args=module_args, task_vars=self.task_vars
-        )
+        def execute(args: dict[str, Any]) -> dict[str, Any]:
+            return self._action._execute_module(
+                module_name=name, module_args=args, task_vars=self.task_vars
+            )
+
+        # The reader returns raw data: rendered and mapped on the controller (host_read.py).
+        return host_read.read(execute) if name == INFO_MODULE else execute(module_args)
 
     def warn(self, msg: str) -> None:
         self._action._display.warning(msg)

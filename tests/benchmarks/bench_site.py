@@ -15,6 +15,11 @@ Windows Server 2022 hosts, then, in the same run:
 * ``--repeat`` times: ``win_ping`` again, then ``site no change``, the same
   playbook with nothing to change.
 
+First (alone with ``--read-bytes``): the bytes one container_host_info read of a host
+with 50 containers returns, the raw read the module returns now (its docker parts run
+through the real docker CLI) next to the facts it returned before issue 18 (the oracle of
+tests/simulator/unit/test_host_read_differential.py), and the docker CLI's time for it.
+
 Module runs, WinRM commands and bytes in per host come from the simulator's
 counters (``wcsim counters``); the ratio is each run's wall time over the
 win_ping run made just before it, and the last row is the median ratio of
@@ -171,6 +176,71 @@ class SiteFleet:
         )
 
 
+def read_bytes(containers: int = 50) -> None:
+    """One read of a host with ``containers`` containers: raw bytes now vs facts before."""
+    sys.path[:0] = [
+        str(REPO / "tests" / "simulator"),
+        str(REPO / "tests" / "simulator" / "unit"),
+        str(REPO / ".venv" / "collections"),
+    ]
+    import facts_oracle
+
+    from ansible_collections.trustbound.wincontainers.plugins.plugin_utils import host_read
+    from wcsim.fleet import Fleet
+    from wcsim.modules.container_host_info import ContainerHostInfo
+
+    prefix = "trustbound.wincontainers."
+    seeded = [
+        {
+            "name": f"app{j:03d}",
+            "image": NANO,
+            "command": ["ping", "-t", "localhost"],
+            "env": ["API_TOKEN=secret-value-0123456789", "MODE=production"],
+            "ports": [f"{8000 + j}:80/tcp"],
+            "mounts": [f"C:\\data\\app{j:03d}:C:\\data"],
+            "labels": {
+                prefix + "managed": "true",
+                prefix + "owner": "trustbound.wincontainers",
+                prefix + "workload": f"app{j:03d}",
+                prefix + "trust_boundary": "acme",
+                prefix + "isolation": "process",
+                prefix + "config_hash": "v2-" + "0" * 64,
+            },
+        }
+        for j in range(containers)
+    ]
+    fleet = {
+        "registry": {"images": {NANO: {"os_version": OS_VERSION}}},
+        "hosts": {
+            "big": {
+                "os_version": OS_VERSION,
+                "features": ["Containers"],
+                "engine": {"version": ENGINE, "daemon_config": {"hosts": ["npipe://"]}},
+                "images": [NANO],
+                "containers": seeded,
+            }
+        },
+    }
+    with tempfile.TemporaryDirectory(prefix="bench-read-") as tmp:
+        path = Path(tmp) / "fleet.yml"
+        path.write_text(yaml.safe_dump(fleet), encoding="utf-8")
+        host = Fleet.load(path, Path(tmp) / "state").host("big")
+        started = time.perf_counter()
+        raw = ContainerHostInfo().run(host, host_read.module_args(), False, False)
+        cli = time.perf_counter() - started
+        before = facts_oracle.read_host(host)
+    if len(host_read.facts(raw)["containers"]) != containers:
+        sys.exit("read-bytes: the raw read did not list every container")
+    # As the module's JSON goes over the wire (compact, as wcsim/runner.py and Ansible.Basic).
+    old = len(json.dumps({"changed": False, **before}, separators=(",", ":")))
+    new = len(json.dumps(raw, separators=(",", ":")))
+    print(
+        f"container_host_info read of a host with {containers} containers: {new} bytes raw"
+        f" (issue 18) vs {old} bytes of facts before = {new / old:.2f}x;"
+        f" docker CLI time on the simulated host {cli:.2f} s"
+    )
+
+
 def _spread(values: list[int]) -> str:
     low, high = min(values), max(values)
     return str(low) if low == high else f"{low}-{high}"
@@ -190,7 +260,13 @@ def main() -> None:
         " the collection's Python again)",
     )
     parser.add_argument("--verbose", action="store_true", help="module runs by module too")
+    parser.add_argument(
+        "--read-bytes", action="store_true", help="only the bytes of one read, raw vs before"
+    )
     args = parser.parse_args()
+    read_bytes()
+    if args.read_bytes:
+        return
 
     print(
         f"# {time.strftime('%Y-%m-%d')}, {platform.platform()}, {os.cpu_count()} CPUs, "

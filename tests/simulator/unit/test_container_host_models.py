@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import textwrap
 
+import host_reads
 import pytest
 from engine_args import ENGINE_HOST
 
@@ -53,6 +54,8 @@ def fleet(tmp_path):
 
 
 def call(fleet, host, module, args=None, check_mode=False):
+    if module == INFO and args is None:
+        return host_reads.read(fleet, host, check_mode)
     reply = fleet.handle(host, ModuleRun(module=module, args=args or {}, check_mode=check_mode))
     return reply.rc, json.loads(reply.stdout)
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import textwrap
 
+import host_reads
+
 from wcsim.fleet import Fleet
-from wcsim.interface import ModuleRun
 
 INFO = "trustbound.wincontainers.container_host_info"
 
@@ -27,9 +27,9 @@ def info(tmp_path, host):
     path = tmp_path / "fleet.yml"
     path.write_text(textwrap.dedent(FLEET), encoding="utf-8")
     fleet = Fleet.load(path, tmp_path / "state")
-    reply = fleet.handle(host, ModuleRun(module=INFO, args={}))
-    assert reply.rc == 0, reply.stdout
-    return json.loads(reply.stdout)
+    rc, facts = host_reads.read(fleet, host)
+    assert rc == 0, facts
+    return facts
 
 
 def test_service_running_without_the_default_pipe_is_a_fact_not_a_failure(tmp_path):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import textwrap
 
+import host_reads
 import pytest
 from engine_args import ENGINE_HOST
 
@@ -210,7 +211,7 @@ def ms_fleet(tmp_path):
 
 
 def engine_info(fleet, host):
-    return json.loads(fleet.handle(host, ModuleRun(module=INFO, args={})).stdout)["engine"]
+    return host_reads.read(fleet, host)[1]["engine"]
 
 
 def run_steps(fleet, host, steps):

@@ -8,6 +8,7 @@ import json
 import textwrap
 import threading
 
+import host_reads
 import pytest
 from engine_args import ENGINE_HOST
 
@@ -118,10 +119,10 @@ def test_a_lease_that_ran_out_is_taken_over(sim):
 
 
 def test_container_host_info_reports_the_record(sim):
-    rc, result = sim.module("h1", INFO, {})
+    rc, result = host_reads.read(sim.fleet, "h1")
     assert rc == 0 and result["host_lock"] is None
     take_lease(sim)
-    rc, result = sim.module("h1", INFO, {})
+    rc, result = host_reads.read(sim.fleet, "h1")
     assert result["host_lock"]["lease_id"] == LEASE
 
 

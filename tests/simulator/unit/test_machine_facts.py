@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import textwrap
 
+import host_reads
 import pytest
 
 from wcsim.fleet import Fleet
-from wcsim.interface import ModuleRun
 
 FLEET = """
 hosts:
@@ -22,10 +21,9 @@ def machine(tmp_path, host):
     path = tmp_path / "fleet.yml"
     path.write_text(textwrap.dedent(FLEET), encoding="utf-8")
     fleet = Fleet.load(path, tmp_path / "state")
-    reply = fleet.handle(
-        host, ModuleRun(module="trustbound.wincontainers.container_host_info", args={})
-    )
-    return json.loads(reply.stdout)["machine"]
+    rc, facts = host_reads.read(fleet, host)
+    assert rc == 0, facts
+    return facts["machine"]
 
 
 def test_group_processors_cap_at_64(tmp_path):

@@ -6,10 +6,10 @@ from __future__ import annotations
 import textwrap
 
 import pytest
+from host_reads import facts_of as read_host
 
 from wcsim.engine import EngineError
 from wcsim.fleet import FleetError
-from wcsim.modules.container_host_info import read_host
 
 NANO22 = "mcr.microsoft.com/windows/nanoserver:ltsc2022"
 CORE16 = "mcr.microsoft.com/windows/servercore:ltsc2016"

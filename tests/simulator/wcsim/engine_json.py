@@ -245,6 +245,8 @@ def container_inspect(host: Host, container: ContainerState) -> dict[str, Any]:
             **({"StorageOpt": dict(container.storage_opt)} if container.storage_opt else {}),
             "Privileged": False,
             "ReadonlyRootfs": False,
+            # moby api/types/container/hostconfig.go: no omitempty, null when not given.
+            "SecurityOpt": None,
             "Devices": [
                 {"PathOnHost": d, "PathInContainer": "", "CgroupPermissions": ""}
                 for d in container.devices

@@ -1,47 +1,68 @@
 """trustbound.wincontainers.container_host_info (plugins/modules/container_host_info.ps1).
 
-Reads the simulated host into the return contract of docs/architecture.md.
-What the .ps1 reads and where the model takes it from:
+Returns the RAW read the .ps1 returns; the controller maps it to the facts contract
+(plugins/plugin_utils/host_read.py, behind the action plugin of the same name). What the
+.ps1 reads and where the model takes it from:
 
-- registry ``CurrentVersion`` (build, UBR, ProductName, EditionID,
-  InstallationType) -> ``state.os``;
-- ``Win32_ComputerSystem`` / ``Win32_Processor`` -> ``state.machine``. A VM
-  always sees a hypervisor (its parent); on a physical host one runs once
-  Hyper-V is installed. While any hypervisor is present (every VM, a physical
-  host with Hyper-V installed), the virtualization flags are reported False;
-- ``Get-WindowsFeature`` -> ``host.windows.feature_state``;
+- registry ``CurrentVersion`` values -> ``state.os``;
+- ``Win32_ComputerSystem`` / ``Win32_Processor`` properties -> ``state.machine``. A VM
+  always sees a hypervisor (its parent); on a physical host one runs once Hyper-V is
+  installed. While any hypervisor is present, the processors' virtualization flags read
+  False;
+- ``Get-WindowsFeature`` InstallState -> ``host.windows.feature_state``;
 - the reboot-pending registry keys -> ``state.reboot_pending``;
-- ``docker.exe``/``dockerd.exe``, ``Get-Service docker``, daemon.json ->
-  ``host.engine.record``; images and containers only while the service runs.
+- ``docker.exe``/``dockerd.exe``, ``dockerd --version``, ``Get-Service docker``, the
+  service's ``ImagePath``, ``daemon.json``'s bytes, the data root's SDDL ->
+  ``host.engine.record`` and ``host.state``;
+- the host lock's record text -> the lock file (wcsim/host_lock.py);
+- every docker read the controller renders (``docker_reads``) is run through the REAL docker
+  CLI (wcsim/docker_cli.py) against this host's Engine API (wcsim/engine_api.py), only while
+  the engine is installed in ``%ProgramFiles%\\docker`` and its service runs, as the .ps1.
+
+The model runs concurrently (``Model.concurrent``): the Engine API takes the host's lock per
+request, and the Windows parts are read under it.
 """
 
 from __future__ import annotations
 
+import base64
+import json
 from typing import Any, ClassVar
 
-from .. import engine_json, host_lock
-from ..engine import EngineError
+from .. import docker_cli, engine_socket, host_lock
+from ..engine import _PIPE_NOT_FOUND
 from ..state import INSTALLED
-from . import Model, register
+from . import Model, ModuleFailure, register
 
 INSTALL_PATH = "C:\\Program Files\\docker"
-DAEMON_CONFIG_PATH = "C:\\ProgramData\\docker\\config\\daemon.json"
 DATA_ROOT = "C:\\ProgramData\\docker"
+ENGINE_KEY = "HKLM:\\SYSTEM\\CurrentControlSet\\Services\\docker"
+BATCH = 100  # ids per inspect command line, as the .ps1 (CreateProcess: 32767 characters)
+# Get-Service's ServiceControllerStatus names, as [string]$service.Status prints them.
+_STATUS = {
+    "running": "Running",
+    "stopped": "Stopped",
+    "startpending": "StartPending",
+    "stoppending": "StopPending",
+    "paused": "Paused",
+}
 
 
-def os_facts(host: Any) -> dict[str, Any]:
+def os_registry(host: Any) -> dict[str, Any]:
     os_state = host.state.os
+    major, minor = (int(part) for part in os_state.version.split(".")[:2])
     return {
-        "version": os_state.version,
-        "build": os_state.build,
-        "revision": os_state.revision,
-        "product_name": os_state.product_name,
-        "edition_id": os_state.edition_id,
-        "installation_type": os_state.installation_type,
+        "CurrentMajorVersionNumber": major,
+        "CurrentMinorVersionNumber": minor,
+        "CurrentBuildNumber": str(os_state.build),  # REG_SZ
+        "UBR": os_state.revision,
+        "ProductName": os_state.product_name,
+        "EditionID": os_state.edition_id,
+        "InstallationType": os_state.installation_type,
     }
 
 
-def machine_facts(host: Any) -> dict[str, Any]:
+def machine_raw(host: Any) -> dict[str, Any]:
     machine = host.state.machine
     hyperv_running = host.windows.feature_state("Hyper-V") == INSTALLED
     hypervisor_present = machine.is_virtual or hyperv_running
@@ -51,184 +72,175 @@ def machine_facts(host: Any) -> dict[str, Any]:
     # requirements values are misleading"). Never kinder than Windows.
     flags = machine.virtualization_extensions and not hypervisor_present
     return {
-        "is_virtual": machine.is_virtual,
-        "model": "Virtual Machine" if machine.is_virtual else "PowerEdge R650",
-        "manufacturer": "Microsoft Corporation" if machine.is_virtual else "Dell Inc.",
-        "hypervisor_present": hypervisor_present,
-        "virtualization_firmware_enabled": flags,
-        "vm_monitor_mode_extensions": flags,
-        "second_level_address_translation": flags,
-        "memory_mb": machine.memory_mb,
-        "logical_processors": machine.logical_processors,
+        "computer_system": {
+            "Model": "Virtual Machine" if machine.is_virtual else "PowerEdge R650",
+            "Manufacturer": "Microsoft Corporation" if machine.is_virtual else "Dell Inc.",
+            "HypervisorPresent": hypervisor_present,
+            "TotalPhysicalMemory": machine.memory_mb * 1024 * 1024,
+            "NumberOfLogicalProcessors": machine.logical_processors,
+        },
+        "processors": [
+            {
+                "VirtualizationFirmwareEnabled": flags,
+                "VMMonitorModeExtensions": flags,
+                "SecondLevelAddressTranslationExtensions": flags,
+            }
+        ],
         # [Environment]::ProcessorCount: one processor group holds at most 64.
-        "group_processors": min(machine.logical_processors, 64),
+        "processor_count": min(machine.logical_processors, 64),
     }
 
 
-def engine_facts(host: Any) -> dict[str, Any]:
+def _beside(binary: str) -> str:
+    return binary.rsplit("\\", 1)[0] + "\\docker.exe"
+
+
+def engine_raw(host: Any, params: dict[str, Any]) -> dict[str, Any]:
     record = host.engine.record
-    data_root = (record.daemon_config or {}).get("data-root") if record else None
-    acl = {
-        # HKLM\SYSTEM\CurrentControlSet\Services\docker ImagePath (its exe) and the EventLog key
-        "service_binary": (record.service_binary or None) if record else None,
+    ours = record is not None and record.install_path.lower() == INSTALL_PATH.lower()
+    config = record.daemon_config if record else None
+    data_root = (config or {}).get("data-root") or DATA_ROOT
+    return {
+        "install_path": INSTALL_PATH,
+        "daemon_config_path": record.daemon_config_path if record else None,
+        "docker_exe": ours,
+        "dockerd_exe": ours,
+        # dockerd --version (the controller's argv): "Docker version 27.3.1, build ..."
+        "dockerd_version": (
+            {"rc": 0, "stdout": f"Docker version {record.version}, build 0000000\n"}
+            if ours and params["dockerd_version_argv"] == ["--version"]
+            else None
+        ),
+        "service_status": (
+            _STATUS.get(record.service_state, record.service_state.title())
+            if record and record.service_state != "absent"
+            else None
+        ),
+        # ImagePath, environment-expanded; a service the model knows runs its dockerd.exe.
+        "service_image_path": (
+            f'"{record.service_binary}" --run-service'
+            if record and record.service_state != "absent" and record.service_binary
+            else None
+        ),
+        # The docker.exe the reads run: ours, else the one beside the service's dockerd.exe
+        # (Microsoft's install-docker-ce.ps1 puts both in System32).
+        "docker_cli": (
+            f"{INSTALL_PATH}\\docker.exe"
+            if ours
+            else _beside(record.service_binary)
+            if record and record.service_state != "absent" and record.service_binary
+            else None
+        ),
         "eventlog_source": host.state.eventlog_source,
-        "data_root": str(data_root or DATA_ROOT),
+        "daemon_json_base64": (
+            base64.b64encode(json.dumps(config).encode()).decode() if config is not None else None
+        ),
+        "data_root": str(data_root),
         # Get-Acl ... GetSecurityDescriptorSddlForm('Access'); None while absent.
         "data_root_sddl": host.state.data_root_sddl,
     }
-    if record is None:
-        return {
-            **acl,
-            "kind": "none",
-            "installed": False,
-            "version": None,
-            "service_state": "absent",
-            "install_path": INSTALL_PATH,
-            "daemon_config_path": DAEMON_CONFIG_PATH,
-            "daemon_config": {},
-            "api_reachable": False,
-            "api_error": None,
-            "server_version": None,
-        }
-    # The .ps1 looks for docker.exe/dockerd.exe in %ProgramFiles%\docker only.
-    ours = record.install_path.lower() == INSTALL_PATH.lower()
-    facts = {
-        **acl,
-        "kind": record.kind if ours else "none",
-        "installed": ours,
-        "version": record.version if ours else None,
-        "service_state": record.service_state,
-        "install_path": INSTALL_PATH,
-        "daemon_config_path": record.daemon_config_path,
-        "daemon_config": dict(record.daemon_config or {}),
-        "api_reachable": False,
-        "api_error": None,
-        "server_version": None,
-    }
-    if record.service_state == "running":
-        # docker version --format '{{.Server.Version}}' over the default pipe.
-        try:
-            facts["server_version"] = host.engine.server_version()
-            facts["api_reachable"] = True
-        except EngineError as err:
-            facts["api_error"] = err.stderr
-    return facts
 
 
-def image_facts(host: Any) -> list[dict[str, Any]]:
-    return [
-        {
-            "id": image.id,
-            "repo_tags": list(image.repo_tags),
-            "repo_digests": list(image.repo_digests),
-            "os_version": image.os_version,
-            "user": image.user,
-        }
-        for image in host.engine.images()
-    ]
+def _docker(host: Any, binary: str, socket: str, argv: list[str]) -> dict[str, Any]:
+    with host.exclusive():
+        listens = host.engine.running and host.engine.listens_on_default_pipe()
+    if not listens:
+        # docker.exe on Windows dials the default pipe; the API socket here would only show
+        # a unix-socket error (wcsim/engine.py _PIPE_NOT_FOUND, the Windows CLI's message).
+        return {"rc": 1, "stdout": "", "stderr": _PIPE_NOT_FOUND.format(what=argv[0]) + "\n"}
+    run = docker_cli.run(binary, socket, argv)
+    return {"rc": run.returncode, "stdout": run.stdout, "stderr": run.stderr}
 
 
-CONFIG_HASH_LABEL = "trustbound.wincontainers.config_hash"
-
-
-def _shown_labels(labels: dict[str, str]) -> dict[str, str]:
-    """As the .ps1 returns them: a config hash of the first label format ("sha256:", unkeyed
-    over secret values) is masked; "v2-" hashes are returned as they are."""
-    shown = dict(labels)
-    value = shown.get(CONFIG_HASH_LABEL)
-    if value is not None and not value.startswith("v2-"):
-        shown[CONFIG_HASH_LABEL] = "********"
-    return shown
-
-
-def container_facts(host: Any) -> list[dict[str, Any]]:
-    return [
-        {
-            "id": c.id,
-            "name": c.name,
-            "image": c.image,
-            "image_id": c.image_id,
-            "isolation": c.isolation,
-            "user": c.user,
-            "state": c.state,
-            "running": c.running,
-            "labels": _shown_labels(c.labels),
-            "command": list(c.command),
-            "entrypoint": list(c.entrypoint),
-            # Names only, as the .ps1: values never leave the host.
-            "env_names": [entry.split("=", 1)[0] for entry in c.env if entry],
-            "ports": list(c.ports),
-            "mounts": list(c.mounts),
-            "networks": list(c.networks),
-            # HostConfig.NetworkMode: the network given at create ("container:<x>" included).
-            "network_mode": c.networks[0] if c.networks else "default",
-            "devices": list(c.devices),
-            # The engine model accepts no --security-opt (gMSA credential specs are not modelled).
-            "security_opt": [],
-            "restart_policy": c.restart_policy,
-            "memory_bytes": c.memory_bytes,
-            "cpus": c.cpus,
-            # HostConfig.StorageOpt's size, any case (windowsfilter parseStorageOpt).
-            "storage_size": next((v for k, v in c.storage_opt.items() if k.lower() == "size"), ""),
-        }
-        for c in host.engine.containers(all=True)
-    ]
-
-
-def read_host(host: Any) -> dict[str, Any]:
-    """Everything container_host_info returns, without ``changed``."""
-    engine = engine_facts(host)
-    running = engine["api_reachable"]
-    return {
-        "os": os_facts(host),
-        "machine": machine_facts(host),
-        "features": {name: host.windows.feature_state(name) for name in ("Containers", "Hyper-V")},
-        "reboot_pending": host.state.reboot_pending,
-        "host_lock": host_lock.record(host),
-        "engine": engine,
-        "images": image_facts(host) if running else [],
-        "containers": container_facts(host) if running else [],
-        "networks": network_facts(host) if running else [],
-    }
-
-
-def network_facts(host: Any) -> list[dict[str, Any]]:
-    """``docker network ls`` then ``docker network inspect``: name, id, driver and the IPAM
-    subnets of every network (container_host_info.ps1 Get-NetworkFact)."""
-    facts = []
-    for name in host.engine.networks():
-        network = engine_json.network(host, name)
-        facts.append(
-            {
-                "name": network["Name"],
-                "id": network["Id"],
-                "driver": network["Driver"],
-                "subnets": [c["Subnet"] for c in network["IPAM"]["Config"] if c.get("Subnet")],
-            }
-        )
-    return facts
+def docker_raw(host: Any, reads: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The .ps1's loop: each read in order, ids appended in batches, stop after a failed
+    ``stop_unless_ok`` read."""
+    with host.exclusive():
+        version = host.engine.record.running_version
+    try:
+        binary = docker_cli.cli_for(version)
+    except docker_cli.DockerCliMissing as err:
+        # A set-up error of the simulator, never a fall-back to a model (issue 18).
+        raise ModuleFailure(f"wcsim: {err}") from None
+    out: list[dict[str, Any]] = []
+    outputs: list[str] = []
+    with engine_socket.serving(host) as socket:
+        for read in reads:
+            argv = list(read["argv"])
+            if read.get("ids_from") is None:
+                run = _docker(host, binary, socket, argv)
+            else:
+                source = outputs[read["ids_from"]]
+                ids = list(dict.fromkeys(line for line in source.splitlines() if line.strip()))
+                run = {"rc": 0, "stdout": "", "stderr": ""}
+                for start in range(0, len(ids), BATCH):
+                    part = _docker(host, binary, socket, argv + ids[start : start + BATCH])
+                    run = {
+                        "rc": part["rc"] or run["rc"],
+                        "stdout": run["stdout"] + part["stdout"],
+                        "stderr": run["stderr"] + part["stderr"],
+                    }
+            outputs.append(run["stdout"])
+            if not read.get("return_stdout", True):
+                run = {**run, "stdout": ""}  # used for the ids only: not returned
+            out.append(run)
+            if read.get("stop_unless_ok") and run["rc"] != 0:
+                break
+    return out
 
 
 @register
 class ContainerHostInfo(Model):
     name = "trustbound.wincontainers.container_host_info"
-    options: ClassVar[dict[str, dict[str, Any]]] = {}
+    options: ClassVar[dict[str, dict[str, Any]]] = {
+        "docker_reads": {
+            "type": "list",
+            "elements": "dict",
+            "default": [],
+            "options": {
+                "argv": {"type": "list", "elements": "str", "required": True},
+                "ids_from": {"type": "int"},
+                "stop_unless_ok": {"type": "bool", "default": False},
+                "return_stdout": {"type": "bool", "default": True},
+            },
+        },
+        "dockerd_version_argv": {"type": "list", "elements": "str", "default": []},
+    }
     returns = frozenset(
         {
-            "os",
-            "machine",
+            "os_registry",
+            "computer_system",
+            "processors",
+            "processor_count",
             "features",
-            "reboot_pending",
+            "reboot_signals",
             "host_lock",
             "engine",
-            "images",
-            "containers",
-            "networks",
+            "docker",
         }
     )
     supports_check_mode = True
+    concurrent = True
 
     def run(
         self, host: Any, params: dict[str, Any], check_mode: bool, diff: bool
     ) -> dict[str, Any]:
-        return {"changed": False, **read_host(host)}
+        with host.exclusive():
+            lock_file = host.files.get(host_lock.LOCK_PATH)
+            result: dict[str, Any] = {
+                "changed": False,
+                "os_registry": os_registry(host),
+                **machine_raw(host),
+                "features": {n: host.windows.feature_state(n) for n in ("Containers", "Hyper-V")},
+                "reboot_signals": {
+                    "component_based_servicing": bool(host.state.reboot_pending),
+                    "windows_update": False,
+                    "pending_file_rename": False,
+                },
+                "host_lock": {"text": lock_file.content} if lock_file else None,
+                "engine": engine_raw(host, params),
+            }
+            engine = result["engine"]
+            reads = bool(engine["docker_cli"]) and engine["service_status"] == "Running"
+        result["docker"] = docker_raw(host, params["docker_reads"]) if reads else []
+        return result

@@ -76,7 +76,7 @@ def test_a_host_that_matches_needs_no_change_and_one_read():
         "needed": False,
     }
     assert result["changed"] is False
-    assert result["info"] == READY
+    assert result["info"] == {"changed": False, **READY}  # as the reader maps it
     assert result["features"] == ["Containers"]
 
 
@@ -168,7 +168,7 @@ def test_verify_passes_on_a_ready_host_and_replaces_the_read():
     verified, host = run(READY, plan=planned)
     assert not verified.get("failed"), verified
     assert host.calls == ["trustbound.wincontainers.container_host_info"]
-    assert verified["info"] == READY
+    assert verified["info"] == {"changed": False, **READY}
     assert verified["changes"]["needed"] is False
     assert verified["missing_features"] == []
     assert verified["engine"] == planned["engine"]
