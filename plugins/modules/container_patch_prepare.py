@@ -97,7 +97,8 @@ attributes:
     support: none
   check_mode:
     support: full
-    details: The host is read and searched and the plan made and reported; nothing is installed, pulled
+    details:
+      The host is read and searched and the plan made and reported; nothing is installed, pulled
       or stopped.
   diff_mode:
     support: none

@@ -88,7 +88,8 @@ attributes:
     support: none
   check_mode:
     support: full
-    details: The restore is planned, not carried out; no report is built and the host is not counted.
+    details:
+      The restore is planned, not carried out; no report is built and the host is not counted.
   diff_mode:
     support: full
   platform:

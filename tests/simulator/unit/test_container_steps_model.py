@@ -9,7 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from ansible_collections.trustbound.wincontainers.plugins.plugin_utils import executor_args
+from ansible_collections.trustbound.wincontainers.plugins.plugin_utils import (
+    executor_args,
+    host_read,
+)
 from wcsim import docker_cli
 from wcsim.modules import container_steps as model_module
 
@@ -268,11 +271,14 @@ def test_a_failed_run_keeps_its_lease_when_asked(sim):
     rc, _ = apply(sim, [{"action": "start", "name": "nope"}], lease_id=lease,
                   keep_lease_on_failure=True)  # fmt: skip
     assert rc == 1
-    rc, info = sim.module("h1", "trustbound.wincontainers.container_host_info", {})
-    assert (info.get("host_lock") or {}).get("lease_id") == lease, info.get("host_lock")
+    assert (read(sim).get("host_lock") or {}).get("lease_id") == lease, read(sim)["host_lock"]
     rc, _ = apply(sim, [{"action": "start", "name": "nope"}], lease_id=lease)
-    rc, info = sim.module("h1", "trustbound.wincontainers.container_host_info", {})
-    assert not (info.get("host_lock") or {}).get("lease_id")
+    assert not (read(sim).get("host_lock") or {}).get("lease_id")
+
+
+def read(sim):
+    """The host's facts, read and mapped as the container_host_info action does."""
+    return host_read.read(lambda args: sim.module("h1", host_read.MODULE, args)[1])
 
 
 def cli_log(sim):

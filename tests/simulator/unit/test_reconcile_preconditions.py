@@ -13,7 +13,10 @@ import copy
 import textwrap
 from typing import Any
 
-from ansible_collections.trustbound.wincontainers.plugins.plugin_utils import workload_reconcile
+from ansible_collections.trustbound.wincontainers.plugins.plugin_utils import (
+    host_read,
+    workload_reconcile,
+)
 
 NANO = "mcr.microsoft.com/windows/nanoserver:ltsc2022"
 FLEET = f"""
@@ -42,8 +45,14 @@ class SimIO:
         self.warnings: list[str] = []
 
     def run_module(self, name: str, module_args: dict[str, Any]) -> dict[str, Any]:
-        _rc, reply = self.sim.module("h1", name, module_args)
-        return reply
+        def execute(args: dict[str, Any]) -> dict[str, Any]:
+            _rc, reply = self.sim.module("h1", name, args)
+            return reply
+
+        # The reader returns raw data, mapped on the controller as its action plugin does.
+        if name == workload_reconcile.INFO_MODULE:
+            return host_read.read(execute)
+        return execute(module_args)
 
     def warn(self, msg: str) -> None:
         self.warnings.append(msg)
@@ -68,7 +77,7 @@ def test_a_stale_read_is_planned_again_and_nothing_of_its_plan_runs(make_sim, wr
     io = SimIO(sim)
     first = workload_reconcile.reconcile(io, options(web("a")))
     assert not first.get("failed"), first.get("msg")
-    _rc, stale = sim.module("h1", workload_reconcile.INFO_MODULE, {})
+    stale = io.run_module(workload_reconcile.INFO_MODULE, {})
     # Another run replaces web (a changed setting) after that read.
     other = workload_reconcile.reconcile(io, options(web("b")))
     assert not other.get("failed"), other.get("msg")

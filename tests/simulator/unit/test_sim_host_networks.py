@@ -5,8 +5,7 @@ from __future__ import annotations
 import textwrap
 
 import pytest
-
-from wcsim.modules.container_host_info import read_host
+from host_reads import facts_of as read_host
 
 NANO = "mcr.microsoft.com/windows/nanoserver:ltsc2022"
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import textwrap
 
 import pytest
+from host_reads import facts_of as read_host
 
 from wcsim.engine import EngineError
-from wcsim.modules.container_host_info import read_host
 
 NANO = "mcr.microsoft.com/windows/nanoserver:ltsc2022"
 
