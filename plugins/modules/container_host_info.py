@@ -78,17 +78,26 @@ seealso:
   - module: ansible.windows.win_feature
 author:
   - trustbound.wincontainers maintainers (@trustbound)
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.flow
 attributes:
+  action:
+    support: full
+  async:
+    support: none
+  bypass_host_loop:
+    support: none
   check_mode:
     support: full
-    description: Read-only; runs the same in check mode.
+    details: Read-only; runs the same in check mode.
   diff_mode:
     support: none
-    description: Changes nothing, so there is nothing to diff.
+    details: Changes nothing, so there is nothing to diff.
   platform:
     support: full
     platforms: windows
-    description: Windows Server 2016 and later.
+    details: Windows Server 2016 and later.
 """
 
 EXAMPLES = r"""
