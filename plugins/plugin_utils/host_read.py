@@ -49,7 +49,7 @@ def _opt(path: str) -> str:
     """A key printed only when its value is not empty (null, "", false, [] or {}: what the
     mapping reads as absent), to keep the read small. A number always prints: the raw
     fallback decodes it as a json.Number, a non-empty string."""
-    parent, _, key = path.rpartition(".")
+    parent, _dot, key = path.rpartition(".")
     return "{{with index " + (parent or ".") + ' "' + key + '"}}"' + key + '":{{json .}},{{end}}'
 
 
@@ -61,7 +61,7 @@ def _json(path: str) -> str:
     """``{{json (index PARENT "KEY")}}``: a key the engine leaves out (``omitempty`` in
     moby's types, e.g. a bind mount's ``Name``, an image's ``OsVersion``) prints null, where
     ``.KEY`` fails the template (the raw fallback parses with ``missingkey=error``)."""
-    parent, _, key = path.rpartition(".")
+    parent, _dot, key = path.rpartition(".")
     return "{{json (index " + (parent or ".") + ' "' + key + '")}}'
 
 

@@ -160,7 +160,7 @@ def run_lease(args: Mapping[str, Any], task_vars: Mapping[str, Any]) -> str:
     job = task_vars.get("awx_job_id") or task_vars.get("tower_job_id")
     if args.get("lease_id"):
         return str(args["lease_id"])
-    suffix = str(job) if job else "".join(random.choice(_ALPHABET) for _ in range(12))
+    suffix = str(job) if job else "".join(random.choices(_ALPHABET, k=12))
     return f"trustbound.wincontainers.container_updates/{suffix}"
 
 
