@@ -21,7 +21,7 @@ searches' own, one ``container_steps`` of pulls when the plan refreshes, one for
 
 from __future__ import annotations
 
-import secrets as random
+import secrets as random  # a lease id: unpredictable, and "secrets" names values here
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -160,7 +160,7 @@ def run_lease(args: Mapping[str, Any], task_vars: Mapping[str, Any]) -> str:
     job = task_vars.get("awx_job_id") or task_vars.get("tower_job_id")
     if args.get("lease_id"):
         return str(args["lease_id"])
-    suffix = str(job) if job else "".join(random.choices(_ALPHABET, k=12))
+    suffix = str(job) if job else "".join(random.choice(_ALPHABET) for _position in range(12))
     return f"trustbound.wincontainers.container_updates/{suffix}"
 
 

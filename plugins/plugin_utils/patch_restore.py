@@ -10,8 +10,10 @@ patch plan's overrides) go through the workload reconcile with ``keep_going`` an
 (the lease is ended however the restore ends); each workload not brought back is named with its
 reason (``not_restored``). A patch that went through is read once more, reported and counted
 as patched; a failed one fails the task naming where the patch failed and what is not back.
-Module runs: the readiness reads (one when the engine answers at once), those of the
-reconcile, then one ``container_host_info``.
+Before the workloads, the inventory's NAT networks the drain recorded and the restart took
+(Windows Server 2019 and later lose user NAT networks) are created again with their subnet.
+Module runs: the readiness reads (one when the engine answers at once), one container_steps
+when a network has to be made again, those of the reconcile, then one ``container_host_info``.
 """
 
 from __future__ import annotations
@@ -21,9 +23,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from ansible_collections.trustbound.wincontainers.plugins.plugin_utils import (
+    executor_args,
+    host_lock,
     patch_outcome,
     patch_steps,
     redaction,
+    refusal,
     workload_reconcile,
 )
 
@@ -120,6 +125,10 @@ def restore(
         workloads = patch_steps.restore_workloads(workloads, plan)
     options = {name: args.get(name) for name in workload_reconcile.ARGUMENT_SPEC}
     options.update(workloads=workloads, keep_going=True, end_lease=True)
+    recreated: list[str] = []
+    if read is not None and not unreachable and _ready(read) and not io.check_mode:
+        read, recreated = _recreate_networks(io, args, read, drained.get("networks") or [])
+        runs += 1 if recreated else 0
     if unreachable:
         # Nothing to restore through: the lease stays until it expires or a resume ends it.
         restored = {"failed": True, "changed": False, "msg": read.get("msg")}
@@ -130,7 +139,8 @@ def restore(
         w.get("name") for w in workloads or [] if isinstance(w, Mapping)
     ]
     result: dict[str, Any] = {
-        "changed": bool(restored.get("changed")),
+        "changed": bool(restored.get("changed")) or bool(recreated),
+        "networks_recreated": recreated,
         "restore": restored,
         "not_restored": _not_restored(restored, names),
     }
@@ -194,6 +204,52 @@ def restore(
     result["container_updates_report"] = report
     result.update(_counted(io.host, "patched", report["version_after"]))
     return redaction.redact(result, secrets)
+
+
+def _recreate_networks(
+    io: workload_reconcile.HostIO,
+    args: Mapping[str, Any],
+    read: dict[str, Any],
+    networks: list[Mapping[str, Any]],
+) -> tuple[dict[str, Any], list[str]]:
+    """Create again, under the patch's lease, the inventory's NAT networks the drain saw and
+    the restart took (patch_steps.inventory_networks), before any workload starts: one
+    container_steps run, none when every one is there. A network that cannot be made is
+    left to the reconcile, which refuses its workloads by name (network-missing)."""
+    if "networks" not in read:
+        return read, []
+    present = {str(n.get("name")) for n in read.get("networks") or []}
+    missing = [dict(n) for n in networks if n.get("name") not in present]
+    if not missing:
+        return read, []
+    steps = [
+        {"action": "ensure_network", "name": n["name"], "subnet": n["subnet"]} for n in missing
+    ]
+    reply = executor_args.run_steps(
+        io.run_module,
+        steps,
+        lock_holder=f"trustbound.wincontainers.container_updates (restore of {io.host})",
+        lock_timeout=_lock_wait(args),
+        lease_id=args.get("lease_id") or "",
+        keep_lease_on_failure=True,
+    )
+    made = [r["name"] for r in reply.get("results") or [] if r.get("rc") == 0]
+    if made:
+        known = list(read.get("networks") or [])
+        known += [
+            {"name": n["name"], "driver": "nat", "subnets": [n["subnet"]]}
+            for n in missing
+            if n["name"] in made
+        ]
+        read = dict(read, networks=known)
+    return read, made
+
+
+def _lock_wait(args: Mapping[str, Any]) -> int:
+    try:
+        return host_lock.wait_seconds(args.get("lock_timeout"), None, "lock_timeout")
+    except refusal.Refusal:
+        return 0  # the prepare refused a bad one before the drain; the lease admits this run
 
 
 def _counted(host: str | None, status: str, detail: str | None) -> dict[str, Any]:

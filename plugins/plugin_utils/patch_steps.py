@@ -18,6 +18,7 @@ from typing import Any
 
 from ansible_collections.trustbound.wincontainers.plugins.plugin_utils import (
     container_plan,
+    network_plan,
     trust_policy,
     workload_spec,
 )
@@ -78,7 +79,36 @@ def drain(
         "unmanaged_count": len(unmanaged),
         "unmanaged_running": sorted(r["name"] for r in unmanaged if r["state"] == "running"),
         "steps": steps,
+        "networks": inventory_networks(host_info, [m["name"] for m in managed]),
     }
+
+
+def inventory_networks(host_info: Mapping[str, Any], names: Iterable[str]) -> list[dict[str, str]]:
+    """The NAT networks an inventory named (not the collection's own, which every apply
+    ensures) that these containers use, as the read saw them: ``{name, subnet}``. Windows
+    Server 2019 and later lose user NAT networks at a restart (Microsoft,
+    network-drivers-topologies.md), so the restore creates a missing one again with the same
+    driver and subnet. A network of another driver, or with other than one subnet, is left
+    out: the read does not hold what it would take to make it again."""
+    wanted = set(names)
+    used = set()
+    for container in host_info.get("containers") or []:
+        if container.get("name") in wanted:
+            used.update(str(n) for n in container.get("networks") or [])
+            used.add(str(container.get("network_mode") or ""))
+    found = []
+    for network in host_info.get("networks") or []:
+        name = str(network.get("name") or "")
+        subnets = list(network.get("subnets") or [])
+        if (
+            name in used
+            and name != network_plan.DEFAULT_NETWORK
+            and not name.startswith(network_plan.PREFIX)
+            and network.get("driver") == "nat"
+            and len(subnets) == 1
+        ):
+            found.append({"name": name, "subnet": str(subnets[0])})
+    return sorted(found, key=lambda n: n["name"])
 
 
 def restore_workloads(workloads: list[Any], plan: Mapping[str, Any]) -> list[Any]:

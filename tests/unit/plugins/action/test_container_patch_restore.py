@@ -232,3 +232,27 @@ def test_a_patch_that_failed_before_the_drain_restores_nothing():
     assert "Nothing was drained" in result["msg"]
     summary = result["ansible_stats"]["data"]["wincontainers_patch"]
     assert set(summary["unreachable"]) == {"h1"} and summary["failed"] == {}
+
+
+def test_an_inventory_network_the_restart_took_is_made_again_before_the_workloads():
+    host = drained_host()
+    host.info["networks"] = [{"name": "nat", "driver": "nat", "subnets": ["172.20.0.0/20"]}]
+    drained = {
+        "managed": [{"workload": "web", "state": "running", "isolation": "process"}],
+        "networks": [{"name": "backend", "subnet": "172.16.5.0/24"}],
+    }
+    args = restore_args(host, drained=drained, lease_id="patch/1")
+    before = len(host.executor_calls)
+    result = patch_restore.restore(FakeIO(host), args, now=160.0)
+    assert not result.get("failed"), result.get("msg")
+    assert result["networks_recreated"] == ["backend"]
+    first = host.executor_calls[before]
+    assert [s["action"] for s in first["steps"]] == ["ensure_network"]
+    assert first["lease_id"] == "patch/1" and first["keep_lease_on_failure"] is True
+    # Before any workload: the apply of the workloads is the next run.
+    assert "start" in [s["action"] for s in host.executor_calls[before + 1]["steps"]]
+    # Every network there: no run for them.
+    host = drained_host()
+    host.info["networks"] = [{"name": "backend", "driver": "nat", "subnets": ["172.16.5.0/24"]}]
+    again = patch_restore.restore(FakeIO(host), restore_args(host, drained=drained), now=160.0)
+    assert again["networks_recreated"] == [] and [n for n, _a in host.calls] == [STEPS, INFO]

@@ -215,3 +215,29 @@ def test_drain_stops_an_adopted_workload_of_another_owner():
     drained = ps.drain({"containers": [theirs]}, WORKLOADS, "h1", owner="me", adopt=["api"])
     assert [s["name"] for s in drained["steps"]] == ["api"]
     assert drained["unmanaged"] == []
+
+
+def test_drain_records_the_inventory_nat_networks_its_workloads_use():
+    def on(name, networks, mode=None, **kwargs):
+        return dict(container(name, **kwargs), networks=networks, network_mode=mode or networks[0])
+
+    info = {
+        "containers": [
+            on("web", ["backend"]),
+            on("api", ["tbwc-acme-trusted-1a2b3c4d"]),
+            on("idle", ["wide"], state="exited"),
+            on("byhand", ["private"], managed=False),
+        ],
+        "networks": [
+            {"name": "nat", "driver": "nat", "subnets": ["172.20.0.0/20"]},
+            {"name": "backend", "driver": "nat", "subnets": ["172.16.5.0/24"]},
+            {"name": "tbwc-acme-trusted-1a2b3c4d", "driver": "nat", "subnets": ["172.30.1.0/24"]},
+            {"name": "wide", "driver": "transparent", "subnets": []},
+            {"name": "private", "driver": "nat", "subnets": ["172.16.9.0/24"]},
+        ],
+    }
+    drained = ps.drain(info, WORKLOADS, "h1")
+    # Ours are ensured by every apply; a transparent one cannot be made again from the read;
+    # an unmanaged container's network is not the restore's.
+    assert drained["networks"] == [{"name": "backend", "subnet": "172.16.5.0/24"}]
+    assert ps.drain(dict(info, networks=[]), WORKLOADS, "h1")["networks"] == []
