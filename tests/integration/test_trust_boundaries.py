@@ -479,6 +479,43 @@ def test_a_patch_restart_restores_every_workload_on_its_own_network(fleet):
     assert all(len(groups) == 1 for groups in groups_by_network(fleet, "patchme").values())
 
 
+def test_a_patch_restart_makes_the_inventorys_own_nat_network_again(fleet):
+    """A NAT network the admin made and a workload names: the restart takes it (this engine
+    does not re-create it), the restore makes it again with its subnet before the workload."""
+    workloads = [
+        {
+            "name": "api",
+            "image": NANO,
+            "command": ["ping", "-t", "localhost"],
+            "networks": ["backend"],
+        }
+    ]
+    deployed(fleet, "patchnet", workloads)
+    extra = {
+        "wincontainers_workloads": workloads,
+        "container_updates_known_revisions": {"KB5034129": "20348.2227"},
+        "container_updates_ready_delay": 1,
+    }
+    run = fleet._run(
+        PATCH, "-i", str(HOST_VARS), "--limit", "patchnet", extra_vars=extra,
+        inventory=fleet.inventory,
+    )  # fmt: skip
+    assert run.rc == 0, run.output
+    state = fleet.host_state("patchnet")
+    assert state["os"]["revision"] == 2227
+    assert fleet.containers("patchnet")["api"]["state"] == "running"
+    assert "backend" in state["networks"]
+    assert state["network_subnets"]["backend"] == "10.60.0.0/24"
+    (restored,) = [
+        result
+        for play in run.data["plays"]
+        for task in play["tasks"]
+        for host, result in task["hosts"].items()
+        if host == "patchnet" and "networks_recreated" in result
+    ]
+    assert restored["networks_recreated"] == ["backend"]
+
+
 # ------------------------------------------- issue 20 leftovers: storage, allocation --
 def test_untrusted_and_hostile_containers_get_their_levels_scratch_disk_size(fleet):
     """--storage-opt size: hostile 20 GB, untrusted 50 GB, trusted the engine's default."""
