@@ -522,7 +522,13 @@ def plan(
         if steps:
             before = _summary_of_container(container)
             after = _summary_of_desired(item, owner)
-            reasons = (item.decision or {}).get("reasons")
+            decision = item.decision or {}
+            if decision.get("isolation_note"):
+                # Check mode before the pull: the isolation waits for the image's version.
+                after.update(
+                    isolation=decision["isolation"], isolation_note=decision["isolation_note"]
+                )
+            reasons = decision.get("reasons")
             if reasons:
                 # --check --diff shows why: isolation, user, limits and image source.
                 after["decision_reasons"] = list(reasons)

@@ -536,9 +536,7 @@ class WorkloadReconcile:
                 for entry in plan.workloads
             },
             "workloads": plan.workloads,
-            "steps": [
-                dict(step, status="planned") for step in container_plan.masked_steps(plan.steps)
-            ],
+            "steps": _shown_steps(plan),
             "noncompliant": plan.noncompliant,
             "pulled": pulled,
         }
@@ -815,6 +813,25 @@ def _missing_images(specs, images) -> dict[str, str]:
         if container_plan.find_image(images, spec.image) is None:
             missing.setdefault(spec.image, spec.name)
     return missing
+
+
+def _shown_steps(plan: Any) -> list[dict[str, Any]]:
+    """The planned steps as the result shows them: secrets masked; a create whose isolation
+    waits for the image's version (check mode before the pull) says so."""
+    undecided = {
+        entry.get("name")
+        for entry in plan.workloads
+        if (entry.get("decision") or {}).get("isolation") == trust_policy.UNDECIDED
+    }
+    return [
+        dict(step, status="planned")
+        | (
+            {"isolation": trust_policy.UNDECIDED}
+            if step.get("action") == "create" and step.get("workload") in undecided
+            else {}
+        )
+        for step in container_plan.masked_steps(plan.steps)
+    ]
 
 
 def _summary_line(entry: dict[str, Any]) -> str:

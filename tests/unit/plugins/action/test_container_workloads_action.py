@@ -410,6 +410,14 @@ def test_check_mode_with_an_image_not_pulled_yet_says_the_isolation_is_undecided
     ]
     (workload,) = result["workloads"]
     assert workload["decision"]["isolation"] == "undecided"
+    # The steps and --diff say it too, not the isolation the pull may change.
+    result = run(FakeHost(host_info(images=())), [{"name": "web", "image": NANO}],
+                 check_mode=True, diff=True)  # fmt: skip
+    (create,) = [s for s in result["steps"] if s["action"] == "create"]
+    assert create["isolation"] == "undecided"
+    (diff,) = result["diff"]
+    assert diff["after"]["isolation"] == "undecided"
+    assert diff["after"]["isolation_note"].startswith("process or Hyper-V, decided after the pull")
 
 
 def test_check_mode_on_a_host_not_yet_provisioned_refuses_what_the_policy_refuses():
