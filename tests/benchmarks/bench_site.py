@@ -104,9 +104,12 @@ class SiteFleet:
         self.fleet.write_text(yaml.safe_dump(fleet_file(hosts)), encoding="utf-8")
 
     def wcsim(self, *args: str) -> str:
+        # This checkout's simulator (the venv's wcsim script may import another checkout's).
+        env = dict(os.environ, PYTHONPATH=str(REPO / "tests" / "simulator"))
         done = subprocess.run(
-            [str(BIN / "wcsim"), *args], check=True, capture_output=True, text=True
-        )
+            [sys.executable, "-m", "wcsim", *args], env=env, check=True, capture_output=True,
+            text=True,
+        )  # fmt: skip
         return done.stdout
 
     def __enter__(self) -> SiteFleet:
