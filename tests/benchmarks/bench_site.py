@@ -24,8 +24,9 @@ Module runs, WinRM commands and bytes in per host come from the simulator's
 counters (``wcsim counters``); the ratio is each run's wall time over the
 win_ping run made just before it, and the last row is the median ratio of
 the no-change runs. "docker CLI (s, summed)" is the simulated hosts' time in the real
-docker CLI, apart from the controller's: the executor's (container_steps) CLI runs of the
-run, summed from ``<state_dir>/docker-cli/<host>.jsonl`` (each line's ``seconds``).
+docker CLI, apart from the controller's: every CLI run of the run, the executor's
+(``<state_dir>/docker-cli/<host>.jsonl``) and the reader's (``<host>.reads.jsonl``), summed
+from each line's ``seconds``.
 """
 
 from __future__ import annotations
