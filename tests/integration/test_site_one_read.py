@@ -74,6 +74,12 @@ def host_states(state: Path) -> dict[str, dict]:
     return states
 
 
+def executor_logs(state: Path) -> dict[str, str]:
+    """The executor's docker CLI logs (the reader's are <host>.reads.jsonl)."""
+    logs = (state / "docker-cli").glob("*.jsonl")
+    return {p.name: p.read_text(encoding="utf-8") for p in logs if ".reads." not in p.name}
+
+
 def counters(state: Path) -> dict[str, dict]:
     return json.loads(wcsim("counters", "--state-dir", str(state)))
 
@@ -107,14 +113,29 @@ def test_site_reads_each_host_once_and_never_decides_on_a_stale_read(demo_fleet,
         host_state = json.loads((state / "hosts" / f"{host}.json").read_text())
         running = [c for c in host_state["containers"] if c.get("state") == "running"]
         assert running, f"{host}: the deployment created nothing"
+        # issue 18's measure: a first run on a bare host makes at most 7 module runs
+        assert runs["module_runs"] <= 7, (host, by_module)
+        # every container the run made was created and started by the real docker CLI
+        # (the container_steps model logs each CLI run: wcsim/modules/container_steps.py)
+        log = state / "docker-cli" / f"{host}.jsonl"
+        cli = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]
+        created = {a[len("--name=") :] for r in cli if r["argv"][0] == "create"
+                   for a in r["argv"] if a.startswith("--name=") and r["rc"] == 0}  # fmt: skip
+        started = {r["argv"][-1] for r in cli if r["argv"][0] == "start" and r["rc"] == 0}
+        names = {c["name"] for c in running}
+        assert names <= created, (host, names, cli)
+        assert names <= started, (host, names, cli)
     assert all(changed > 0 and failed == 0 for _o, changed, _u, failed in first.values()), first
 
     wcsim("counters", "--state-dir", str(state), "--reset")
+    logged = executor_logs(state)
     second = site(inventory, tmp_path)
     assert all(changed == 0 and failed == 0 for _o, changed, _u, failed in second.values()), second
     for host, runs in counters(state).items():
         assert runs["module_runs"] == 1, (host, runs["module_runs_by_module"])
         assert runs["module_runs_by_module"] == {INFO: 1}, host
+    # ... and sent no docker command through the executor's CLI
+    assert executor_logs(state) == logged
 
 
 def test_check_mode_on_a_bare_fleet_shows_each_decision_and_changes_nothing(demo_fleet, tmp_path):

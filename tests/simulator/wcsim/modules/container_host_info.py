@@ -27,6 +27,8 @@ from __future__ import annotations
 
 import base64
 import json
+import time
+from pathlib import Path
 from typing import Any, ClassVar
 
 from .. import docker_cli, engine_socket, host_lock
@@ -148,7 +150,17 @@ def _docker(host: Any, binary: str, socket: str, argv: list[str]) -> dict[str, A
         # docker.exe on Windows dials the default pipe; the API socket here would only show
         # a unix-socket error (wcsim/engine.py _PIPE_NOT_FOUND, the Windows CLI's message).
         return {"rc": 1, "stdout": "", "stderr": _PIPE_NOT_FOUND.format(what=argv[0]) + "\n"}
+    started = time.monotonic()
     run = docker_cli.run(binary, socket, argv)
+    if getattr(host, "state_dir", None) is not None:
+        # The reader's CLI runs, apart from the executor's <host>.jsonl (argv and wall
+        # seconds only), for tests/benchmarks/bench_site.py's docker CLI time.
+        log = Path(host.state_dir) / "docker-cli" / f"{host.name}.reads.jsonl"
+        log.parent.mkdir(parents=True, exist_ok=True)
+        with log.open("a", encoding="utf-8") as handle:
+            handle.write(json.dumps({"cli": binary, "argv": argv, "rc": run.returncode,
+                                     "seconds": round(time.monotonic() - started, 4)})
+                         + "\n")  # fmt: skip
     return {"rc": run.returncode, "stdout": run.stdout, "stderr": run.stderr}
 
 

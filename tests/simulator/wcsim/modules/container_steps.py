@@ -263,6 +263,7 @@ class _Runner:
         pause = float(self.host.faults.get("step_seconds") or 0)
         if pause:
             time.sleep(pause)  # a docker command takes time; the other run may act meanwhile
+        started = time.monotonic()
         try:
             done = docker_cli.run(
                 self.binary,
@@ -277,8 +278,12 @@ class _Runner:
             return {"rc": 1, "stderr": f"docker {command['argv'][0]} did not finish in time"}
         self.log.parent.mkdir(parents=True, exist_ok=True)
         with self.log.open("a", encoding="utf-8") as handle:
+            # seconds: the CLI run's wall time, which tests/benchmarks/bench_site.py sums apart
+            # from the controller's own time.
             handle.write(json.dumps({"cli": self.binary, "argv": command["argv"],
-                                     "rc": done.returncode}) + "\n")  # fmt: skip
+                                     "rc": done.returncode,
+                                     "seconds": round(time.monotonic() - started, 4)})
+                         + "\n")  # fmt: skip
         outcome: dict[str, Any] = {"rc": done.returncode, "stderr": done.stderr}
         if command.get("capture"):
             outcome["stdout"] = done.stdout
