@@ -230,6 +230,13 @@ def _commands(step: dict[str, Any]) -> list[dict[str, Any]]:
     return commands
 
 
+def log_run(log: Path, binary: str, argv: list[str], rc: int) -> None:
+    """One line of ``<state_dir>/docker-cli/<host>.jsonl``: which CLI ran which argv."""
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("a", encoding="utf-8") as handle:
+        handle.write(json.dumps({"cli": binary, "argv": list(argv), "rc": rc}) + "\n")
+
+
 class _Runner:
     """Runs one module run's commands through the host's docker CLI."""
 
@@ -275,10 +282,7 @@ class _Runner:
         except subprocess.TimeoutExpired:
             # A CLI that waits (e.g. prompting for a login) fails the step, named.
             return {"rc": 1, "stderr": f"docker {command['argv'][0]} did not finish in time"}
-        self.log.parent.mkdir(parents=True, exist_ok=True)
-        with self.log.open("a", encoding="utf-8") as handle:
-            handle.write(json.dumps({"cli": self.binary, "argv": command["argv"],
-                                     "rc": done.returncode}) + "\n")  # fmt: skip
+        log_run(self.log, self.binary, command["argv"], done.returncode)
         outcome: dict[str, Any] = {"rc": done.returncode, "stderr": done.stderr}
         if command.get("capture"):
             outcome["stdout"] = done.stdout
