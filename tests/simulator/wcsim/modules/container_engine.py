@@ -57,6 +57,15 @@ dockerd accepts no Stop-Service); after a stop it waits for dockerd's process to
 ``protect_data_root`` runs with the engine stopped, inside the switch, and is skipped
 (``data_root_acl.protected: false``) where images are: their layers are under
 ``<data-root>\\windowsfilter``.
+
+The ``docker.exe`` command lines of ``_engine_host.commands`` (``list_running``,
+``server_version``, ``is_running``, ``start_container``) are not answered by the engine
+model: they run through the real docker CLI (wcsim/docker_cli.py) against the host's Engine
+API (wcsim/engine_api.py, or wcsim/engine_socket.py's private socket without ``wcsim start``)
+where the .ps1 runs them, each logged in ``<state_dir>/docker-cli/<host>.jsonl`` as
+container_steps' model logs them, never while the model holds ``host.exclusive()`` (each API
+request takes it). A missing CLI fails the run (``DockerCliMissing``). The ``dockerd.exe`` and
+``sc.exe`` command lines stay modelled: they are Windows binaries.
 """
 
 from __future__ import annotations
