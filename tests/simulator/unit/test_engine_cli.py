@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from engine_args import ENGINE_HOST
 from test_engine_transaction import load, running_ids, upgrade
 
+from wcsim import docker_cli
 from wcsim.modules import container_steps
 
 
@@ -52,13 +54,8 @@ def test_list_error_is_the_clis_own_output_when_the_api_is_off_the_pipe(tmp_path
 def test_missing_cli_fails_the_engine_change_loudly(tmp_path, monkeypatch):
     fleet = load(tmp_path)
     monkeypatch.setenv("WCSIM_DOCKER_CLI", str(tmp_path / "no-such-docker"))
-    try:
-        rc, result = upgrade(fleet)
-    except Exception as err:
-        assert "WCSIM_DOCKER_CLI" in str(err)
-    else:
-        assert rc != 0
-        assert "WCSIM_DOCKER_CLI" in json.dumps(result)
+    with pytest.raises(docker_cli.DockerCliMissing, match="WCSIM_DOCKER_CLI"):
+        upgrade(fleet)  # wcsim/server.py answers it as the run's failure, never a fall-back
     assert fleet.host("h").engine.record.version == "26.1.4"  # nothing changed
     monkeypatch.delenv("WCSIM_DOCKER_CLI")
     rc, result = upgrade(fleet)  # the failed run released the host lock
