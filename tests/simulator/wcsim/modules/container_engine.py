@@ -60,7 +60,8 @@ dockerd accepts no Stop-Service); after a stop it waits for dockerd's process to
 
 The ``docker.exe`` command lines of ``_engine_host.commands`` (``list_running``,
 ``server_version``, ``is_running``, ``start_container``) are not answered by the engine
-model: they run through the real docker CLI (wcsim/docker_cli.py) against the host's Engine
+model: they run through the real docker CLI (wcsim/docker_cli.py ``cli_for`` of the engine
+version installed at that moment, as ``install`` switches docker.exe too) against the host's Engine
 API (wcsim/engine_api.py, or wcsim/engine_socket.py's private socket without ``wcsim start``)
 where the .ps1 runs them, each logged in ``<state_dir>/docker-cli/<host>.jsonl`` as
 container_steps' model logs them, never while the model holds ``host.exclusive()`` (each API
@@ -183,17 +184,23 @@ class _Docker:
         self.host = host
         self.socket = socket
         self.commands = commands
-        with host.exclusive():
-            version = host.engine.record.running_version if host.engine.record else ""
-        # DockerCliMissing is not caught: a missing CLI fails the run loudly (issue 18).
-        self.binary = docker_cli.cli_for(version)
         self.log = Path(host.state_dir) / LOG_DIR / f"{host.name}.jsonl"
+        self.binary_for()  # a missing CLI fails the run before anything changes
+
+    def binary_for(self) -> str:
+        """The CLI of the docker.exe installed now (``install`` switches it with dockerd.exe).
+        DockerCliMissing is not caught: a missing CLI fails the run loudly (issue 18)."""
+        with self.host.exclusive():
+            record = self.host.engine.record
+            version = record.version if record else ""
+        return docker_cli.cli_for(version)
 
     def run(self, name: str, *extra: str) -> dict[str, Any]:
         """``Invoke-Native $docker ($commands.<name> + extra)``: rc, stdout, stderr."""
         argv = [*self.commands[name], *extra]
-        done = _docker(self.host, self.binary, self.socket, argv)
-        log_run(self.log, self.binary, argv, done["rc"])
+        binary = self.binary_for()
+        done = _docker(self.host, binary, self.socket, argv)
+        log_run(self.log, binary, argv, done["rc"])
         return done
 
 
