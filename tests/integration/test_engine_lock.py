@@ -15,6 +15,8 @@ import pytest
 from concurrent_runs import finish, wait_for
 from conftest import FLEETS, WcsimFleet
 
+from ansible_collections.trustbound.wincontainers.plugins.plugin_utils import engine_host
+
 pytestmark = pytest.mark.slow
 
 NANO = "mcr.microsoft.com/windows/nanoserver:ltsc2022"
@@ -102,6 +104,12 @@ def test_an_engine_change_waits_for_a_deployment_s_apply(tmp_path):
         # the container it replaced (gone by then); so nothing is reported as lost.
         assert engine["containers"]["not_restarted"] == [], engine["containers"]
         assert engine["containers"]["restored"] == [containers(fleet)["web"]["id"]]
+        # The engine's docker.exe command lines went through the real docker CLI (issue 18).
+        log = fleet.state_dir / "docker-cli" / "shared.jsonl"
+        argvs = [json.loads(line)["argv"] for line in log.read_text(encoding="utf-8").splitlines()]
+        commands = engine_host.COMMANDS
+        assert commands["list_running"] in argvs and commands["server_version"] in argvs
+        assert commands["is_running"] + engine["containers"]["restored"] in argvs
         web = containers(fleet)["web"]
         assert web["command"] == ["ping", "second"] and web["state"] == "running"
         assert "web-tbwc-new" not in containers(fleet)

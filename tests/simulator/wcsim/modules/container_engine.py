@@ -57,6 +57,16 @@ dockerd accepts no Stop-Service); after a stop it waits for dockerd's process to
 ``protect_data_root`` runs with the engine stopped, inside the switch, and is skipped
 (``data_root_acl.protected: false``) where images are: their layers are under
 ``<data-root>\\windowsfilter``.
+
+The ``docker.exe`` command lines of ``_engine_host.commands`` (``list_running``,
+``server_version``, ``is_running``, ``start_container``) are not answered by the engine
+model: they run through the real docker CLI (wcsim/docker_cli.py ``cli_for`` of the engine
+version installed at that moment, as ``install`` switches docker.exe too) against the host's Engine
+API (wcsim/engine_api.py, or wcsim/engine_socket.py's private socket without ``wcsim start``)
+where the .ps1 runs them, each logged in ``<state_dir>/docker-cli/<host>.jsonl`` as
+container_steps' model logs them, never while the model holds ``host.exclusive()`` (each API
+request takes it). A missing CLI fails the run (``DockerCliMissing``). The ``dockerd.exe`` and
+``sc.exe`` command lines stay modelled: they are Windows binaries.
 """
 
 from __future__ import annotations
@@ -64,13 +74,16 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, ClassVar
 
-from .. import host_lock
+from .. import docker_cli, engine_socket, host_lock
 from ..engine import EngineError
 from ..host import DownloadError
 from ..state import INHERITED_SDDL, PROTECTED_SDDL, FileState
 from . import Model, ModuleFailure, register
+from .container_host_info import _docker
+from .container_steps import LOG_DIR, log_run
 
 STEPS = [
     "install",
@@ -162,26 +175,62 @@ class _Previous:
     service_state: str = "stopped"
 
 
-def _start_and_wait(engine: Any, timeout: int) -> None:
+class _Docker:
+    """The host's ``docker.exe``: the real docker CLI (wcsim/docker_cli.py) against the host's
+    Engine API, each run logged in ``<state_dir>/docker-cli/<host>.jsonl`` as container_steps'
+    model logs them. Call it without ``host.exclusive()`` held: each API request takes it."""
+
+    def __init__(self, host: Any, socket: str, commands: dict[str, list[str]]) -> None:
+        self.host = host
+        self.socket = socket
+        self.commands = commands
+        self.log = Path(host.state_dir) / LOG_DIR / f"{host.name}.jsonl"
+        self.binary_for()  # a missing CLI fails the run before anything changes
+
+    def binary_for(self) -> str:
+        """The CLI of the docker.exe installed now (``install`` switches it with dockerd.exe).
+        DockerCliMissing is not caught: a missing CLI fails the run loudly (issue 18)."""
+        with self.host.exclusive():
+            record = self.host.engine.record
+            version = record.version if record else ""
+        return docker_cli.cli_for(version)
+
+    def run(self, name: str, *extra: str) -> dict[str, Any]:
+        """``Invoke-Native $docker ($commands.<name> + extra)``: rc, stdout, stderr."""
+        argv = [*self.commands[name], *extra]
+        binary = self.binary_for()
+        started = time.monotonic()
+        done = _docker(self.host, binary, self.socket, argv)
+        log_run(self.log, binary, argv, done["rc"], time.monotonic() - started)
+        return done
+
+
+def _text(run: dict[str, Any]) -> str:
+    """``($run.stderr + $run.stdout).Trim()`` of the .ps1."""
+    return (run["stderr"] + run["stdout"]).strip()
+
+
+def _start_and_wait(host: Any, docker: _Docker, timeout: int) -> None:
     """``Start-Engine``: a steady state first; ``Start-Service docker`` unless it runs; then
-    poll ``docker version`` until it answers, the service stops, or the deadline."""
-    try:
-        if engine.settle() != "running":
-            engine.start_service()
-    except EngineError as err:
-        raise _start_failure(err) from None
-    try:
-        engine.server_version()
-    except EngineError as err:
+    ``docker version`` (through the CLI) until it answers, the service stops, or the deadline."""
+    engine = host.engine
+    with host.exclusive():
+        try:
+            if engine.settle() != "running":
+                engine.start_service()
+        except EngineError as err:
+            raise _start_failure(err) from None
+    run = docker.run("server_version")
+    if run["rc"] == 0 and run["stdout"].strip():
+        return
+    with host.exclusive():
         detail = engine.record.last_exit_error
-        if engine.record.service_state == "stopped":
-            raise ModuleFailure(
-                f"The docker service started but dockerd exited during start-up: "
-                f"{detail or err.stderr.strip()}"
-            ) from None
+        stopped = engine.record.service_state == "stopped"
+    if stopped:
         raise ModuleFailure(
-            f"dockerd did not answer within {timeout} s: {err.stderr.strip()}"
-        ) from None
+            f"The docker service started but dockerd exited during start-up: {detail or _text(run)}"
+        )
+    raise ModuleFailure(f"dockerd did not answer within {timeout} s: {_text(run)}")
 
 
 def _stop_engine(engine: Any, timeout: int) -> None:
@@ -194,33 +243,36 @@ def _stop_engine(engine: Any, timeout: int) -> None:
     engine.wait_process_exit()
 
 
-def _running_containers(engine: Any, result: dict[str, Any]) -> list[tuple[str, str]]:
-    """``Get-RunningContainer``: (id, name) of every running container. When the API does
-    not answer, none, and ``containers.list_error`` says why (the change goes on)."""
-    try:
-        return [(c.id, c.name) for c in engine.containers(all=False)]
-    except EngineError as err:
-        result["containers"]["list_error"] = f"docker ps failed (rc 1): {err.stderr.strip()}"
+def _running_containers(docker: _Docker, result: dict[str, Any]) -> list[tuple[str, str]]:
+    """``Get-RunningContainer``: (id, name) of every running container, parsed from the CLI's
+    ``docker ps`` output as the .ps1 does (each line trimmed, split at the first space). When
+    the API does not answer, none, and ``containers.list_error`` says why (the change goes on)."""
+    run = docker.run("list_running")
+    if run["rc"] != 0:
+        result["containers"]["list_error"] = f"docker ps failed (rc {run['rc']}): {_text(run)}"
         return []
+    ran = []
+    for line in run["stdout"].replace("\r", "").split("\n"):
+        cid, _, name = line.strip().partition(" ")
+        if cid:
+            ran.append((cid, name))
+    return ran
 
 
-def _restore_containers(engine: Any, ran: list[tuple[str, str]]) -> dict[str, list]:
-    """Start again every container that ran and is not running; report those that fail."""
+def _restore_containers(docker: _Docker, ran: list[tuple[str, str]]) -> dict[str, list]:
+    """``Restore-Container``: ``docker inspect`` each container that ran; unless it answers
+    ``true``, ``docker start`` it; report those that fail with the CLI's output."""
     report: dict[str, list] = {"restored": [], "not_restarted": []}
     for cid, name in ran:
-        if not engine.running:
-            report["not_restarted"].append(
-                {"id": cid, "name": name, "error": "the engine is not running"}
-            )
+        state = docker.run("is_running", cid)
+        if state["rc"] == 0 and state["stdout"].strip() == "true":
+            report["restored"].append(cid)
             continue
-        container = engine.find(cid)
-        if container is None or not container.running:
-            try:
-                engine.start(cid)  # a container gone meanwhile fails with docker's message
-            except EngineError as err:
-                report["not_restarted"].append({"id": cid, "name": name, "error": err.stderr})
-                continue
-        report["restored"].append(cid)
+        run = docker.run("start_container", cid)
+        if run["rc"] == 0:
+            report["restored"].append(cid)
+        else:
+            report["not_restarted"].append({"id": cid, "name": name, "error": _text(run)})
     return report
 
 
@@ -335,9 +387,10 @@ class ContainerEngine(Model):
             pause = float(host.faults.get("engine_change_seconds") or 0)
             if pause:
                 time.sleep(pause)  # outside host.exclusive(): the lock alone keeps writers out
-            with host.exclusive():
+            with engine_socket.serving(host) as socket:
                 self._carry_out(
                     host,
+                    _Docker(host, socket, params["_engine_host"]["commands"]),
                     steps=steps,
                     version=version,
                     download=download,
@@ -356,6 +409,7 @@ class ContainerEngine(Model):
     def _carry_out(
         self,
         host: Any,
+        docker: _Docker,
         *,
         steps: list[str],
         version: str,
@@ -367,8 +421,49 @@ class ContainerEngine(Model):
     ) -> None:
         engine = host.engine
         stops = bool(STOPPING_STEPS & set(steps))
-        was_running = engine.record is not None and engine.settle() == "running"
-        restore = _running_containers(engine, result) if stops and was_running else []
+        with host.exclusive():
+            was_running = engine.record is not None and engine.settle() == "running"
+        # The CLI runs outside host.exclusive(): each Engine API request takes it.
+        restore = _running_containers(docker, result) if stops and was_running else []
+        with host.exclusive():
+            unpacked_version, previous = self._prepare(
+                host, steps=steps, version=version, download=download, was_running=was_running
+            )
+        try:
+            self._switch(
+                engine,
+                host,
+                steps=steps,
+                version=unpacked_version,
+                download=download,
+                config_text=config_text,
+                timeout=timeout,
+                result=result,
+                layers_path=layers_path,
+            )
+            if "restart" in steps or "start" in steps:
+                _start_and_wait(host, docker, timeout)
+        except ModuleFailure as failure:
+            if previous is None:
+                raise
+            self._roll_back(host, docker, previous, timeout, failure)
+            result["rolled_back"] = True
+            result["containers"].update(_restore_containers(docker, restore))
+            with host.exclusive():
+                again = engine.running
+            raise ModuleFailure(
+                f"{failure.msg}; rolled back to docker {previous.version} and the previous "
+                "daemon.json" + (", engine running again" if again else ""),
+                rolled_back=True,
+                containers=result["containers"],
+            ) from None
+        if {"start", "restart"} & set(steps) or restore:
+            result["containers"].update(_restore_containers(docker, restore))
+
+    @staticmethod
+    def _prepare(host, *, steps, version, download, was_running) -> tuple[str, _Previous | None]:
+        """Fetch, verify and unpack (nothing changed yet); what the switch would roll back to."""
+        engine = host.engine
         unpacked_version = version
         if "install" in steps:
             # Prepare: fetch, verify, unpack into the module's temp dir. Nothing changed yet.
@@ -396,35 +491,28 @@ class ContainerEngine(Model):
             if record is not None and {"install", "write_config", "unregister_service"} & set(steps)
             else None
         )
-        try:
-            self._switch(
+        return unpacked_version, previous
+
+    @staticmethod
+    def _switch(
+        engine, host, *, steps, version, download, config_text, timeout, result, layers_path
+    ):
+        """Everything up to the start, under ``host.exclusive()`` (no CLI runs here)."""
+        with host.exclusive():
+            ContainerEngine._switch_locked(
                 engine,
                 host,
                 steps=steps,
-                version=unpacked_version,
+                version=version,
                 download=download,
                 config_text=config_text,
                 timeout=timeout,
                 result=result,
                 layers_path=layers_path,
             )
-        except ModuleFailure as failure:
-            if previous is None:
-                raise
-            self._roll_back(engine, previous, timeout, failure)
-            result["rolled_back"] = True
-            result["containers"].update(_restore_containers(engine, restore))
-            raise ModuleFailure(
-                f"{failure.msg}; rolled back to docker {previous.version} and the previous "
-                "daemon.json" + (", engine running again" if engine.running else ""),
-                rolled_back=True,
-                containers=result["containers"],
-            ) from None
-        if {"start", "restart"} & set(steps) or restore:
-            result["containers"].update(_restore_containers(engine, restore))
 
     @staticmethod
-    def _switch(
+    def _switch_locked(
         engine, host, *, steps, version, download, config_text, timeout, result, layers_path
     ) -> None:
         if {"install", "restart", "protect_data_root"} & set(steps) and engine.record:
@@ -473,24 +561,24 @@ class ContainerEngine(Model):
                 # New-Item ...\docker\config creates the root: ProgramData's inherited ACL.
                 host.state.data_root_sddl = INHERITED_SDDL
             engine.write_daemon_config(json.loads(config_text or "{}"))
-        if "restart" in steps or "start" in steps:
-            _start_and_wait(engine, timeout)
 
     @staticmethod
-    def _roll_back(engine, previous: _Previous, timeout: int, failure: ModuleFailure) -> None:
+    def _roll_back(host, docker, previous: _Previous, timeout: int, failure: ModuleFailure) -> None:
         """``Undo-Switch``: every failure in it ends as "rolling back ... failed too"."""
+        engine = host.engine
         try:
-            _stop_engine(engine, timeout)
-            record = engine.record
-            record.version = previous.version
-            record.install_path = previous.install_path
-            record.source_url = previous.source_url
-            record.service_binary = previous.service_binary
-            record.service_binary_version = previous.service_binary_version
-            record.service_state = previous.service_state
-            engine.write_daemon_config(previous.daemon_config)
+            with host.exclusive():
+                _stop_engine(engine, timeout)
+                record = engine.record
+                record.version = previous.version
+                record.install_path = previous.install_path
+                record.source_url = previous.source_url
+                record.service_binary = previous.service_binary
+                record.service_binary_version = previous.service_binary_version
+                record.service_state = previous.service_state
+                engine.write_daemon_config(previous.daemon_config)
             if previous.was_running:
-                _start_and_wait(engine, timeout)
+                _start_and_wait(host, docker, timeout)
         except ModuleFailure as again:
             raise ModuleFailure(
                 f"{failure.msg}; rolling back to docker {previous.version} failed too: {again.msg}",

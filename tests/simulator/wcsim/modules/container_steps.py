@@ -230,6 +230,15 @@ def _commands(step: dict[str, Any]) -> list[dict[str, Any]]:
     return commands
 
 
+def log_run(log: Path, binary: str, argv: list[str], rc: int, seconds: float) -> None:
+    """One line of ``<state_dir>/docker-cli/<host>.jsonl``: which CLI ran which argv, and the
+    run's wall time, which tests/benchmarks/bench_site.py sums apart from the controller's."""
+    log.parent.mkdir(parents=True, exist_ok=True)
+    line = {"cli": binary, "argv": list(argv), "rc": rc, "seconds": round(seconds, 4)}
+    with log.open("a", encoding="utf-8") as handle:
+        handle.write(json.dumps(line) + "\n")
+
+
 class _Runner:
     """Runs one module run's commands through the host's docker CLI."""
 
@@ -276,14 +285,7 @@ class _Runner:
         except subprocess.TimeoutExpired:
             # A CLI that waits (e.g. prompting for a login) fails the step, named.
             return {"rc": 1, "stderr": f"docker {command['argv'][0]} did not finish in time"}
-        self.log.parent.mkdir(parents=True, exist_ok=True)
-        with self.log.open("a", encoding="utf-8") as handle:
-            # seconds: the CLI run's wall time, which tests/benchmarks/bench_site.py sums apart
-            # from the controller's own time.
-            handle.write(json.dumps({"cli": self.binary, "argv": command["argv"],
-                                     "rc": done.returncode,
-                                     "seconds": round(time.monotonic() - started, 4)})
-                         + "\n")  # fmt: skip
+        log_run(self.log, self.binary, command["argv"], done.returncode, time.monotonic() - started)
         outcome: dict[str, Any] = {"rc": done.returncode, "stderr": done.stderr}
         if command.get("capture"):
             outcome["stdout"] = done.stdout
