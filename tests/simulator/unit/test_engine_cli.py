@@ -44,11 +44,9 @@ def test_list_error_is_the_clis_own_output_when_the_api_is_off_the_pipe(tmp_path
     assert rc == 0, result
     assert result["containers"]["list_error"].startswith("docker ps failed (rc 1): ")
     assert "//./pipe/docker_engine" in result["containers"]["list_error"]
-    assert cli_log(tmp_path)[0] == {
-        "cli": cli_log(tmp_path)[0]["cli"],
-        "argv": ENGINE_HOST["commands"]["list_running"],
-        "rc": 1,
-    }
+    first = cli_log(tmp_path)[0]
+    assert (first["argv"], first["rc"]) == (ENGINE_HOST["commands"]["list_running"], 1)
+    assert first["seconds"] >= 0
 
 
 def test_missing_cli_fails_the_engine_change_loudly(tmp_path, monkeypatch):
