@@ -199,6 +199,7 @@ $spec = @{
         lease_id = @{ type = 'str'; default = '' }
         lease_seconds = @{ type = 'int'; default = 0 }
         keep_lease_on_failure = @{ type = 'bool'; default = $false }
+        keep_lease = @{ type = 'bool'; default = $false }
     }
     supports_check_mode = $true
 }
@@ -264,6 +265,10 @@ Function Invoke-Docker {
     foreach ($entry in [Environment]::GetEnvironmentVariables().GetEnumerator()) {
         $environment[$entry.Key] = $entry.Value
     }
+    # No machine-wide DOCKER_HOST, DOCKER_CONTEXT, ... may send a command elsewhere.
+    foreach ($name in @($environment.Keys | Where-Object { $_ -like 'DOCKER_*' })) {
+        $environment.Remove($name)
+    }
     if ($script:config) {
         $environment['DOCKER_CONFIG'] = $script:config
     }
@@ -321,9 +326,10 @@ Function Invoke-Step {
     param ($Step, [int]$Index, [hashtable]$Mark = @{})
     $outcome = @{ index = $Index; failed = $false; commands = [System.Collections.Generic.List[Object]]@() } + $Mark
     if ($Step.private_config) {
-        # A client config directory of this run's own, in the user's temp directory (closed
-        # to other users): a login never reaches the profile and ends with the step.
-        $script:config = Join-Path -Path ([IO.Path]::GetTempPath()) -ChildPath ('wincontainers-' + [Guid]::NewGuid())
+        # A client config directory of this run's own, under the module's temporary directory
+        # (Ansible.Basic's Tmpdir: closed to other users, removed when the module ends even if
+        # the Remove-Item below fails): a login never reaches the profile.
+        $script:config = Join-Path -Path $module.Tmpdir -ChildPath ('docker-config-' + [Guid]::NewGuid())
         $null = New-Item -Path $script:config -ItemType Directory
     }
     try {
@@ -358,7 +364,8 @@ Function Invoke-Step {
     }
     finally {
         foreach ($command in @($Step.finally)) {
-            $null = Invoke-Docker -Command $command
+            # A failed logout loses no outcome: the config directory goes with the run anyway.
+            try { $null = Invoke-Docker -Command $command } catch { $outcome.finally_error = $_.Exception.Message }
         }
         if ($script:config) {
             Remove-Item -LiteralPath $script:config -Recurse -Force -ErrorAction SilentlyContinue
@@ -384,6 +391,7 @@ if ($module.CheckMode) {
     $module.ExitJson()
 }
 
+$keepOnFailure = $module.Params.keep_lease_on_failure -or $module.Params.keep_lease
 $hostLock = Enter-HostLock -Module $module -Timeout $module.Params.lock_timeout -Holder $module.Params.lock_holder -LeaseId $module.Params.lease_id
 try {
     $module.Result.lock = $hostLock.Info
@@ -420,21 +428,21 @@ try {
             $module.Result.changed = $module.Result.changed -or -not $undone.failed
         }
         # A failed run ends any lease, unless asked to keep the one it was given.
-        if ($module.Params.keep_lease_on_failure) {
-            Exit-HostLock -HostLock $hostLock -KeepLease
-        }
-        else {
-            Exit-HostLock -HostLock $hostLock
-        }
+        Exit-HostLock -HostLock $hostLock -KeepLease:$keepOnFailure
         $module.FailJson("step $i ($($steps[$i].action) $($steps[$i].name)) failed")
     }
     # A normal end leaves the lease asked for (none: an empty record).
-    Exit-HostLock -HostLock $hostLock -LeaseId $module.Params.lease_id -LeaseSeconds $module.Params.lease_seconds
+    if ($module.Params.keep_lease) {
+        Exit-HostLock -HostLock $hostLock -KeepLease
+    }
+    else {
+        Exit-HostLock -HostLock $hostLock -LeaseId $module.Params.lease_id -LeaseSeconds $module.Params.lease_seconds
+    }
 }
 finally {
     # Safe twice: under psrp the module runs in a long-lived process, so no path may leave
-    # the handle open.
-    Exit-HostLock -HostLock $hostLock
+    # the handle open. An exception is a failed run: the lease as on a failed step.
+    Exit-HostLock -HostLock $hostLock -KeepLease:$keepOnFailure
 }
 $module.Result.msg = "$($steps.Count) step(s) carried out"
 $module.ExitJson()

@@ -421,6 +421,13 @@ options:
         taken) instead of ending it, so a keep-going restore still holds the host.
     type: bool
     default: false
+  keep_lease:
+    description:
+      - However the run ends, leave the lease this run was given (the one the lock carried when
+        taken) instead of ending it or leaving a new one, for a run that another run under the
+        same lease follows (the patch restore's networks, then its workloads).
+    type: bool
+    default: false
   replan_after_wait:
     description:
       - When another run held the lock as this one arrived, wait for it, then carry out no step

@@ -231,9 +231,10 @@ def _recreate_networks(
         lock_holder=f"trustbound.wincontainers.container_updates (restore of {io.host})",
         lock_timeout=_lock_wait(args),
         lease_id=args.get("lease_id") or "",
-        keep_lease_on_failure=True,
+        # The workloads' restore comes next under the same lease, and ends it.
+        keep_lease=True,
     )
-    made = [r["name"] for r in reply.get("results") or [] if r.get("rc") == 0]
+    made = [r["name"] for r in reply.get("results") or [] if r.get("changed")]
     if made:
         known = list(read.get("networks") or [])
         known += [

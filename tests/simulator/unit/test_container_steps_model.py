@@ -276,6 +276,18 @@ def test_a_failed_run_keeps_its_lease_when_asked(sim):
     assert not (read(sim).get("host_lock") or {}).get("lease_id")
 
 
+def test_keep_lease_leaves_the_lease_after_a_successful_run_too(sim):
+    lease = "patch-2"
+    rc, _ = apply(sim, [], lease_id=lease, lease_seconds=3600)
+    assert rc == 0
+    rc, _ = apply(sim, [], lease_id=lease, keep_lease=True)
+    assert rc == 0
+    assert (read(sim).get("host_lock") or {}).get("lease_id") == lease
+    # Without it, a normal end with no lease_seconds ends the lease.
+    rc, _ = apply(sim, [], lease_id=lease)
+    assert rc == 0 and not (read(sim).get("host_lock") or {}).get("lease_id")
+
+
 def read(sim):
     """The host's facts, read and mapped as the container_host_info action does."""
     return host_read.read(lambda args: sim.module("h1", host_read.MODULE, args)[1])

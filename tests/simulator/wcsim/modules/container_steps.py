@@ -148,6 +148,7 @@ class ContainerSteps(Model):
         "lease_id": {"type": "str", "default": ""},
         "lease_seconds": {"type": "int", "default": 0},
         "keep_lease_on_failure": {"type": "bool", "default": False},
+        "keep_lease": {"type": "bool", "default": False},
     }
     returns = frozenset({"outcomes", "failed_step", "msg", "lock", "replan", "carried_out"})
 
@@ -205,13 +206,18 @@ class ContainerSteps(Model):
             result = runner.steps(steps)
         except ModuleFailure as failure:
             failure.extra.update(lock=lock, replan=False)
-            keep = lock.get("lease") if params.get("keep_lease_on_failure") else None
+            kept = params.get("keep_lease_on_failure") or params.get("keep_lease")
+            keep = lock.get("lease") if kept else None
             with host.exclusive():
                 # A failed run ends any lease, unless asked to keep the one it was given.
                 host_lock.release(host, token, keep=keep)
             raise
         with host.exclusive():
-            host_lock.release(host, token, lease)
+            if params.get("keep_lease"):
+                # -KeepLease: the lease this run was let in on stays for the run after it.
+                host_lock.release(host, token, keep=lock.get("lease"))
+            else:
+                host_lock.release(host, token, lease)
         return result | {"lock": lock, "replan": False}
 
 

@@ -248,7 +248,8 @@ def test_an_inventory_network_the_restart_took_is_made_again_before_the_workload
     assert result["networks_recreated"] == ["backend"]
     first = host.executor_calls[before]
     assert [s["action"] for s in first["steps"]] == ["ensure_network"]
-    assert first["lease_id"] == "patch/1" and first["keep_lease_on_failure"] is True
+    # The workloads' run comes next under the same lease: this one leaves it as it was.
+    assert first["lease_id"] == "patch/1" and first["keep_lease"] is True
     # Before any workload: the apply of the workloads is the next run.
     assert "start" in [s["action"] for s in host.executor_calls[before + 1]["steps"]]
     # Every network there: no run for them.
