@@ -22,6 +22,7 @@ PASSED = (
     "lease_id",
     "lease_seconds",
     "keep_lease_on_failure",
+    "keep_lease",
     "preconditions",
 )
 

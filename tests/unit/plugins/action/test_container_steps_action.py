@@ -59,3 +59,13 @@ def test_rendered_steps_pass_through_unchanged():
     result, calls = run({"steps": steps}, reply)
     assert calls[0][1] == {"steps": steps}
     assert result["outcomes"] == reply["outcomes"]
+
+
+def test_every_executor_lease_option_passes_through():
+    steps = [{"action": "start", "name": "web"}]
+    reply = {"changed": True, "outcomes": [{"index": 0, "failed": False, "commands": []}]}
+    lease = {"lease_id": "patch/1", "keep_lease": True, "keep_lease_on_failure": True}
+    result, calls = run({"steps": steps, **lease}, reply)
+    assert not result.get("failed"), result.get("msg")
+    ((_name, sent),) = calls
+    assert {key: sent[key] for key in lease} == lease
