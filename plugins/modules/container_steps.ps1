@@ -126,7 +126,6 @@ $spec = @{
                         }
                     }
                 }
-                private_config = @{ type = 'bool'; default = $false }
                 on_failure = @{
                     type = 'list'
                     elements = 'dict'
@@ -183,6 +182,7 @@ $spec = @{
                 value = @{ type = 'str'; required = $true; no_log = $true }
             }
         }
+        # Used by the action plugin, which passes each password as a secret - ignored here.
         registry_credentials = @{
             type = 'list'
             elements = 'dict'
@@ -212,10 +212,6 @@ $secrets = @{}
 foreach ($entry in $module.Params.secrets) {
     $secrets[$entry.key] = $entry.value
 }
-$passwords = @{}
-foreach ($entry in $module.Params.registry_credentials) {
-    $passwords[$entry.registry] = $entry.password
-}
 # Only the docker.exe the collection installs: container_engine.ps1 puts it in
 # $env:ProgramFiles\docker beside dockerd.exe. No caller chooses the executable.
 $docker = Join-Path -Path $env:ProgramFiles -ChildPath 'docker\docker.exe'
@@ -223,18 +219,37 @@ $docker = Join-Path -Path $env:ProgramFiles -ChildPath 'docker\docker.exe'
 # CLI's global options, refused so a command can never reach another daemon or config.
 $allowed = @('create', 'start', 'stop', 'rm', 'rename', 'pull', 'login', 'logout', 'logs', 'image', 'container', 'network')
 $globalOptions = @('-H', '--host', '--context', '-c', '--config', '-l', '--log-level', '-D', '--debug', '--tls')
-$script:config = $null
 
 $module.Result.changed = $false
 $module.Result.outcomes = [System.Collections.Generic.List[Object]]@()
 $module.Result.failed_step = $null
 
-Function Assert-Argv {
-    param ([string[]]$Argv)
-    if ($Argv.Count -eq 0 -or $allowed -notcontains $Argv[0]) {
-        $module.FailJson("refused: '$($Argv | Select-Object -First 1)' is not a docker subcommand this executor runs")
+# Every command in the options, however nested (a step's commands and their undo, skip_if,
+# poll, diagnose, finally, on_failure steps; the preconditions): each has an argv.
+Function Find-DockerCommand {
+    param ($Node)
+    if ($Node -is [Collections.IDictionary]) {
+        if ($Node.ContainsKey('argv')) {
+            $Node
+        }
+        foreach ($value in $Node.Values) {
+            Find-DockerCommand -Node $value
+        }
     }
-    foreach ($word in $Argv) {
+    elseif ($Node -is [Collections.IList]) {
+        foreach ($item in $Node) {
+            Find-DockerCommand -Node $item
+        }
+    }
+}
+
+Function Assert-Command {
+    param ($Command)
+    $argv = @($Command.argv)
+    if ($argv.Count -eq 0 -or $allowed -notcontains $argv[0]) {
+        $module.FailJson("refused: '$($argv | Select-Object -First 1)' is not a docker subcommand this executor runs")
+    }
+    foreach ($word in $argv) {
         if ($word -eq '--') {
             break
         }
@@ -242,52 +257,25 @@ Function Assert-Argv {
             $module.FailJson("refused: the global option '$word' is not allowed")
         }
     }
-}
-
-Function Get-StepCommand {
-    param ($Step)
-    $all = @($Step.commands) + @($Step.diagnose) + @($Step.finally) + @($Step.skip_if)
-    foreach ($command in @($Step.commands)) {
-        $all += @($command.undo)
+    if ($Command.env) {
+        foreach ($key in $Command.env.Values | Where-Object { -not $secrets.ContainsKey($_) }) {
+            $module.FailJson("refused: secret '$key' is referenced by a step but missing from the secrets option")
+        }
     }
-    if ($Step.poll) {
-        $all += $Step.poll.command
+    if ($Command.stdin -and -not $secrets.ContainsKey($Command.stdin)) {
+        $module.FailJson("refused: secret '$($Command.stdin)' is referenced by a step but missing from the secrets option")
     }
-    foreach ($undo in @($Step.on_failure)) {
-        $all += Get-StepCommand -Step $undo
-    }
-    @($all | Where-Object { $null -ne $_ })
 }
 
 Function Invoke-Docker {
     param ($Command)
-    $environment = @{}
-    foreach ($entry in [Environment]::GetEnvironmentVariables().GetEnumerator()) {
-        $environment[$entry.Key] = $entry.Value
-    }
-    # No machine-wide DOCKER_HOST, DOCKER_CONTEXT, ... may send a command elsewhere.
-    foreach ($name in @($environment.Keys | Where-Object { $_ -like 'DOCKER_*' })) {
-        $environment.Remove($name)
-    }
-    if ($script:config) {
-        $environment['DOCKER_CONFIG'] = $script:config
-    }
+    $environment = $baseEnvironment.Clone()
     if ($Command.env) {
         foreach ($name in $Command.env.Keys) {
-            $key = $Command.env[$name]
-            if (-not $secrets.ContainsKey($key)) {
-                return @{ rc = 1; stderr = "secret '$key' is referenced by a step but missing from the secrets option" }
-            }
-            $environment[$name] = [string]$secrets[$key]
+            $environment[$name] = [string]$secrets[$Command.env[$name]]
         }
     }
-    $stdin = ''
-    if ($Command.stdin) {
-        if (-not $passwords.ContainsKey($Command.stdin)) {
-            return @{ rc = 1; stderr = "no registry credentials for '$($Command.stdin)'" }
-        }
-        $stdin = $passwords[$Command.stdin]
-    }
+    $stdin = if ($Command.stdin) { $secrets[$Command.stdin] } else { '' }
     $run = Run-Command -command (Argv-ToString -arguments (@($docker) + $Command.argv)) -stdin $stdin -environment $environment
     $outcome = @{ rc = $run.rc; stderr = $run.stderr }
     if ($Command.capture) {
@@ -296,27 +284,19 @@ Function Invoke-Docker {
     $outcome
 }
 
+# Until the success answer came Poll.successes times in a row (not failed), or an error, a
+# failure answer or the deadline (failed).
 Function Invoke-Poll {
     param ($Poll)
     $deadline = [DateTime]::UtcNow.AddSeconds($Poll.timeout)
     $seen = 0
     while ($true) {
         $done = Invoke-Docker -Command @{ argv = $Poll.command.argv; capture = $true }
-        if ($done.rc -ne 0) {
-            return $done + @{ failed = $true }
-        }
-        $status = $done.stdout.Trim()
-        if ($status -eq $Poll.success) {
-            $seen++
-        }
-        else {
-            $seen = 0
-        }
-        if ($seen -ge $Poll.successes) {
-            return $done + @{ failed = $false }
-        }
-        if ($Poll.failure -contains $status -or [DateTime]::UtcNow -gt $deadline) {
-            return $done + @{ failed = $true }
+        $status = "$($done.stdout)".Trim()
+        $seen = if ($done.rc -eq 0 -and $status -eq $Poll.success) { $seen + 1 } else { 0 }
+        $over = $done.rc -ne 0 -or $Poll.failure -contains $status -or [DateTime]::UtcNow -gt $deadline
+        if ($seen -ge $Poll.successes -or $over) {
+            return $done + @{ failed = $seen -lt $Poll.successes }
         }
         Start-Sleep -Seconds $Poll.interval
     }
@@ -325,13 +305,6 @@ Function Invoke-Poll {
 Function Invoke-Step {
     param ($Step, [int]$Index, [hashtable]$Mark = @{})
     $outcome = @{ index = $Index; failed = $false; commands = [System.Collections.Generic.List[Object]]@() } + $Mark
-    if ($Step.private_config) {
-        # A client config directory of this run's own, under the module's temporary directory
-        # (Ansible.Basic's Tmpdir: closed to other users, removed when the module ends even if
-        # the Remove-Item below fails): a login never reaches the profile.
-        $script:config = Join-Path -Path $module.Tmpdir -ChildPath ('docker-config-' + [Guid]::NewGuid())
-        $null = New-Item -Path $script:config -ItemType Directory
-    }
     try {
         if ($Step.skip_if -and (Invoke-Docker -Command $Step.skip_if).rc -eq 0) {
             $outcome.skipped = $true
@@ -364,24 +337,15 @@ Function Invoke-Step {
     }
     finally {
         foreach ($command in @($Step.finally)) {
-            # A failed logout loses no outcome: the config directory goes with the run anyway.
+            # A failed logout loses no outcome.
             try { $null = Invoke-Docker -Command $command } catch { $outcome.finally_error = $_.Exception.Message }
-        }
-        if ($script:config) {
-            Remove-Item -LiteralPath $script:config -Recurse -Force -ErrorAction SilentlyContinue
-            $script:config = $null
         }
     }
     $outcome
 }
 
-foreach ($step in $steps) {
-    foreach ($command in (Get-StepCommand -Step $step)) {
-        Assert-Argv -Argv $command.argv
-    }
-}
-foreach ($check in $module.Params.preconditions) {
-    Assert-Argv -Argv $check.argv
+foreach ($command in (Find-DockerCommand -Node @($steps, $module.Params.preconditions))) {
+    Assert-Command -Command $command
 }
 
 if ($module.CheckMode) {
@@ -390,6 +354,17 @@ if ($module.CheckMode) {
     $module.Result.msg = "check mode: $($steps.Count) step(s) planned, none carried out"
     $module.ExitJson()
 }
+
+# The CLI's environment: this process's without any DOCKER_* variable (DOCKER_HOST,
+# DOCKER_CONTEXT, ... could send a command elsewhere), and a client config directory of this
+# run's own, so neither a profile's config.json (its currentContext picks the daemon: docker/cli
+# docs/reference/commandline/context_use.md) nor a login reaches past the run. It lives in
+# Ansible.Basic's Tmpdir: closed to other users, removed when the module ends.
+$baseEnvironment = @{}
+foreach ($entry in [Environment]::GetEnvironmentVariables().GetEnumerator() | Where-Object { $_.Key -notlike 'DOCKER_*' }) {
+    $baseEnvironment[$entry.Key] = $entry.Value
+}
+$baseEnvironment['DOCKER_CONFIG'] = (New-Item -Path (Join-Path -Path $module.Tmpdir -ChildPath 'docker-config') -ItemType Directory).FullName
 
 $keepOnFailure = $module.Params.keep_lease_on_failure -or $module.Params.keep_lease
 $hostLock = Enter-HostLock -Module $module -Timeout $module.Params.lock_timeout -Holder $module.Params.lock_holder -LeaseId $module.Params.lease_id

@@ -19,7 +19,13 @@ description:
     M(trustbound.wincontainers.container_engine) puts it); the first word of every command
     must be one of the docker subcommands the controller renders, and docker's global options
     (C(-H), C(--host), C(--context), C(-c), C(--config), C(-l), C(--log-level), C(-D),
-    C(--debug), C(--tls)) are refused before anything runs.
+    C(--debug), C(--tls)) are refused before anything runs, as is a command naming a secret key
+    or a registry the module was not given.
+  - "Every command runs with docker's client configuration in a directory of the run's own
+    (C(DOCKER_CONFIG) in the module's temporary directory, closed to other users and removed
+    when the module ends) and without any C(DOCKER_*) variable of the host: a profile's
+    C(config.json) (its current context) cannot send a command to another daemon, and a
+    registry login lasts the run, no longer."
   - The action plugin of the same name also takes planned steps (V(action), V(name),
     V(image), V(registry), ... as C(container_plan.py) writes them), renders them, and maps the
     outcomes back to C(results). The M(trustbound.wincontainers.container_workloads) action
@@ -72,7 +78,7 @@ options:
                 container). Values never reach a command line.
             type: dict
           stdin:
-            description: The O(registry_credentials[].registry) whose password goes to stdin.
+            description: The O(secrets[].key) whose value goes to stdin (a registry password).
             type: str
           capture:
             description: Return the command's standard output.
@@ -104,7 +110,7 @@ options:
                 container). Values never reach a command line.
             type: dict
           stdin:
-            description: The O(registry_credentials[].registry) whose password goes to stdin.
+            description: The O(secrets[].key) whose value goes to stdin (a registry password).
             type: str
           capture:
             description: Return the command's standard output.
@@ -146,7 +152,7 @@ options:
                     container). Values never reach a command line.
                 type: dict
               stdin:
-                description: The O(registry_credentials[].registry) whose password goes to stdin.
+                description: The O(secrets[].key) whose value goes to stdin (a registry password).
                 type: str
               capture:
                 description: Return the command's standard output.
@@ -202,7 +208,7 @@ options:
                 container). Values never reach a command line.
             type: dict
           stdin:
-            description: The O(registry_credentials[].registry) whose password goes to stdin.
+            description: The O(secrets[].key) whose value goes to stdin (a registry password).
             type: str
           capture:
             description: Return the command's standard output.
@@ -236,7 +242,7 @@ options:
                 container). Values never reach a command line.
             type: dict
           stdin:
-            description: The O(registry_credentials[].registry) whose password goes to stdin.
+            description: The O(secrets[].key) whose value goes to stdin (a registry password).
             type: str
           capture:
             description: Return the command's standard output.
@@ -252,13 +258,6 @@ options:
                 type: list
                 elements: str
                 required: true
-      private_config:
-        description:
-          - Run the step with a client configuration directory of its own (C(DOCKER_CONFIG)),
-            created in the user's temp directory and deleted afterwards, so a login never
-            reaches the profile's C(config.json).
-        type: bool
-        default: false
       on_failure:
         description: Steps run when this step fails, with the report fields and commands of a step.
         type: list
@@ -310,7 +309,7 @@ options:
                     container). Values never reach a command line.
                 type: dict
               stdin:
-                description: The O(registry_credentials[].registry) whose password goes to stdin.
+                description: The O(secrets[].key) whose value goes to stdin (a registry password).
                 type: str
               capture:
                 description: Return the command's standard output.
@@ -350,7 +349,9 @@ options:
         default: ''
   secrets:
     description:
-      - "Secret values, referenced from the steps as C({\"secret\": \"<key>\"}). Never logged."
+      - Secret values (secret environment values, registry passwords), referenced by key from
+        a command's O(steps[].commands[].env) values and O(steps[].commands[].stdin). Never
+        logged.
       - A list of O(secrets[].key)/O(secrets[].value) entries rather than a dictionary,
         because Ansible.Basic masks the values of C(no_log) suboptions but not those inside
         a C(no_log) dictionary.
@@ -368,8 +369,10 @@ options:
         required: true
   registry_credentials:
     description:
-      - Registry passwords. A command whose O(steps[].commands[].stdin) names a registry gets
-        its password on stdin (C(docker login --password-stdin)).
+      - Registry credentials, for the action plugin. It renders each C(docker login) with the
+        user name and passes the password to the module as the secret
+        C(registry:<registry>), which the login's O(steps[].commands[].stdin) names. The
+        module itself ignores this option.
     type: list
     elements: dict
     default: []

@@ -36,6 +36,9 @@ STOPPED = ("exited", "dead")
 LOG_LINES = 20
 # What a step names when it has no container name: its image.
 REPORT_KEYS = ("action", "name", "workload", "image", "container_id")
+# A registry password's key among the executor's secrets ("registry:<host>"): a workload's
+# secret keys are "<container name>/<variable>", and a container name has no ":".
+REGISTRY_KEY = "registry:"
 
 
 def _command(cmd: docker_argv.DockerCommand, *, capture: bool = False) -> dict[str, Any]:
@@ -43,7 +46,7 @@ def _command(cmd: docker_argv.DockerCommand, *, capture: bool = False) -> dict[s
     if cmd.env:
         out["env"] = dict(cmd.env)
     if cmd.stdin:
-        out["stdin"] = cmd.stdin
+        out["stdin"] = REGISTRY_KEY + cmd.stdin
     if capture:
         out["capture"] = True
     return out
@@ -71,7 +74,6 @@ def executor_step(
             login, pull, logout = commands
             out["commands"] = [_command(login), _command(pull)]
             out["finally"] = [_command(logout)]
-            out["private_config"] = True
         else:
             out["commands"] = [_command(c) for c in commands]
         # The pulled image's inspect JSON, mapped here (image_summary).
@@ -162,10 +164,12 @@ def module_args(
     """container_steps' arguments for planned ``steps``.
 
     ``secrets`` maps secret keys (container_plan.secret_key) to values, ``credentials`` are
-    the registry credentials (registry, username, password), ``containers`` the read's
-    containers (name, id) the plan came from: given, the executor checks them first and
-    answers ``replan`` when the host no longer matches. ``options`` pass through (lock_timeout,
-    lock_holder, lease_id, lease_seconds, replan_after_wait, keep_lease_on_failure)."""
+    the registry credentials (registry, username, password; each password goes to the
+    executor's secrets under ``registry:<registry>``, the key its login's stdin names),
+    ``containers`` the read's containers (name, id) the plan came from: given, the executor
+    checks them first and answers ``replan`` when the host no longer matches. ``options`` pass
+    through (lock_timeout, lock_holder, lease_id, lease_seconds, replan_after_wait,
+    keep_lease_on_failure, keep_lease)."""
     steps = list(steps)
     credentials = list(credentials or [])
     users = {c["registry"]: c["username"] for c in credentials}
@@ -177,12 +181,10 @@ def module_args(
             entry["container_id"] = ids[step["name"]]
         rendered.append(entry)
     args: dict[str, Any] = {"steps": rendered, **options}
-    if secrets:
-        args["secrets"] = [{"key": k, "value": v} for k, v in sorted(secrets.items())]
-    if credentials:
-        args["registry_credentials"] = [
-            {k: c[k] for k in ("registry", "username", "password")} for c in credentials
-        ]
+    values = dict(secrets or {})
+    values.update({REGISTRY_KEY + c["registry"]: c["password"] for c in credentials})
+    if values:
+        args["secrets"] = [{"key": k, "value": v} for k, v in sorted(values.items())]
     if containers is not None:
         args["preconditions"] = preconditions(steps, containers)
     return args

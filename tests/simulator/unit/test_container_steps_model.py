@@ -306,6 +306,39 @@ def test_a_refused_command_is_refused_in_check_mode_too(sim):
     assert rc == 1 and result["msg"].startswith("refused: ")
 
 
+@pytest.mark.parametrize(
+    ("command", "refusal"),
+    [
+        ({"argv": ["create", "--env=TOKEN", "--", NANO], "env": {"TOKEN": "api/TOKEN"}},
+         "secret 'api/TOKEN' is referenced by a step but missing"),
+        ({"argv": ["login", "--password-stdin", "--", "r.example"], "stdin": "r.example"},
+         "secret 'r.example' is referenced by a step but missing"),
+    ],
+)  # fmt: skip
+def test_a_secret_or_password_not_given_is_refused_before_anything_runs(sim, command, refusal):
+    first = {"action": "stop", "name": "web", "commands": [{"argv": ["stop", "--", "web"]}]}
+    steps = [first, {"action": "create", "name": "api", "commands": [command]}]
+    for check_mode in (True, False):
+        rc, result = sim.module("h1", STEPS, {"steps": steps}, check_mode=check_mode)
+        assert rc == 1 and result["msg"].startswith(f"refused: {refusal}"), result
+    assert not cli_log(sim)  # not even the first step's command ran
+
+
+def test_every_command_of_a_run_shares_one_client_config_of_its_own(sim, monkeypatch):
+    configs = []
+    real = docker_cli.run
+
+    def spy(*args, **kwargs):
+        configs.append(kwargs.get("config"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(docker_cli, "run", spy)
+    rc, result = apply(sim, [{"action": "stop", "name": "web"}, {"action": "start", "name": "web"}])
+    assert rc == 0, result
+    assert len(configs) >= 2 and configs[0] and len(set(configs)) == 1, configs
+    assert not Path(configs[0]).exists()  # removed with the run
+
+
 def test_a_2010_engine_host_runs_the_2010_cli_when_the_set_up_has_it(make_sim, write_fleet):
     old = make_sim(
         write_fleet(

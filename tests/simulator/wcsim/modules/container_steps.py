@@ -15,7 +15,6 @@ Each CLI run is logged (argv only, never an environment value or stdin) to
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import tempfile
 import time
@@ -81,18 +80,32 @@ STEP_OPTIONS: dict[str, dict[str, Any]] = {
     },
     "diagnose": {"type": "list", "elements": "dict", "default": [], "options": COMMAND_OPTIONS},
     "finally": {"type": "list", "elements": "dict", "default": [], "options": COMMAND_OPTIONS},
-    "private_config": {"type": "bool", "default": False},
     "on_failure": {"type": "list", "elements": "dict", "options": ROLLBACK_OPTIONS},
 }
 
 
 class Refused(Exception):
-    """A command the executor will not run (not an allowed subcommand, a global flag)."""
+    """A command the executor will not run (not an allowed subcommand, a global flag, a
+    secret or registry password it was not given)."""
+
+
+def check_command(command: dict[str, Any], secrets: dict) -> None:
+    """container_steps.ps1 ``Assert-Command``: the argv as ``check_argv``, and every secret
+    key the command names (its env values, its stdin) given in the module's options."""
+    check_argv(command["argv"])
+    keys = [
+        *(command.get("env") or {}).values(),
+        *([command["stdin"]] if command.get("stdin") else []),
+    ]
+    for key in keys:
+        if key not in secrets:
+            raise Refused(f"refused: secret '{key}' is referenced by a step but missing from"
+                          " the secrets option")  # fmt: skip
 
 
 def check_argv(argv: list[str]) -> None:
-    """container_steps.ps1 ``Assert-Argv``: the first word an allowed subcommand, and no
-    global flag before the ``--`` that ends option parsing."""
+    """The first word an allowed subcommand, and no global flag before the ``--`` that ends
+    option parsing."""
     if not argv or argv[0] not in ALLOWED:
         raise Refused(f"refused: '{argv[0] if argv else ''}' is not a docker subcommand this"
                       " executor runs")  # fmt: skip
@@ -132,6 +145,7 @@ class ContainerSteps(Model):
                 "value": {"type": "str", "required": True, "no_log": True},
             },
         },
+        # Used by the action plugin (executor_args passes each password as a secret); ignored.
         "registry_credentials": {
             "type": "list",
             "elements": "dict",
@@ -157,12 +171,13 @@ class ContainerSteps(Model):
     ) -> dict[str, Any]:
         del diff
         steps = params.get("steps") or []
+        secrets = {e["key"]: e["value"] for e in params.get("secrets") or []}
         try:
             for step in steps:
                 for command in _commands(step):
-                    check_argv(command["argv"])
+                    check_command(command, secrets)
             for check in params.get("preconditions") or []:
-                check_argv(check["argv"])
+                check_command(check, secrets)
         except Refused as refused:
             # Before the lock and any command (in check mode too): nothing on the host changed.
             raise ModuleFailure(str(refused), outcomes=[], failed_step=None) from None
@@ -174,7 +189,11 @@ class ContainerSteps(Model):
                 "failed_step": None,
                 "msg": f"check mode: {len(steps)} step(s) planned, none carried out",
             }
-        runner = _Runner(host, params)
+        with tempfile.TemporaryDirectory(prefix="wcsim-run-config-") as config:
+            return self._apply(host, params, _Runner(host, params, config))
+
+    def _apply(self, host: Any, params: dict[str, Any], runner: _Runner) -> dict[str, Any]:
+        steps = params.get("steps") or []
         lease_id = params.get("lease_id") or ""
         holder = params.get("lock_holder") or ""
         try:
@@ -248,12 +267,9 @@ def log_run(log: Path, binary: str, argv: list[str], rc: int, seconds: float) ->
 class _Runner:
     """Runs one module run's commands through the host's docker CLI."""
 
-    def __init__(self, host: Any, params: dict[str, Any]) -> None:
+    def __init__(self, host: Any, params: dict[str, Any], config: str) -> None:
         self.host = host
         self.secrets = {e["key"]: e["value"] for e in params.get("secrets") or []}
-        self.passwords = {
-            c["registry"]: c["password"] for c in params.get("registry_credentials") or []
-        }
         # DockerCliMissing is not caught: a missing CLI fails the run loudly.
         self.binary = docker_cli.cli_for(host.state.engine.version)
         state_dir = getattr(host, "state_dir", None)
@@ -261,20 +277,14 @@ class _Runner:
             raise ModuleFailure(f"host {host.name}: the simulator serves no Engine API here")
         self.docker_host = engine_api.docker_host(state_dir, host.name)
         self.log = Path(state_dir) / LOG_DIR / f"{host.name}.jsonl"
-        self.config: str | None = None
+        # The run's own client config directory (container_steps.ps1 sets DOCKER_CONFIG to one
+        # in the module's Tmpdir for every command): a login lasts the run, no longer.
+        self.config = config
 
     def run(self, command: dict[str, Any]) -> dict[str, Any]:
-        env = {}
-        for variable, key in (command.get("env") or {}).items():
-            if key not in self.secrets:
-                return {"rc": 1, "stderr": f"secret '{key}' is referenced by a step but"
-                        " missing from the secrets option"}  # fmt: skip
-            env[variable] = self.secrets[key]
-        stdin = None
-        if command.get("stdin"):
-            if command["stdin"] not in self.passwords:
-                return {"rc": 1, "stderr": f"no registry credentials for '{command['stdin']}'"}
-            stdin = self.passwords[command["stdin"]]
+        # Every key and registry was checked before the lock (check_command).
+        env = {variable: self.secrets[key] for variable, key in (command.get("env") or {}).items()}
+        stdin = self.secrets[command["stdin"]] if command.get("stdin") else None
         pause = float(self.host.faults.get("step_seconds") or 0)
         if pause:
             time.sleep(pause)  # a docker command takes time; the other run may act meanwhile
@@ -325,10 +335,6 @@ class _Runner:
 
     def step(self, step: dict[str, Any], index: int, **marks: Any) -> dict[str, Any]:
         outcome: dict[str, Any] = {"index": index, **marks, "commands": [], "failed": False}
-        config = (
-            tempfile.mkdtemp(prefix="wcsim-run-config-") if step.get("private_config") else None
-        )
-        self.config = config
         try:
             if step.get("skip_if") and self.run(step["skip_if"])["rc"] == 0:
                 outcome["skipped"] = True
@@ -352,9 +358,6 @@ class _Runner:
         finally:
             for command in step.get("finally") or []:
                 self.run(command)
-            self.config = None
-            if config:
-                shutil.rmtree(config, ignore_errors=True)
         return outcome
 
     def steps(self, steps: list[dict[str, Any]]) -> dict[str, Any]:

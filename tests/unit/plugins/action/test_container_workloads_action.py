@@ -544,7 +544,7 @@ def test_registry_credentials_are_attached_to_pulls_of_their_registry():
     pull_run = host.step_runs[0]
     pulls = {s["image"]: s.get("registry") for s in pull_run["steps"]}
     assert pulls == {PRIVATE: "registry.example.com:5000", NANO: None}
-    assert pull_run["registry_credentials"] == creds
+    assert {"key": "registry:registry.example.com:5000", "value": "pa55word"} in pull_run["secrets"]
     assert "pa55word" not in json.dumps(result)
 
 

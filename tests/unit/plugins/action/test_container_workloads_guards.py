@@ -63,8 +63,10 @@ def test_registry_passwords_travel_only_with_the_pulls():
     result = run(host, [{"name": "api", "image": PRIVATE}], registry_credentials=creds)
     assert not result.get("failed"), result.get("msg")
     pull_run, apply_run = host.step_runs
-    assert pull_run["registry_credentials"] == creds
-    assert apply_run["registry_credentials"] == []
+    assert pull_run["secrets"] == [
+        {"key": "registry:registry.example.com:5000", "value": "pa55word"}
+    ]
+    assert not [e for e in apply_run.get("secrets") or [] if e["key"].startswith("registry:")]
     assert "pa55word" not in json.dumps(apply_run)
 
 

@@ -41,12 +41,16 @@ def test_secrets_and_passwords_never_reach_an_argv():
     assert SECRET not in words and PASSWORD not in words
     pull, create = args["steps"]
     login = pull["commands"][0]
-    assert login["argv"][0] == "login" and login["stdin"] == "registry.example.com:5000"
-    assert pull["private_config"] is True
+    assert login["argv"][0] == "login" and login["stdin"] == "registry:registry.example.com:5000"
+    assert "private_config" not in pull  # every run has its own client config (the .ps1)
     assert [c["argv"][0] for c in pull["finally"]] == ["logout"]
     assert create["commands"][0]["env"] == {"TOKEN": "api/TOKEN"}
     assert "--env=TOKEN" in create["commands"][0]["argv"]
-    assert args["secrets"] == [{"key": "api/TOKEN", "value": SECRET}]
+    assert args["secrets"] == [
+        {"key": "api/TOKEN", "value": SECRET},
+        {"key": "registry:registry.example.com:5000", "value": PASSWORD},
+    ]
+    assert "registry_credentials" not in args  # the password is one of the secrets
     # The second network: connected after create; a failed connect removes what it made.
     assert create["commands"][1]["argv"][:2] == ["network", "connect"]
     assert create["commands"][1]["undo"] == [{"argv": ["rm", "--force", "--", "api"]}]
