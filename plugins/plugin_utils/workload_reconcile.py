@@ -246,6 +246,9 @@ class WorkloadReconcile:
                 f"host {self._host!r}: container_host_info failed: {info.get('msg')}"
             )
         engine = info.get("engine") or {}
+        foreign = _foreign_engine(engine)
+        if foreign:
+            raise WorkloadsFailure(f"host {self._host!r}: {foreign}")
         if not engine.get("installed") or engine.get("service_state") != "running":
             if self._io.check_mode and not engine.get("installed"):
                 # A dry run of the whole site on a bare host: decide on trust alone.
@@ -775,6 +778,26 @@ def _processors(machine: dict[str, Any]) -> Any:
     """What dockerd counts: one processor group (at most 64), when the host reports it."""
     group = machine.get("group_processors")
     return group if group is not None else machine.get("logical_processors")
+
+
+def _foreign_engine(engine: dict[str, Any]) -> str | None:
+    r"""Why the executor cannot act on an engine the collection did not install, or None.
+
+    container_steps.ps1 runs only docker.exe in the collection's install path; a docker
+    service that runs another dockerd.exe (Microsoft's install-docker-ce.ps1 registers
+    %windir%\System32\dockerd.exe) can be read but not changed until container_engine takes
+    it over (it re-registers the service with the pinned engine)."""
+    binary = str(engine.get("service_binary") or "")
+    if engine.get("installed") or engine.get("service_state") != "running" or not binary:
+        return None
+    cli = (engine.get("install_path") or host_read.INSTALL_PATH) + "\\docker.exe"
+    return (
+        f"the docker service runs {binary}, an engine this collection did not install"
+        f" (rule engine-not-provisioned): the workloads' steps run only {cli}. Provision"
+        " the host first (role trustbound.wincontainers.container_host), which registers the"
+        " pinned engine in its place and starts the running containers again. Nothing was"
+        " changed."
+    )
 
 
 def _check_start_timeout(value: int, host: str | None) -> None:

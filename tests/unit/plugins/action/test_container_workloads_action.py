@@ -358,6 +358,21 @@ def test_container_network_under_hyperv_is_refused():
     assert host.step_runs == []
 
 
+def test_an_engine_the_collection_did_not_install_is_refused_before_any_step():
+    info = host_info()
+    info["engine"].update(
+        installed=False, kind="none", service_binary="C:\\Windows\\System32\\dockerd.exe"
+    )
+    host = FakeHost(info)
+    for check_mode in (False, True):
+        result = run(host, [{"name": "web", "image": NANO}], check_mode=check_mode)
+        assert result["failed"] is True, result
+        assert "C:\\Windows\\System32\\dockerd.exe" in result["msg"]
+        assert "rule engine-not-provisioned" in result["msg"]
+        assert "C:\\Program Files\\docker\\docker.exe" in result["msg"]
+    assert host.step_runs == []
+
+
 def test_engine_not_running_fails_clearly():
     result = run(FakeHost(host_info(engine_state="stopped")), [{"name": "web", "image": NANO}])
     assert result["failed"] is True and "engine is not running" in result["msg"]
