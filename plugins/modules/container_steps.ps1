@@ -200,6 +200,7 @@ $spec = @{
         lease_seconds = @{ type = 'int'; default = 0 }
         keep_lease_on_failure = @{ type = 'bool'; default = $false }
         keep_lease = @{ type = 'bool'; default = $false }
+        client_config = @{ type = 'str' }
     }
     supports_check_mode = $true
 }
@@ -365,6 +366,9 @@ foreach ($entry in [Environment]::GetEnvironmentVariables().GetEnumerator() | Wh
     $baseEnvironment[$entry.Key] = $entry.Value
 }
 $baseEnvironment['DOCKER_CONFIG'] = (New-Item -Path (Join-Path -Path $module.Tmpdir -ChildPath 'docker-config') -ItemType Directory).FullName
+if ($module.Params.client_config) {
+    [IO.File]::WriteAllText((Join-Path -Path $baseEnvironment['DOCKER_CONFIG'] -ChildPath 'config.json'), $module.Params.client_config)
+}
 
 $keepOnFailure = $module.Params.keep_lease_on_failure -or $module.Params.keep_lease
 $hostLock = Enter-HostLock -Module $module -Timeout $module.Params.lock_timeout -Holder $module.Params.lock_holder -LeaseId $module.Params.lease_id

@@ -431,6 +431,13 @@ options:
         same lease follows (the patch restore's networks, then its workloads).
     type: bool
     default: false
+  client_config:
+    description:
+      - The text of the C(config.json) written into the run's own client configuration
+        directory before any command runs. The controller renders it (C(executor_args.py))
+        so that a registry login is stored in that file, removed with the run, rather than
+        in a credential helper's store.
+    type: str
   replan_after_wait:
     description:
       - When another run held the lock as this one arrived, wait for it, then carry out no step

@@ -39,6 +39,13 @@ REPORT_KEYS = ("action", "name", "workload", "image", "container_id")
 # A registry password's key among the executor's secrets ("registry:<host>"): a workload's
 # secret keys are "<container name>/<variable>", and a container name has no ":".
 REGISTRY_KEY = "registry:"
+# The config.json of the executor's own client config directory. docker/cli looks for a
+# platform credential helper (docker-credential-wincred on Windows, when on PATH) only when
+# the config holds no auth (cli/config/config.go LoadDefaultConfigFile: ContainsAuth, which
+# counts credsStore, credHelpers and auths entries; credentials.DetectDefaultStore). One
+# placeholder entry keeps a login in this file, removed with the run, and out of the
+# WinRM user's Credential Manager. The .invalid name never resolves (RFC 2606).
+CLIENT_CONFIG = '{"auths": {"trustbound-wincontainers.invalid": {}}}'
 
 
 def _command(cmd: docker_argv.DockerCommand, *, capture: bool = False) -> dict[str, Any]:
@@ -180,7 +187,7 @@ def module_args(
         if ids.get(step.get("name")) and step.get("action") not in ("pull", "remove_image"):
             entry["container_id"] = ids[step["name"]]
         rendered.append(entry)
-    args: dict[str, Any] = {"steps": rendered, **options}
+    args: dict[str, Any] = {"steps": rendered, "client_config": CLIENT_CONFIG, **options}
     values = dict(secrets or {})
     values.update({REGISTRY_KEY + c["registry"]: c["password"] for c in credentials})
     if values:

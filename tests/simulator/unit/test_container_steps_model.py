@@ -339,6 +339,27 @@ def test_every_command_of_a_run_shares_one_client_config_of_its_own(sim, monkeyp
     assert not Path(configs[0]).exists()  # removed with the run
 
 
+def test_a_login_is_stored_in_the_run_config_file_by_the_real_cli(sim, monkeypatch):
+    stored = []
+    real = docker_cli.run
+
+    def spy(binary, docker_host, argv, **kwargs):
+        done = real(binary, docker_host, argv, **kwargs)
+        if argv[0] == "login":
+            stored.append(json.loads((Path(kwargs["config"]) / "config.json").read_text()))
+        return done
+
+    monkeypatch.setattr(docker_cli, "run", spy)
+    creds = [{"registry": "registry.example.com:5000", "username": "deploy",
+              "password": "pa55-word"}]  # fmt: skip
+    steps = [{"action": "pull", "image": PRIVATE, "registry": "registry.example.com:5000"}]
+    rc, result = apply(sim, steps, credentials=creds)
+    assert rc == 0, result
+    (config,) = stored
+    assert "registry.example.com:5000" in config["auths"]  # the file, not a helper's store
+    assert "trustbound-wincontainers.invalid" in config["auths"]
+
+
 def test_a_2010_engine_host_runs_the_2010_cli_when_the_set_up_has_it(make_sim, write_fleet):
     old = make_sim(
         write_fleet(

@@ -163,6 +163,7 @@ class ContainerSteps(Model):
         "lease_seconds": {"type": "int", "default": 0},
         "keep_lease_on_failure": {"type": "bool", "default": False},
         "keep_lease": {"type": "bool", "default": False},
+        "client_config": {"type": "str"},
     }
     returns = frozenset({"outcomes", "failed_step", "msg", "lock", "replan", "carried_out"})
 
@@ -190,6 +191,8 @@ class ContainerSteps(Model):
                 "msg": f"check mode: {len(steps)} step(s) planned, none carried out",
             }
         with tempfile.TemporaryDirectory(prefix="wcsim-run-config-") as config:
+            if params.get("client_config"):
+                (Path(config) / "config.json").write_text(params["client_config"], "utf-8")
             return self._apply(host, params, _Runner(host, params, config))
 
     def _apply(self, host: Any, params: dict[str, Any], runner: _Runner) -> dict[str, Any]:

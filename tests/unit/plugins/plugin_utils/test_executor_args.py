@@ -180,3 +180,11 @@ def test_a_secret_named_like_a_cli_variable_is_refused_before_any_run():
     step = dict(CREATE, env={"DOCKER_HOST": {"secret": "k"}})
     with pytest.raises(ValueError, match="DOCKER_HOST"):
         executor_args.module_args([step], secrets={"k": "v"})
+
+
+def test_the_run_client_config_holds_an_auth_entry_so_no_credential_helper_is_detected():
+    args = executor_args.module_args([WAIT])
+    config = json.loads(args["client_config"])
+    # docker/cli detects a platform helper only for a config without auth (ContainsAuth)
+    assert config["auths"] and not config.get("credsStore") and not config.get("credHelpers")
+    assert all(name.endswith(".invalid") for name in config["auths"])
