@@ -68,9 +68,6 @@ $configBackup = '{0}.previous' -f $configPath
 $configStaged = '{0}.new' -f $configPath
 $zip = Join-Path -Path $module.Params.cache_dir -ChildPath ('docker-{0}.zip' -f $version)
 
-if (-not $url) {
-    $module.FailJson('url is required (the container_engine action plugin supplies the default)')
-}
 if ('write_config' -in $steps -and $null -eq $module.Params._daemon_config_text) {
     $module.FailJson('_daemon_config_text is required when _steps contains write_config')
 }
@@ -79,7 +76,9 @@ $module.Result.steps = $steps
 $module.Result.download = @{ path = $zip; url = $url; checksum = $checksum; reused = $false }
 $module.Result.changed = $steps.Count -gt 0
 $module.Result.rolled_back = $false
-$module.Result.containers = @{ restored = @(); not_restarted = @() }
+# The raw runs of the listing and of the one docker start; the controller maps them
+# (plugin_utils/engine_restart.py container_report).
+$module.Result.containers = @{}
 $ranBefore = @()
 
 Function Get-Sha256([string]$path) {
@@ -125,10 +124,6 @@ Function Wait-SteadyService {
         $state = Get-ServiceState
     }
     $state
-}
-
-Function Get-EngineState {
-    @{ version = (Get-DockerdVersion $dockerd); service_state = (Get-ServiceState) }
 }
 
 Function Protect-Folder([string]$path, [string]$sddl) {
@@ -229,9 +224,10 @@ Function Start-Engine {
     }
 }
 
-# Prepare: the zip verified and unpacked into the module's temporary directory, each
-# unpacked file checked against its entry in a verified copy, and the unpacked dockerd.exe
-# asked its version. Nothing on the host has changed when this returns.
+# Prepare: the zip copied into the module's private temporary directory, the copy's SHA-256
+# verified (the cache may change after Get-EngineZip checked it; nobody else writes the
+# copy) and unpacked there, and the unpacked dockerd.exe asked its version. Nothing on the
+# host has changed when this returns.
 Function Expand-Engine {
     Get-EngineZip
     $copy = Join-Path -Path $module.Tmpdir -ChildPath ('docker-{0}.zip' -f $version)
@@ -242,44 +238,12 @@ Function Expand-Engine {
     }
     $staging = Join-Path -Path $module.Tmpdir -ChildPath ('docker-{0}' -f $version)
     Expand-Archive -LiteralPath $copy -DestinationPath $staging -Force
-    Add-Type -AssemblyName System.IO.Compression.FileSystem
-    $archive = [IO.Compression.ZipFile]::OpenRead($copy)
-    try {
-        $sha = [Security.Cryptography.SHA256]::Create()
-        foreach ($entry in $archive.Entries | Where-Object { $_.Name }) {
-            $stream = $entry.Open()
-            try { $expected = [BitConverter]::ToString($sha.ComputeHash($stream)).Replace('-', '').ToLowerInvariant() }
-            finally { $stream.Dispose() }
-            $unpacked = Join-Path -Path $staging -ChildPath $entry.FullName
-            if ((Get-Sha256 $unpacked) -ne $expected) {
-                $module.FailJson(('{0} does not match its entry in {1}; nothing was changed' -f $unpacked, $copy))
-            }
-        }
-    }
-    finally { $archive.Dispose() }
     $unpackedRoot = Join-Path -Path $staging -ChildPath 'docker'
     $staged = Get-DockerdVersion (Join-Path -Path $unpackedRoot -ChildPath 'dockerd.exe')
     if ($staged -ne $version) {
         $module.FailJson(('the dockerd.exe in {0} reports version {1}, not the pinned {2}; nothing was changed' -f $url, $staged, $version))
     }
     $unpackedRoot
-}
-
-Function Backup-Engine([bool]$hadBinaries, [bool]$hadConfig) {
-    if ($hadBinaries) {
-        Remove-Item -LiteralPath $backupPath -Recurse -Force -ErrorAction SilentlyContinue
-        Copy-Item -LiteralPath $installPath -Destination $backupPath -Recurse -Force
-    }
-    if ($hadConfig) { Copy-Item -LiteralPath $configPath -Destination $configBackup -Force }
-}
-
-Function Restore-Engine([bool]$hadBinaries, [bool]$hadConfig) {
-    Stop-Engine
-    if ($hadBinaries) {
-        Copy-Item -Path (Join-Path -Path $backupPath -ChildPath '*') -Destination $installPath -Recurse -Force
-    }
-    if ($hadConfig) { Copy-Item -LiteralPath $configBackup -Destination $configPath -Force }
-    elseif (Test-Path -LiteralPath $configPath) { Remove-Item -LiteralPath $configPath -Force }
 }
 
 Function Remove-Backup {
@@ -299,42 +263,29 @@ Function Add-InstallPathToMachinePath {
     }
 }
 
-# Every running container (every owner's, hand-started ones too), read once this run holds
-# the host lock and before the engine stops: another writer may have replaced containers
-# since the controller's read. Before an install our docker.exe may not exist yet: the CLI
-# on PATH talks to the same pipe.
+# Every running container's full id (every owner's, hand-started ones too), listed once this
+# run holds the host lock and before the engine stops: another writer may have replaced
+# containers since the controller's read. Before an install our docker.exe may not exist
+# yet: the CLI on PATH talks to the same pipe. When the API does not answer (daemon.json
+# moved it off the default pipe) nothing is listed and the change that repairs it goes on.
 Function Get-RunningContainer {
     $cli = if (Test-Path -LiteralPath $docker) { $docker } else { 'docker.exe' }
     try { $run = Invoke-Native $cli $commands.list_running }
     catch { $run = @{ rc = -1; stdout = ''; stderr = $_.Exception.Message } }
-    if ($run.rc -ne 0) {
-        # The API does not answer (daemon.json moved it off the default pipe): nothing can be
-        # listed, and the change that repairs it goes on; the controller warns.
-        $module.Result.containers.list_error = 'docker ps failed {0}' -f (Format-Run $run)
-        return , [Collections.Generic.List[object]]@()
-    }
-    $list = [Collections.Generic.List[object]]@()
-    foreach ($line in ($run.stdout -split "`r?`n")) {
-        $id, $name = $line.Trim() -split ' ', 2
-        if ($id) { $list.Add(@{ id = $id; name = $name }) }
-    }
-    , $list
+    $module.Result.containers.listed = $run
+    if ($run.rc -eq 0) { return @($run.stdout -split '\s+' | Where-Object { $_ }) }
 }
 
-# After the engine is back: start again each container that ran before it stopped and is
-# not running; report those that would not start.
-Function Restore-Container {
-    $restored = [Collections.Generic.List[string]]@()
-    $failed = [Collections.Generic.List[object]]@()
-    foreach ($container in $ranBefore) {
-        $state = Invoke-Native $docker (@($commands.is_running) + $container.id)
-        if ($state.rc -eq 0 -and $state.stdout.Trim() -eq 'true') { $restored.Add($container.id); continue }
-        $run = Invoke-Native $docker (@($commands.start_container) + $container.id)
-        if ($run.rc -eq 0) { $restored.Add($container.id) }
-        else { $failed.Add(@{ id = $container.id; name = $container.name; error = ($run.stderr + $run.stdout).Trim() }) }
+# After the engine is back: ONE docker start of every container that ran before it stopped.
+# docker/cli startContainersWithoutAttachments (cli/command/container/start.go) starts each
+# in turn, prints each started id to stdout and each error to stderr, and fails with
+# "failed to start containers: <ids>"; a container that runs already answers 304 (moby
+# daemon/start.go containerNotModifiedError), which the client takes as success (client
+# checkResponseErr: 200-399).
+Function Start-RanBefore {
+    if ($ranBefore.Count -gt 0) {
+        $module.Result.containers.started = Invoke-Native $docker (@($commands.start_container) + $ranBefore)
     }
-    $module.Result.containers.restored = @($restored)
-    $module.Result.containers.not_restarted = @($failed)
 }
 
 # dockerd applies this ACL to its data root only when it creates the root itself (moby
@@ -394,9 +345,14 @@ Function Switch-Engine([string]$unpacked) {
 }
 
 # Puts the previous engine back; returns why it would not start again, or $null.
-Function Undo-Switch([object]$before, [bool]$hadBinaries, [bool]$hadConfig, [string]$oldImagePath, [bool]$wasRunning) {
+Function Undo-Switch([bool]$hadBinaries, [bool]$hadConfig, [string]$oldImagePath, [bool]$wasRunning) {
     try {
-        Restore-Engine -hadBinaries $hadBinaries -hadConfig $hadConfig
+        Stop-Engine
+        if ($hadBinaries) {
+            Copy-Item -Path (Join-Path -Path $backupPath -ChildPath '*') -Destination $installPath -Recurse -Force
+        }
+        if ($hadConfig) { Copy-Item -LiteralPath $configBackup -Destination $configPath -Force }
+        elseif (Test-Path -LiteralPath $configPath) { Remove-Item -LiteralPath $configPath -Force }
         if ($oldImagePath) {
             # Point the service at the binary it ran before (create it again if it is gone).
             $verb = if ((Get-ServiceState) -eq 'absent') { $commands.service_create } else { $commands.service_config }
@@ -416,8 +372,8 @@ Function Undo-Switch([object]$before, [bool]$hadBinaries, [bool]$hadConfig, [str
 Function Invoke-Change {
     $wasRunning = (Wait-SteadyService) -eq 'running'
     $stopsEngine = @($steps | Where-Object { $_ -in @('install', 'restart', 'unregister_service', 'protect_data_root') }).Count -gt 0
-    if ($wasRunning -and $stopsEngine) { $script:ranBefore = Get-RunningContainer }
-    $before = Get-EngineState
+    if ($wasRunning -and $stopsEngine) { $script:ranBefore = @(Get-RunningContainer) }
+    $beforeVersion = Get-DockerdVersion $dockerd
     $oldImagePath = $null
     if ('unregister_service' -in $steps) {
         $oldImagePath = [string](Get-ItemProperty -LiteralPath $engineHost.service_key -Name ImagePath -ErrorAction SilentlyContinue).ImagePath
@@ -432,26 +388,30 @@ Function Invoke-Change {
         # UTF-8 without a byte order mark: the text is the controller's canonical JSON.
         [IO.File]::WriteAllText($configStaged, $module.Params._daemon_config_text, (New-Object -TypeName Text.UTF8Encoding -ArgumentList $false))
     }
-    if ($hadBinaries -or $hadConfig) { Backup-Engine -hadBinaries $hadBinaries -hadConfig $hadConfig }
+    if ($hadBinaries) {
+        Remove-Item -LiteralPath $backupPath -Recurse -Force -ErrorAction SilentlyContinue
+        Copy-Item -LiteralPath $installPath -Destination $backupPath -Recurse -Force
+    }
+    if ($hadConfig) { Copy-Item -LiteralPath $configPath -Destination $configBackup -Force }
 
     try { $failure = Switch-Engine $unpacked }
     catch { $failure = $_.Exception.Message }
 
     # Something was switched on an installed engine: put the previous one back.
-    $canRollBack = ($null -ne $before.version -and ($hadBinaries -or 'write_config' -in $steps)) -or $oldImagePath
+    $canRollBack = ($null -ne $beforeVersion -and ($hadBinaries -or 'write_config' -in $steps)) -or $oldImagePath
     if ($failure -and $canRollBack) {
-        $again = Undo-Switch $before $hadBinaries $hadConfig $oldImagePath $wasRunning
+        $again = Undo-Switch $hadBinaries $hadConfig $oldImagePath $wasRunning
         if ($again) {
-            $module.FailJson(('{0}; rolling back to docker {1} failed too: {2}' -f $failure, $before.version, $again))
+            $module.FailJson(('{0}; rolling back to docker {1} failed too: {2}' -f $failure, $beforeVersion, $again))
         }
         $module.Result.rolled_back = $true
-        Restore-Container
+        Start-RanBefore
         $running = if ($wasRunning) { ', engine running again' } else { '' }
-        $module.FailJson(('{0}; rolled back to docker {1} and the previous daemon.json{2}' -f $failure, $before.version, $running))
+        $module.FailJson(('{0}; rolled back to docker {1} and the previous daemon.json{2}' -f $failure, $beforeVersion, $running))
     }
     if ($failure) { $module.FailJson($failure) }
     Remove-Backup
-    if ('restart' -in $steps -or 'start' -in $steps -or $ranBefore.Count -gt 0) { Restore-Container }
+    Start-RanBefore
 }
 
 if (-not $module.CheckMode) {
@@ -470,5 +430,5 @@ if (-not $module.CheckMode) {
     }
 }
 
-$module.Result.engine = Get-EngineState
+$module.Result.engine = @{ version = (Get-DockerdVersion $dockerd); service_state = (Get-ServiceState) }
 $module.ExitJson()

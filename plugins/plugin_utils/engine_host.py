@@ -42,12 +42,12 @@ COMMANDS: dict[str, list[str]] = {
     # read before the change is appended after binPath= (sc.exe takes "option= value").
     "service_config": ["sc.exe", "config", SERVICE_NAME, "start=", "auto", "binPath="],
     "service_create": ["sc.exe", "create", SERVICE_NAME, "start=", "auto", "binPath="],
-    # docker.exe arguments: every running container, full ids, one "<id> <names>" a line.
-    "list_running": ["ps", "--no-trunc", "--format", "{{.ID}} {{.Names}}"],
+    # docker.exe arguments: every running container's full id, one a line (docker/cli
+    # formatter: --quiet is "{{.ID}}", --no-trunc keeps the whole id).
+    "list_running": ["ps", "--no-trunc", "--quiet"],
     # The API answers: the server's version, empty or an error otherwise.
     "server_version": ["version", "--format", "{{.Server.Version}}"],
-    # A container id is appended to these two.
-    "is_running": ["inspect", "--format", "{{.State.Running}}"],
+    # The listed ids are appended: one run starts them all (engine_restart.container_report).
     "start_container": ["start"],
 }
 
