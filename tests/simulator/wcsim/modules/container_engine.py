@@ -111,10 +111,21 @@ COMMANDS = {
     "server_version": ["version", "--format", "{{.Server.Version}}"],
     "start_container": ["start"],
 }
+# dockerd --version's "Docker version 27.3.1, build ..." (moby cmd/dockerd), its version read
+# with this pattern's first group.
+VERSION_PATTERN = r"version ([^,\s]+)"
 ENGINE_HOST_KEYS = frozenset(
     {
         "install_path",
+        "dockerd",
+        "dockerd_process",
+        "docker",
+        "install_backup",
         "config_path",
+        "config_backup",
+        "config_staged",
+        "environment_key",
+        "version_pattern",
         "data_root",
         "layers_path",
         "data_root_sddl",
@@ -141,6 +152,9 @@ def _check_engine_host(engine_host: dict[str, Any]) -> None:
             )
     if engine_host["service_name"] != "docker":
         raise ModuleFailure("wcsim models the service named docker only")
+    if engine_host["version_pattern"] != VERSION_PATTERN:
+        # The model compares the unpacked engine's version as this pattern reads it.
+        raise ModuleFailure(f"wcsim models _engine_host.version_pattern = {VERSION_PATTERN!r}")
 
 
 def _start_failure(error: EngineError) -> ModuleFailure:
