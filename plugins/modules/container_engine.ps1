@@ -185,7 +185,7 @@ Function Stop-Engine {
 Function Get-StartError([datetime]$since, [string]$otherwise) {
     $filter = @{ LogName = 'Application'; ProviderName = $engineHost.service_name; Level = 2; StartTime = $since }
     $why = Get-WinEvent -FilterHashtable $filter -MaxEvents 1 -ErrorAction SilentlyContinue
-    if ($why) { return $why.Message }
+    if ($why -and $why.Message) { return $why.Message }
     $otherwise
 }
 
@@ -320,8 +320,7 @@ Function Switch-Engine([string]$unpacked) {
     }
     if ('protect_data_root' -in $steps) { Protect-DataRoot }
     if ('write_config' -in $steps) { Move-Item -LiteralPath $engineHost.config_staged -Destination $engineHost.config_path -Force }
-    if ('restart' -in $steps -or 'start' -in $steps) { return Start-Engine }
-    $null
+    if ('restart' -in $steps -or 'start' -in $steps) { Start-Engine }
 }
 
 # Puts the previous engine back; returns why it would not start again, or $null.
@@ -338,15 +337,10 @@ Function Undo-Switch([bool]$hadBinaries, [bool]$hadConfig, [string]$oldImagePath
             $verb = if ((Get-ServiceState) -eq 'absent') { $engineHost.commands.service_create } else { $engineHost.commands.service_config }
             Invoke-Native $verb[0] (@($verb | Select-Object -Skip 1) + $oldImagePath) | Out-Null
         }
-        if ($wasRunning) { return Start-Engine }
-        return $null
+        if ($wasRunning) { Start-Engine }
     }
-    catch {
-        return $_.Exception.Message
-    }
-    finally {
-        Remove-Backup
-    }
+    catch { $_.Exception.Message }
+    finally { Remove-Backup }
 }
 
 Function Invoke-Change {
@@ -354,24 +348,22 @@ Function Invoke-Change {
     $stopsEngine = @($steps | Where-Object { $_ -in @('install', 'restart', 'unregister_service', 'protect_data_root') }).Count -gt 0
     if ($wasRunning -and $stopsEngine) { $script:ranBefore = @(Get-RunningContainer) }
     $beforeVersion = Get-DockerdVersion $engineHost.dockerd
-    $oldImagePath = $null
-    if ('unregister_service' -in $steps) {
-        $oldImagePath = [string](Get-ItemProperty -LiteralPath $engineHost.service_key -Name ImagePath -ErrorAction SilentlyContinue).ImagePath
+    $oldImagePath = if ('unregister_service' -in $steps) {
+        [string](Get-ItemProperty -LiteralPath $engineHost.service_key -Name ImagePath -ErrorAction SilentlyContinue).ImagePath
     }
     # Binaries are only kept when they are about to be replaced.
     $hadBinaries = ('install' -in $steps) -and (Test-Path -LiteralPath $engineHost.dockerd)
     $hadConfig = Test-Path -LiteralPath $engineHost.config_path
-    $unpacked = $null
-    if ('install' -in $steps) { $unpacked = Expand-Engine }
+    $unpacked = if ('install' -in $steps) { Expand-Engine }
+    # What a run that did not finish left behind: Copy-Item -Recurse into an existing folder
+    # would nest the binaries one level down.
+    Remove-Backup
     if ('write_config' -in $steps) {
         New-Item -Path (Split-Path -Path $engineHost.config_path -Parent) -ItemType Directory -Force | Out-Null
         # UTF-8 without a byte order mark: the text is the controller's canonical JSON.
         [IO.File]::WriteAllText($engineHost.config_staged, $module.Params._daemon_config_text, (New-Object -TypeName Text.UTF8Encoding -ArgumentList $false))
     }
-    if ($hadBinaries) {
-        Remove-Item -LiteralPath $engineHost.install_backup -Recurse -Force -ErrorAction SilentlyContinue
-        Copy-Item -LiteralPath $engineHost.install_path -Destination $engineHost.install_backup -Recurse -Force
-    }
+    if ($hadBinaries) { Copy-Item -LiteralPath $engineHost.install_path -Destination $engineHost.install_backup -Recurse -Force }
     if ($hadConfig) { Copy-Item -LiteralPath $engineHost.config_path -Destination $engineHost.config_backup -Force }
 
     try { $failure = Switch-Engine $unpacked }
