@@ -265,9 +265,9 @@ Function Get-RunningContainer {
 }
 
 # After the engine is back: ONE docker start of every container that ran before it stopped.
-# docker/cli startContainersWithoutAttachments (cli/command/container/start.go) starts each
-# in turn, prints each started id to stdout and each error to stderr, and fails with
-# "failed to start containers: <ids>"; a container that runs already answers 304 (moby
+# docker/cli startContainersWithoutAttachments (cli/command/container/start.go, v20.10.24 and
+# v28.2.2) starts each in turn, prints each started id to stdout and each error to stderr,
+# and fails with "Error: failed to start containers: <ids>"; one that runs already answers 304 (moby
 # daemon/start.go containerNotModifiedError), which the client takes as success (client
 # checkResponseErr: 200-399).
 Function Start-RanBefore {

@@ -46,7 +46,8 @@ COMMANDS: dict[str, list[str]] = {
     "service_config": ["sc.exe", "config", SERVICE_NAME, "start=", "auto", "binPath="],
     "service_create": ["sc.exe", "create", SERVICE_NAME, "start=", "auto", "binPath="],
     # docker.exe arguments: every running container's full id, one a line (docker/cli
-    # formatter: --quiet is "{{.ID}}", --no-trunc keeps the whole id).
+    # v20.10.24 and v28.2.2 cli/command/formatter: --quiet is DefaultQuietFormat "{{.ID}}",
+    # ContainerContext.ID truncates unless --no-trunc).
     "list_running": ["ps", "--no-trunc", "--quiet"],
     # The API answers: the server's version, empty or an error otherwise.
     "server_version": ["version", "--format", "{{.Server.Version}}"],

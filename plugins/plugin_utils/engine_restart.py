@@ -51,8 +51,8 @@ def container_names(info: Mapping[str, Any]) -> dict[str, str]:
 
 
 # docker/cli cli/command/container/start.go startContainersWithoutAttachments ends a start
-# where any container failed with this error (exit 1): "Error: failed to start containers:
-# a, b" up to 20.10, "failed to start containers: a, b" since (the CLI prints it to stderr).
+# where any container failed with this error, printed to stderr (exit 1): "Error: failed to
+# start containers: a, b" in v20.10.24 and v28.2.2; docker/cli's main branch drops "Error: ".
 _START_SUMMARY = re.compile(r"^(Error: )?failed to start containers: ")
 
 
