@@ -236,6 +236,11 @@ class ActionModule(ActionBase):
             module_args=module_args,
             task_vars=task_vars,
         )
+        if "containers" in module_result:
+            # The module returns its docker ps and docker start runs raw.
+            module_result["containers"] = engine_restart.container_report(
+                module_result["containers"], engine_restart.container_names(info)
+            )
         result.update(module_result)
         warnings = engine_restart.not_restarted_warnings(host, running, module_result)
         acl = module_result.get("data_root_acl") or {}

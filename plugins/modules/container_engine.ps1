@@ -56,30 +56,21 @@ $url = $module.Params.url
 $checksum = $module.Params.checksum.ToLowerInvariant()
 $steps = @($module.Params._steps)
 $engineHost = $module.Params._engine_host
-$commands = $engineHost.commands
-$serviceName = $engineHost.service_name
-$installPath = $engineHost.install_path
-$configPath = $engineHost.config_path
-$dockerd = Join-Path -Path $installPath -ChildPath 'dockerd.exe'
-$docker = Join-Path -Path $installPath -ChildPath 'docker.exe'
-# The binaries and daemon.json the switch replaces, kept until the new engine answers.
-$backupPath = '{0}.previous' -f $installPath
-$configBackup = '{0}.previous' -f $configPath
-$configStaged = '{0}.new' -f $configPath
 $zip = Join-Path -Path $module.Params.cache_dir -ChildPath ('docker-{0}.zip' -f $version)
 
-if (-not $url) {
-    $module.FailJson('url is required (the container_engine action plugin supplies the default)')
-}
 if ('write_config' -in $steps -and $null -eq $module.Params._daemon_config_text) {
     $module.FailJson('_daemon_config_text is required when _steps contains write_config')
 }
 
 $module.Result.steps = $steps
 $module.Result.download = @{ path = $zip; url = $url; checksum = $checksum; reused = $false }
-$module.Result.changed = $steps.Count -gt 0
+# Check mode says what would change; a run changes nothing until it holds the lock (a run
+# refused for the lock changed nothing).
+$module.Result.changed = $module.CheckMode -and $steps.Count -gt 0
 $module.Result.rolled_back = $false
-$module.Result.containers = @{ restored = @(); not_restarted = @() }
+# The raw runs of the listing and of the one docker start; the controller maps them
+# (plugin_utils/engine_restart.py container_report).
+$module.Result.containers = @{}
 $ranBefore = @()
 
 Function Get-Sha256([string]$path) {
@@ -99,15 +90,15 @@ Function Format-Run([object]$run) {
 
 Function Get-DockerdVersion([string]$path) {
     if (-not (Test-Path -LiteralPath $path)) { return $null }
-    $run = Invoke-Native $path $commands.dockerd_version
-    if ($run.rc -eq 0 -and $run.stdout -match 'version ([^,\s]+)') { return $Matches[1] }
+    $run = Invoke-Native $path $engineHost.commands.dockerd_version
+    if ($run.rc -eq 0 -and $run.stdout -match $engineHost.version_pattern) { return $Matches[1] }
     $null
 }
 
 # ServiceControllerStatus, lower-cased: running, stopped, startpending, stoppending,
 # paused, pausepending, continuepending; absent when the service is not registered.
 Function Get-ServiceState {
-    $service = Get-Service -Name $serviceName -ErrorAction SilentlyContinue
+    $service = Get-Service -Name $engineHost.service_name -ErrorAction SilentlyContinue
     if ($service) { return ([string]$service.Status).ToLowerInvariant() }
     'absent'
 }
@@ -117,18 +108,17 @@ Function Get-ServiceState {
 # reports StartPending with Accepts 0 until it has initialised, and the SCM starts it again
 # 60 s after it failed (moby cmd/dockerd/service_windows.go Execute, registerService's
 # failure actions). Returns the first steady state, or the pending one at the deadline.
-Function Wait-SteadyService {
+# -Gone waits for the service to be absent: DeleteService only marks it, and it goes when
+# the last handle to it closes (learn.microsoft.com winsvc DeleteService); until then
+# CreateService fails with ERROR_SERVICE_MARKED_FOR_DELETE (1072).
+Function Wait-SteadyService([switch]$Gone) {
     $deadline = (Get-Date).AddSeconds($module.Params.start_timeout)
     $state = Get-ServiceState
-    while ($state -like '*pending' -and (Get-Date) -lt $deadline) {
+    while (($state -like '*pending' -or ($Gone -and $state -ne 'absent')) -and (Get-Date) -lt $deadline) {
         Start-Sleep -Seconds 1
         $state = Get-ServiceState
     }
     $state
-}
-
-Function Get-EngineState {
-    @{ version = (Get-DockerdVersion $dockerd); service_state = (Get-ServiceState) }
 }
 
 Function Protect-Folder([string]$path, [string]$sddl) {
@@ -177,26 +167,26 @@ Function Get-EngineZip {
 Function Stop-Engine {
     $state = Wait-SteadyService
     if ($state -in @('running', 'paused')) {
-        Stop-Service -Name $serviceName -Force -ErrorAction Stop
+        Stop-Service -Name $engineHost.service_name -Force -ErrorAction Stop
         $state = Wait-SteadyService
     }
     if ($state -notin @('stopped', 'absent')) {
-        throw ('the {0} service is {1}, not stopped, after {2} s' -f $serviceName, $state, $module.Params.start_timeout)
+        throw ('the {0} service is {1}, not stopped, after {2} s' -f $engineHost.service_name, $state, $module.Params.start_timeout)
     }
-    $name = [IO.Path]::GetFileNameWithoutExtension($dockerd)
-    foreach ($process in @(Get-Process -Name $name -ErrorAction SilentlyContinue | Where-Object { $_.Path -eq $dockerd })) {
+    foreach ($process in @(Get-Process -Name $engineHost.dockerd_process -ErrorAction SilentlyContinue | Where-Object { $_.Path -eq $engineHost.dockerd })) {
         if (-not $process.WaitForExit($module.Params.start_timeout * 1000)) {
-            throw ('{0} (pid {1}) did not exit within {2} s after the service stopped' -f $dockerd, $process.Id, $module.Params.start_timeout)
+            throw ('{0} (pid {1}) did not exit within {2} s after the service stopped' -f $engineHost.dockerd, $process.Id, $module.Params.start_timeout)
         }
     }
 }
 
-Function Get-StartError([datetime]$since) {
-    # dockerd logs why it stopped to the Application event log (source docker).
-    $filter = @{ LogName = 'Application'; ProviderName = $serviceName; Level = 2; StartTime = $since }
+# dockerd logs why it stopped to the Application event log (source docker); $otherwise
+# when it logged nothing since.
+Function Get-StartError([datetime]$since, [string]$otherwise) {
+    $filter = @{ LogName = 'Application'; ProviderName = $engineHost.service_name; Level = 2; StartTime = $since }
     $why = Get-WinEvent -FilterHashtable $filter -MaxEvents 1 -ErrorAction SilentlyContinue
-    if ($why) { return $why.Message }
-    return $null
+    if ($why -and $why.Message) { return $why.Message }
+    $otherwise
 }
 
 # Start-Service returning does not mean dockerd started: it reports the service
@@ -205,22 +195,18 @@ Function Get-StartError([datetime]$since) {
 Function Start-Engine {
     $since = Get-Date
     try {
-        if ((Wait-SteadyService) -ne 'running') { Start-Service -Name $serviceName -ErrorAction Stop }
+        if ((Wait-SteadyService) -ne 'running') { Start-Service -Name $engineHost.service_name -ErrorAction Stop }
     }
     catch {
-        $detail = Get-StartError $since
-        if (-not $detail) { $detail = $_.Exception.Message }
-        return "The docker service failed to start: $detail"
+        return 'The docker service failed to start: {0}' -f (Get-StartError $since $_.Exception.Message)
     }
     $deadline = $since.AddSeconds($module.Params.start_timeout)
     while ($true) {
-        $run = Invoke-Native $docker $commands.server_version
+        $run = Invoke-Native $engineHost.docker $engineHost.commands.server_version
         if ($run.rc -eq 0 -and $run.stdout.Trim()) { return $null }
         $last = ($run.stderr + $run.stdout).Trim()
         if ((Get-ServiceState) -eq 'stopped') {
-            $detail = Get-StartError $since
-            if (-not $detail) { $detail = $last }
-            return "The docker service started but dockerd exited during start-up: $detail"
+            return 'The docker service started but dockerd exited during start-up: {0}' -f (Get-StartError $since $last)
         }
         if ((Get-Date) -gt $deadline) {
             return ('dockerd did not answer within {0} s: {1}' -f $module.Params.start_timeout, $last)
@@ -229,9 +215,10 @@ Function Start-Engine {
     }
 }
 
-# Prepare: the zip verified and unpacked into the module's temporary directory, each
-# unpacked file checked against its entry in a verified copy, and the unpacked dockerd.exe
-# asked its version. Nothing on the host has changed when this returns.
+# Prepare: the zip copied into the module's private temporary directory, the copy's SHA-256
+# verified (the cache may change after Get-EngineZip checked it; nobody else writes the
+# copy) and unpacked there, and the unpacked dockerd.exe asked its version. Nothing on the
+# host has changed when this returns.
 Function Expand-Engine {
     Get-EngineZip
     $copy = Join-Path -Path $module.Tmpdir -ChildPath ('docker-{0}.zip' -f $version)
@@ -242,21 +229,6 @@ Function Expand-Engine {
     }
     $staging = Join-Path -Path $module.Tmpdir -ChildPath ('docker-{0}' -f $version)
     Expand-Archive -LiteralPath $copy -DestinationPath $staging -Force
-    Add-Type -AssemblyName System.IO.Compression.FileSystem
-    $archive = [IO.Compression.ZipFile]::OpenRead($copy)
-    try {
-        $sha = [Security.Cryptography.SHA256]::Create()
-        foreach ($entry in $archive.Entries | Where-Object { $_.Name }) {
-            $stream = $entry.Open()
-            try { $expected = [BitConverter]::ToString($sha.ComputeHash($stream)).Replace('-', '').ToLowerInvariant() }
-            finally { $stream.Dispose() }
-            $unpacked = Join-Path -Path $staging -ChildPath $entry.FullName
-            if ((Get-Sha256 $unpacked) -ne $expected) {
-                $module.FailJson(('{0} does not match its entry in {1}; nothing was changed' -f $unpacked, $copy))
-            }
-        }
-    }
-    finally { $archive.Dispose() }
     $unpackedRoot = Join-Path -Path $staging -ChildPath 'docker'
     $staged = Get-DockerdVersion (Join-Path -Path $unpackedRoot -ChildPath 'dockerd.exe')
     if ($staged -ne $version) {
@@ -265,76 +237,43 @@ Function Expand-Engine {
     $unpackedRoot
 }
 
-Function Backup-Engine([bool]$hadBinaries, [bool]$hadConfig) {
-    if ($hadBinaries) {
-        Remove-Item -LiteralPath $backupPath -Recurse -Force -ErrorAction SilentlyContinue
-        Copy-Item -LiteralPath $installPath -Destination $backupPath -Recurse -Force
-    }
-    if ($hadConfig) { Copy-Item -LiteralPath $configPath -Destination $configBackup -Force }
-}
-
-Function Restore-Engine([bool]$hadBinaries, [bool]$hadConfig) {
-    Stop-Engine
-    if ($hadBinaries) {
-        Copy-Item -Path (Join-Path -Path $backupPath -ChildPath '*') -Destination $installPath -Recurse -Force
-    }
-    if ($hadConfig) { Copy-Item -LiteralPath $configBackup -Destination $configPath -Force }
-    elseif (Test-Path -LiteralPath $configPath) { Remove-Item -LiteralPath $configPath -Force }
-}
-
 Function Remove-Backup {
-    Remove-Item -LiteralPath $backupPath -Recurse -Force -ErrorAction SilentlyContinue
-    Remove-Item -LiteralPath $configBackup -Force -ErrorAction SilentlyContinue
-    Remove-Item -LiteralPath $configStaged -Force -ErrorAction SilentlyContinue
+    Remove-Item -LiteralPath $engineHost.install_backup, $engineHost.config_backup, $engineHost.config_staged -Recurse -Force -ErrorAction SilentlyContinue
 }
 
 Function Add-InstallPathToMachinePath {
     # The raw REG_EXPAND_SZ value: [Environment]::SetEnvironmentVariable would store the
     # expanded text as REG_SZ, freezing entries such as %SystemRoot%\system32.
-    $environmentKey = 'HKLM:\SYSTEM\CurrentControlSet\Control\Session Manager\Environment'
-    $machinePath = (Get-Item -LiteralPath $environmentKey).GetValue('Path', '', 'DoNotExpandEnvironmentNames')
-    if (($machinePath -split ';' | ForEach-Object { $_.TrimEnd('\') }) -notcontains $installPath) {
-        $newPath = '{0};{1}' -f $machinePath.TrimEnd(';'), $installPath
-        Set-ItemProperty -LiteralPath $environmentKey -Name Path -Value $newPath -Type ExpandString
+    $machinePath = (Get-Item -LiteralPath $engineHost.environment_key).GetValue('Path', '', 'DoNotExpandEnvironmentNames')
+    if (($machinePath -split ';' | ForEach-Object { $_.TrimEnd('\') }) -notcontains $engineHost.install_path) {
+        $newPath = '{0};{1}' -f $machinePath.TrimEnd(';'), $engineHost.install_path
+        Set-ItemProperty -LiteralPath $engineHost.environment_key -Name Path -Value $newPath -Type ExpandString
     }
 }
 
-# Every running container (every owner's, hand-started ones too), read once this run holds
-# the host lock and before the engine stops: another writer may have replaced containers
-# since the controller's read. Before an install our docker.exe may not exist yet: the CLI
-# on PATH talks to the same pipe.
+# Every running container's full id (every owner's, hand-started ones too), listed once this
+# run holds the host lock and before the engine stops: another writer may have replaced
+# containers since the controller's read. Before an install our docker.exe may not exist
+# yet: the CLI on PATH talks to the same pipe. When the API does not answer (daemon.json
+# moved it off the default pipe) nothing is listed and the change that repairs it goes on.
 Function Get-RunningContainer {
-    $cli = if (Test-Path -LiteralPath $docker) { $docker } else { 'docker.exe' }
-    try { $run = Invoke-Native $cli $commands.list_running }
+    $cli = if (Test-Path -LiteralPath $engineHost.docker) { $engineHost.docker } else { 'docker.exe' }
+    try { $run = Invoke-Native $cli $engineHost.commands.list_running }
     catch { $run = @{ rc = -1; stdout = ''; stderr = $_.Exception.Message } }
-    if ($run.rc -ne 0) {
-        # The API does not answer (daemon.json moved it off the default pipe): nothing can be
-        # listed, and the change that repairs it goes on; the controller warns.
-        $module.Result.containers.list_error = 'docker ps failed {0}' -f (Format-Run $run)
-        return , [Collections.Generic.List[object]]@()
-    }
-    $list = [Collections.Generic.List[object]]@()
-    foreach ($line in ($run.stdout -split "`r?`n")) {
-        $id, $name = $line.Trim() -split ' ', 2
-        if ($id) { $list.Add(@{ id = $id; name = $name }) }
-    }
-    , $list
+    $module.Result.containers.listed = $run
+    if ($run.rc -eq 0) { return @($run.stdout -split '\s+' | Where-Object { $_ }) }
 }
 
-# After the engine is back: start again each container that ran before it stopped and is
-# not running; report those that would not start.
-Function Restore-Container {
-    $restored = [Collections.Generic.List[string]]@()
-    $failed = [Collections.Generic.List[object]]@()
-    foreach ($container in $ranBefore) {
-        $state = Invoke-Native $docker (@($commands.is_running) + $container.id)
-        if ($state.rc -eq 0 -and $state.stdout.Trim() -eq 'true') { $restored.Add($container.id); continue }
-        $run = Invoke-Native $docker (@($commands.start_container) + $container.id)
-        if ($run.rc -eq 0) { $restored.Add($container.id) }
-        else { $failed.Add(@{ id = $container.id; name = $container.name; error = ($run.stderr + $run.stdout).Trim() }) }
+# After the engine is back: ONE docker start of every container that ran before it stopped.
+# docker/cli startContainersWithoutAttachments (cli/command/container/start.go, v20.10.24 and
+# v28.2.2) starts each in turn, prints each started id to stdout and each error to stderr,
+# and fails with "Error: failed to start containers: <ids>"; one that runs already answers 304 (moby
+# daemon/start.go containerNotModifiedError), which the client takes as success (client
+# checkResponseErr: 200-399).
+Function Start-RanBefore {
+    if ($ranBefore.Count -gt 0) {
+        $module.Result.containers.started = Invoke-Native $engineHost.docker (@($engineHost.commands.start_container) + $ranBefore)
     }
-    $module.Result.containers.restored = @($restored)
-    $module.Result.containers.not_restarted = @($failed)
 }
 
 # dockerd applies this ACL to its data root only when it creates the root itself (moby
@@ -343,8 +282,7 @@ Function Restore-Container {
 # would rewrite the ACLs of the image layers under windowsfilter: with layers there, the
 # reset is skipped and reported; the controller warns.
 Function Protect-DataRoot {
-    $layers = Test-Path -LiteralPath $engineHost.layers_path
-    if ($layers -and @(Get-ChildItem -LiteralPath $engineHost.layers_path -Force).Count -gt 0) {
+    if ((Test-Path -LiteralPath $engineHost.layers_path) -and @(Get-ChildItem -LiteralPath $engineHost.layers_path -Force).Count -gt 0) {
         $module.Result.data_root_acl = @{ protected = $false; reason = ('{0} holds image layers' -f $engineHost.layers_path) }
         return
     }
@@ -356,9 +294,9 @@ Function Protect-DataRoot {
 Function Switch-Engine([string]$unpacked) {
     if ('install' -in $steps -or 'restart' -in $steps -or 'protect_data_root' -in $steps) { Stop-Engine }
     if ('install' -in $steps) {
-        New-Item -Path $installPath -ItemType Directory -Force | Out-Null
+        New-Item -Path $engineHost.install_path -ItemType Directory -Force | Out-Null
         foreach ($file in Get-ChildItem -LiteralPath $unpacked -File) {
-            $target = Join-Path -Path $installPath -ChildPath $file.Name
+            $target = Join-Path -Path $engineHost.install_path -ChildPath $file.Name
             try { Copy-Item -LiteralPath $file.FullName -Destination $target -Force -ErrorAction Stop }
             catch { throw ('Failed to replace {0}: {1}' -f $target, $_.Exception.Message) }
         }
@@ -367,96 +305,88 @@ Function Switch-Engine([string]$unpacked) {
     if ('unregister_service' -in $steps) {
         # The service runs another dockerd.exe: remove it so ours is registered.
         Stop-Engine
-        $run = Invoke-Native $commands.unregister_service[0] @($commands.unregister_service | Select-Object -Skip 1)
+        $run = Invoke-Native $engineHost.commands.unregister_service[0] @($engineHost.commands.unregister_service | Select-Object -Skip 1)
         if ($run.rc -ne 0) { throw ('sc.exe delete failed {0}' -f (Format-Run $run)) }
-        # DeleteService only marks the service: it goes when the last handle to it closes
-        # (learn.microsoft.com winsvc DeleteService); until then CreateService fails with
-        # ERROR_SERVICE_MARKED_FOR_DELETE (1072).
-        $deadline = (Get-Date).AddSeconds($module.Params.start_timeout)
-        while ((Get-ServiceState) -ne 'absent') {
-            if ((Get-Date) -gt $deadline) {
-                throw ('the {0} service is marked for deletion and still exists after {1} s: a program holds it open (services.msc, Event Viewer); close it and run again' -f $serviceName, $module.Params.start_timeout)
-            }
-            Start-Sleep -Seconds 1
+        if ((Wait-SteadyService -Gone) -ne 'absent') {
+            throw ('the {0} service is marked for deletion and still exists after {1} s: a program holds it open (services.msc, Event Viewer); close it and run again' -f $engineHost.service_name, $module.Params.start_timeout)
         }
     }
     if ('remove_eventlog_source' -in $steps) {
         Remove-Item -LiteralPath $engineHost.eventlog_key -Recurse -Force -ErrorAction SilentlyContinue
     }
     if ('register_service' -in $steps) {
-        $run = Invoke-Native $dockerd $commands.register_service
+        $run = Invoke-Native $engineHost.dockerd $engineHost.commands.register_service
         if ($run.rc -ne 0) { throw ('dockerd --register-service failed {0}' -f (Format-Run $run)) }
     }
     if ('protect_data_root' -in $steps) { Protect-DataRoot }
-    if ('write_config' -in $steps) { Move-Item -LiteralPath $configStaged -Destination $configPath -Force }
-    if ('restart' -in $steps -or 'start' -in $steps) { return Start-Engine }
-    $null
+    if ('write_config' -in $steps) { Move-Item -LiteralPath $engineHost.config_staged -Destination $engineHost.config_path -Force }
+    if ('restart' -in $steps -or 'start' -in $steps) { Start-Engine }
 }
 
 # Puts the previous engine back; returns why it would not start again, or $null.
-Function Undo-Switch([object]$before, [bool]$hadBinaries, [bool]$hadConfig, [string]$oldImagePath, [bool]$wasRunning) {
+Function Undo-Switch([bool]$hadBinaries, [bool]$hadConfig, [string]$oldImagePath, [bool]$wasRunning) {
     try {
-        Restore-Engine -hadBinaries $hadBinaries -hadConfig $hadConfig
+        Stop-Engine
+        if ($hadBinaries) {
+            Copy-Item -Path (Join-Path -Path $engineHost.install_backup -ChildPath '*') -Destination $engineHost.install_path -Recurse -Force
+        }
+        if ($hadConfig) { Copy-Item -LiteralPath $engineHost.config_backup -Destination $engineHost.config_path -Force }
+        elseif (Test-Path -LiteralPath $engineHost.config_path) { Remove-Item -LiteralPath $engineHost.config_path -Force }
         if ($oldImagePath) {
             # Point the service at the binary it ran before (create it again if it is gone).
-            $verb = if ((Get-ServiceState) -eq 'absent') { $commands.service_create } else { $commands.service_config }
+            $verb = if ((Get-ServiceState) -eq 'absent') { $engineHost.commands.service_create } else { $engineHost.commands.service_config }
             Invoke-Native $verb[0] (@($verb | Select-Object -Skip 1) + $oldImagePath) | Out-Null
         }
-        if ($wasRunning) { return Start-Engine }
-        return $null
+        if ($wasRunning) { Start-Engine }
     }
-    catch {
-        return $_.Exception.Message
-    }
-    finally {
-        Remove-Backup
-    }
+    catch { $_.Exception.Message }
+    finally { Remove-Backup }
 }
 
 Function Invoke-Change {
     $wasRunning = (Wait-SteadyService) -eq 'running'
     $stopsEngine = @($steps | Where-Object { $_ -in @('install', 'restart', 'unregister_service', 'protect_data_root') }).Count -gt 0
-    if ($wasRunning -and $stopsEngine) { $script:ranBefore = Get-RunningContainer }
-    $before = Get-EngineState
-    $oldImagePath = $null
-    if ('unregister_service' -in $steps) {
-        $oldImagePath = [string](Get-ItemProperty -LiteralPath $engineHost.service_key -Name ImagePath -ErrorAction SilentlyContinue).ImagePath
+    if ($wasRunning -and $stopsEngine) { $script:ranBefore = @(Get-RunningContainer) }
+    $beforeVersion = Get-DockerdVersion $engineHost.dockerd
+    $oldImagePath = if ('unregister_service' -in $steps) {
+        [string](Get-ItemProperty -LiteralPath $engineHost.service_key -Name ImagePath -ErrorAction SilentlyContinue).ImagePath
     }
     # Binaries are only kept when they are about to be replaced.
-    $hadBinaries = ('install' -in $steps) -and (Test-Path -LiteralPath $dockerd)
-    $hadConfig = Test-Path -LiteralPath $configPath
-    $unpacked = $null
-    if ('install' -in $steps) { $unpacked = Expand-Engine }
+    $hadBinaries = ('install' -in $steps) -and (Test-Path -LiteralPath $engineHost.dockerd)
+    $hadConfig = Test-Path -LiteralPath $engineHost.config_path
+    $unpacked = if ('install' -in $steps) { Expand-Engine }
+    # What a run that did not finish left behind: Copy-Item -Recurse into an existing folder
+    # would nest the binaries one level down.
+    Remove-Backup
     if ('write_config' -in $steps) {
-        New-Item -Path (Split-Path -Path $configPath -Parent) -ItemType Directory -Force | Out-Null
+        New-Item -Path (Split-Path -Path $engineHost.config_path -Parent) -ItemType Directory -Force | Out-Null
         # UTF-8 without a byte order mark: the text is the controller's canonical JSON.
-        [IO.File]::WriteAllText($configStaged, $module.Params._daemon_config_text, (New-Object -TypeName Text.UTF8Encoding -ArgumentList $false))
+        [IO.File]::WriteAllText($engineHost.config_staged, $module.Params._daemon_config_text, (New-Object -TypeName Text.UTF8Encoding -ArgumentList $false))
     }
-    if ($hadBinaries -or $hadConfig) { Backup-Engine -hadBinaries $hadBinaries -hadConfig $hadConfig }
+    if ($hadBinaries) { Copy-Item -LiteralPath $engineHost.install_path -Destination $engineHost.install_backup -Recurse -Force }
+    if ($hadConfig) { Copy-Item -LiteralPath $engineHost.config_path -Destination $engineHost.config_backup -Force }
 
     try { $failure = Switch-Engine $unpacked }
     catch { $failure = $_.Exception.Message }
 
     # Something was switched on an installed engine: put the previous one back.
-    $canRollBack = ($null -ne $before.version -and ($hadBinaries -or 'write_config' -in $steps)) -or $oldImagePath
+    $canRollBack = ($null -ne $beforeVersion -and ($hadBinaries -or 'write_config' -in $steps)) -or $oldImagePath
     if ($failure -and $canRollBack) {
-        $again = Undo-Switch $before $hadBinaries $hadConfig $oldImagePath $wasRunning
+        $again = Undo-Switch $hadBinaries $hadConfig $oldImagePath $wasRunning
         if ($again) {
-            $module.FailJson(('{0}; rolling back to docker {1} failed too: {2}' -f $failure, $before.version, $again))
+            $module.FailJson(('{0}; rolling back to docker {1} failed too: {2}' -f $failure, $beforeVersion, $again))
         }
         $module.Result.rolled_back = $true
-        Restore-Container
+        Start-RanBefore
         $running = if ($wasRunning) { ', engine running again' } else { '' }
-        $module.FailJson(('{0}; rolled back to docker {1} and the previous daemon.json{2}' -f $failure, $before.version, $running))
+        $module.FailJson(('{0}; rolled back to docker {1} and the previous daemon.json{2}' -f $failure, $beforeVersion, $running))
     }
     if ($failure) { $module.FailJson($failure) }
     Remove-Backup
-    if ('restart' -in $steps -or 'start' -in $steps -or $ranBefore.Count -gt 0) { Restore-Container }
+    Start-RanBefore
 }
 
 if (-not $module.CheckMode) {
-    # Refused for the lock, the run changed nothing.
-    $module.Result.changed = $false
     $hostLock = Enter-HostLock -Module $module -Timeout $module.Params.lock_timeout -Holder $module.Params.lock_holder
     # Under psrp the module runs in a long-lived process: the handle is closed however the
     # change ends (FailJson's exit runs finally blocks too, about_Try_Catch_Finally).
@@ -470,5 +400,5 @@ if (-not $module.CheckMode) {
     }
 }
 
-$module.Result.engine = Get-EngineState
+$module.Result.engine = @{ version = (Get-DockerdVersion $engineHost.dockerd); service_state = (Get-ServiceState) }
 $module.ExitJson()

@@ -161,9 +161,10 @@ notes:
     again when it ran before, and the task fails with dockerd's message and C(rolled back).
   - Stopping the engine stops every container on the host. Before it stops, the module lists
     the containers that run (C(docker ps), once it holds the host lock, since another run may
-    have replaced containers after the controller's read); after the engine is back, every
-    container that ran before (every owner's, those started by hand too) is started again; any
-    that would not start is reported in RV(containers.not_restarted) and as a warning. In check
+    have replaced containers after the controller's read); after the engine is back, one
+    C(docker start) starts every container that ran before (every owner's, those started by hand
+    too) again; any that would not start is reported in RV(containers.not_restarted) and as a
+    warning. In check
     mode the task warns that the restart stops every container.
   - The binaries go to C(%ProgramFiles%\docker) (added to the machine C(PATH)) and the configuration
     to C(%ProgramData%\docker\config\daemon.json).

@@ -27,13 +27,16 @@ EVENTLOG_KEY = "HKLM:\\SYSTEM\\CurrentControlSet\\Services\\EventLog\\Applicatio
 # The download cache: only Administrators and SYSTEM may write there (dockerd runs as
 # LocalSystem; ProgramData's inherited ACL lets local users create files).
 CACHE_SDDL = "D:P(A;OICI;FA;;;BA)(A;OICI;FA;;;SY)"
+# The machine PATH, read raw (REG_EXPAND_SZ) and extended with INSTALL_PATH.
+ENVIRONMENT_KEY = "HKLM:\\SYSTEM\\CurrentControlSet\\Control\\Session Manager\\Environment"
 # moby daemon/graphdriver/windows: the windowsfilter driver keeps layers in
 # <data-root>\windowsfilter.
 LAYERS_FOLDER = "windowsfilter"
 
 # Command lines, as argv lists (Argv-ToString quotes each element; no shell).
 COMMANDS: dict[str, list[str]] = {
-    # dockerd.exe --version prints "Docker version 27.3.1, build ..." (moby cmd/dockerd).
+    # dockerd.exe --version prints "Docker version 27.3.1, build ..." (moby cmd/dockerd);
+    # the module reads the version with VERSION_PATTERN.
     "dockerd_version": ["--version"],
     "register_service": ["--register-service"],
     # sc.exe delete marks the service for deletion (DeleteService, winsvc.h).
@@ -42,22 +45,39 @@ COMMANDS: dict[str, list[str]] = {
     # read before the change is appended after binPath= (sc.exe takes "option= value").
     "service_config": ["sc.exe", "config", SERVICE_NAME, "start=", "auto", "binPath="],
     "service_create": ["sc.exe", "create", SERVICE_NAME, "start=", "auto", "binPath="],
-    # docker.exe arguments: every running container, full ids, one "<id> <names>" a line.
-    "list_running": ["ps", "--no-trunc", "--format", "{{.ID}} {{.Names}}"],
+    # docker.exe arguments: every running container's full id, one a line (docker/cli
+    # v20.10.24 and v28.2.2 cli/command/formatter: --quiet is DefaultQuietFormat "{{.ID}}",
+    # ContainerContext.ID truncates unless --no-trunc).
+    "list_running": ["ps", "--no-trunc", "--quiet"],
     # The API answers: the server's version, empty or an error otherwise.
     "server_version": ["version", "--format", "{{.Server.Version}}"],
-    # A container id is appended to these two.
-    "is_running": ["inspect", "--format", "{{.State.Running}}"],
+    # The listed ids are appended: one run starts them all (engine_restart.container_report).
     "start_container": ["start"],
 }
+
+
+# The version in dockerd --version's output (its first group), as host_read reads it.
+VERSION_PATTERN = r"version ([^,\s]+)"
 
 
 def module_option(desired_config: dict[str, Any] | None) -> dict[str, Any]:
     """The ``_engine_host`` option container_engine.ps1 reads its constants from."""
     root = data_root_acl.data_root(desired_config)
+    config = daemon_config.DAEMON_CONFIG_PATH
     return {
         "install_path": INSTALL_PATH,
-        "config_path": daemon_config.DAEMON_CONFIG_PATH,
+        "dockerd": f"{INSTALL_PATH}\\dockerd.exe",
+        # Get-Process names a process by its image's name without .exe.
+        "dockerd_process": "dockerd",
+        "docker": f"{INSTALL_PATH}\\docker.exe",
+        # The binaries and daemon.json the switch replaces, kept until the new engine answers,
+        # and the new daemon.json, written before the engine stops.
+        "install_backup": f"{INSTALL_PATH}.previous",
+        "config_path": config,
+        "config_backup": f"{config}.previous",
+        "config_staged": f"{config}.new",
+        "environment_key": ENVIRONMENT_KEY,
+        "version_pattern": VERSION_PATTERN,
         "data_root": root,
         "layers_path": f"{root.rstrip(chr(92))}\\{LAYERS_FOLDER}",
         "data_root_sddl": data_root_acl.PROTECTED_SDDL,

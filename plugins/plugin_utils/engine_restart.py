@@ -5,16 +5,17 @@
 Stopping dockerd stops every container; at its next start dockerd restarts
 only ``always`` containers and ``unless-stopped`` ones not stopped by hand
 (moby ``daemon.restore``). So before a step that stops the engine, the
-module lists every container that runs (every owner's, hand-started ones
-too) once it holds the host lock, since another writer may have replaced
-containers after the controller's read; it starts each one again that is not
-running after the engine is back, and the ones that would not start are
-reported by name with docker's error. The controller's read gives the check
-mode warning and the names of the ones the module reports without one.
+module lists the id of every container that runs (every owner's, hand-started
+ones too) once it holds the host lock, since another writer may have replaced
+containers after the controller's read, and after the engine is back starts
+them all with one ``docker start``. It returns both runs raw; ``container_report``
+maps them to the ones running again and the ones that would not start, each with
+docker's error. The controller's read gives the check mode warning and the names.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -38,6 +39,63 @@ def running_containers(info: Mapping[str, Any]) -> list[dict[str, str]]:
         for c in info.get("containers") or []
         if isinstance(c, Mapping) and c.get("id") and c.get("running")
     ]
+
+
+def container_names(info: Mapping[str, Any]) -> dict[str, str]:
+    """Id to name of every container in container_host_info's result, running or not."""
+    return {
+        str(c["id"]): str(c.get("name") or c["id"])
+        for c in info.get("containers") or []
+        if isinstance(c, Mapping) and c.get("id")
+    }
+
+
+# docker/cli cli/command/container/start.go startContainersWithoutAttachments ends a start
+# where any container failed with this error, printed to stderr (exit 1): "Error: failed to
+# start containers: a, b" in v20.10.24 and v28.2.2; docker/cli's main branch drops "Error: ".
+_START_SUMMARY = re.compile(r"^(Error: )?failed to start containers: ")
+
+
+def _text(run: Mapping[str, Any]) -> str:
+    return (str(run.get("stderr") or "") + str(run.get("stdout") or "")).strip()
+
+
+def container_report(raw: Any, names: Mapping[str, str]) -> dict[str, Any]:
+    """``containers`` of the result from the module's raw runs.
+
+    ``raw.listed`` is ``docker ps --no-trunc --quiet`` (one full id a line), ``raw.started``
+    the one ``docker start <id> ...`` of those ids after the engine is back (absent when none
+    ran, or when the engine could not be brought back). The start prints each id it started
+    to stdout and each failure's error to stderr, in the order of the ids, then the summary
+    line (docker/cli startContainersWithoutAttachments); a container that runs already counts
+    as started (moby's 304, a success for the client). Returns ``restored`` (ids),
+    ``not_restarted`` (``id``, ``name``, ``error``) and, when the listing failed,
+    ``list_error``."""
+    raw = raw if isinstance(raw, Mapping) else {}
+    report: dict[str, Any] = {"restored": [], "not_restarted": []}
+    listed, started = raw.get("listed"), raw.get("started")
+    if isinstance(listed, Mapping) and listed.get("rc") != 0:
+        report["list_error"] = f"docker ps failed (rc {listed.get('rc')}): {_text(listed)}"
+        return report
+    if not isinstance(listed, Mapping) or not isinstance(started, Mapping):
+        return report
+    ran = str(listed.get("stdout") or "").split()
+    done = set(str(started.get("stdout") or "").split())
+    failed = [cid for cid in ran if cid not in done]
+    errors = [
+        line.strip()
+        for line in str(started.get("stderr") or "").splitlines()
+        if line.strip() and not _START_SUMMARY.match(line.strip())
+    ]
+    if len(errors) != len(failed):
+        # Not one error line per failed id: each gets the whole output.
+        errors = [_text(started) or "no error given"] * len(failed)
+    report["restored"] = [cid for cid in ran if cid in done]
+    report["not_restarted"] = [
+        {"id": cid, "name": names.get(cid, cid), "error": error}
+        for cid, error in zip(failed, errors, strict=True)
+    ]
+    return report
 
 
 def check_mode_warning(host: str | None, running: Sequence[Mapping[str, str]]) -> str:

@@ -109,7 +109,8 @@ def test_an_engine_change_waits_for_a_deployment_s_apply(tmp_path):
         argvs = [json.loads(line)["argv"] for line in log.read_text(encoding="utf-8").splitlines()]
         commands = engine_host.COMMANDS
         assert commands["list_running"] in argvs and commands["server_version"] in argvs
-        assert commands["is_running"] + engine["containers"]["restored"] in argvs
+        # One docker start of every id listed, each mapped on the controller as restored.
+        assert commands["start_container"] + engine["containers"]["restored"] in argvs
         web = containers(fleet)["web"]
         assert web["command"] == ["ping", "second"] and web["state"] == "running"
         assert "web-tbwc-new" not in containers(fleet)

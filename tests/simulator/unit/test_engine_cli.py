@@ -6,7 +6,7 @@ import json
 
 import pytest
 from engine_args import ENGINE_HOST
-from test_engine_transaction import load, running_ids, upgrade
+from test_engine_transaction import load, report, running_ids, upgrade
 
 from wcsim import docker_cli
 from wcsim.modules import container_steps
@@ -25,16 +25,17 @@ def test_engine_upgrade_runs_its_docker_commands_through_the_cli(tmp_path):
     runs = cli_log(tmp_path)
     commands = ENGINE_HOST["commands"]
     argvs = [run["argv"] for run in runs]
-    # docker ps before the stop, docker version after the start, then inspect/start each.
-    assert argvs[0] == commands["list_running"]
-    assert argvs[1] == commands["server_version"]
-    inspected = [a[-1] for a in argvs if a[:-1] == commands["is_running"]]
-    assert sorted(inspected) == sorted(before)  # full ids, parsed from the CLI's docker ps
-    started = [a[-1] for a in argvs if a[:-1] == commands["start_container"]]
-    assert set(started) <= set(before)
+    # docker ps before the stop, docker version after the start, then ONE docker start of
+    # every full id the CLI's docker ps printed.
+    assert argvs == [
+        commands["list_running"],
+        commands["server_version"],
+        commands["start_container"] + result["containers"]["listed"]["stdout"].split(),
+    ]
+    assert sorted(argvs[2][1:]) == sorted(before)
     assert all(run["rc"] == 0 for run in runs)
     assert all(run["cli"].endswith("docker") for run in runs)
-    assert sorted(result["containers"]["restored"]) == sorted(before)
+    assert sorted(report(fleet, result)["restored"]) == sorted(before)
 
 
 def test_list_error_is_the_clis_own_output_when_the_api_is_off_the_pipe(tmp_path):
@@ -42,8 +43,10 @@ def test_list_error_is_the_clis_own_output_when_the_api_is_off_the_pipe(tmp_path
     fleet.host("h").engine.record.daemon_config = {"hosts": ["tcp://0.0.0.0:2375"]}
     rc, result = upgrade(fleet, config={"hosts": ["npipe://"]}, steps=["restart"])
     assert rc == 0, result
-    assert result["containers"]["list_error"].startswith("docker ps failed (rc 1): ")
-    assert "//./pipe/docker_engine" in result["containers"]["list_error"]
+    list_error = report(fleet, result)["list_error"]
+    assert list_error.startswith("docker ps failed (rc 1): ")
+    assert "//./pipe/docker_engine" in list_error
+    assert "started" not in result["containers"]  # nothing listed, nothing started
     first = cli_log(tmp_path)[0]
     assert (first["argv"], first["rc"]) == (ENGINE_HOST["commands"]["list_running"], 1)
     assert first["seconds"] >= 0

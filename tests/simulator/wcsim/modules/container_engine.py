@@ -30,13 +30,15 @@ event-log message). Any failure from the switch on restores the previous
 binaries and daemon.json, starts the engine again when it ran before and fails
 with dockerd's message and "rolled back". A ``docker.exe`` held open by another
 process (fault ``locked_engine_files``) fails the copy with the IOException text
-Copy-Item reports. After the engine (re)started, every container in
-the list of what ran before the engine stopped that is not
-running is started again; ``containers.not_restarted`` lists those that would not.
-Which containers ran is read by the module itself (``docker ps --no-trunc``) once it holds
-the host lock, before anything changes: a writer that held the lock first may have replaced
-containers since the controller's read. When ``docker ps`` fails (the API is off the default
-pipe, the case the change repairs) nothing is listed and ``containers.list_error`` says why.
+Copy-Item reports. After the engine (re)started, every container that ran before the engine
+stopped is started again (one that runs already counts as started).
+Which containers ran is read by the module itself (``docker ps --no-trunc --quiet``) once it
+holds the host lock, before anything changes: a writer that held the lock first may have
+replaced containers since the controller's read. One ``docker start <id> ...`` starts them
+all again. Both runs are returned raw (``containers.listed``, ``containers.started``), as the
+.ps1 returns them; the action maps them (plugin_utils/engine_restart.py): when ``docker ps``
+fails (the API is off the default pipe, the case the change repairs) nothing is started and
+``containers.list_error`` says why.
 
 The whole change (download, switch, restart, containers started again) holds the host
 lock (``wcsim/host_lock.py``, ``Enter-HostLock`` of plugins/module_utils/HostLock.psm1),
@@ -59,7 +61,7 @@ dockerd accepts no Stop-Service); after a stop it waits for dockerd's process to
 ``<data-root>\\windowsfilter``.
 
 The ``docker.exe`` command lines of ``_engine_host.commands`` (``list_running``,
-``server_version``, ``is_running``, ``start_container``) are not answered by the engine
+``server_version``, ``start_container``) are not answered by the engine
 model: they run through the real docker CLI (wcsim/docker_cli.py ``cli_for`` of the engine
 version installed at that moment, as ``install`` switches docker.exe too) against the host's Engine
 API (wcsim/engine_api.py, or wcsim/engine_socket.py's private socket without ``wcsim start``)
@@ -105,15 +107,25 @@ COMMANDS = {
     "unregister_service": ["sc.exe", "delete", "docker"],
     "service_config": ["sc.exe", "config", "docker", "start=", "auto", "binPath="],
     "service_create": ["sc.exe", "create", "docker", "start=", "auto", "binPath="],
-    "list_running": ["ps", "--no-trunc", "--format", "{{.ID}} {{.Names}}"],
+    "list_running": ["ps", "--no-trunc", "--quiet"],
     "server_version": ["version", "--format", "{{.Server.Version}}"],
-    "is_running": ["inspect", "--format", "{{.State.Running}}"],
     "start_container": ["start"],
 }
+# dockerd --version's "Docker version 27.3.1, build ..." (moby cmd/dockerd), its version read
+# with this pattern's first group.
+VERSION_PATTERN = r"version ([^,\s]+)"
 ENGINE_HOST_KEYS = frozenset(
     {
         "install_path",
+        "dockerd",
+        "dockerd_process",
+        "docker",
+        "install_backup",
         "config_path",
+        "config_backup",
+        "config_staged",
+        "environment_key",
+        "version_pattern",
         "data_root",
         "layers_path",
         "data_root_sddl",
@@ -140,6 +152,9 @@ def _check_engine_host(engine_host: dict[str, Any]) -> None:
             )
     if engine_host["service_name"] != "docker":
         raise ModuleFailure("wcsim models the service named docker only")
+    if engine_host["version_pattern"] != VERSION_PATTERN:
+        # The model compares the unpacked engine's version as this pattern reads it.
+        raise ModuleFailure(f"wcsim models _engine_host.version_pattern = {VERSION_PATTERN!r}")
 
 
 def _start_failure(error: EngineError) -> ModuleFailure:
@@ -243,37 +258,20 @@ def _stop_engine(engine: Any, timeout: int) -> None:
     engine.wait_process_exit()
 
 
-def _running_containers(docker: _Docker, result: dict[str, Any]) -> list[tuple[str, str]]:
-    """``Get-RunningContainer``: (id, name) of every running container, parsed from the CLI's
-    ``docker ps`` output as the .ps1 does (each line trimmed, split at the first space). When
-    the API does not answer, none, and ``containers.list_error`` says why (the change goes on)."""
+def _running_containers(docker: _Docker, result: dict[str, Any]) -> list[str]:
+    """``Get-RunningContainer``: the CLI's ``docker ps --no-trunc --quiet`` returned raw as
+    ``containers.listed``; the ids split at white space, as the .ps1 does, or none when the
+    API does not answer (the change goes on; the controller reports ``list_error``)."""
     run = docker.run("list_running")
-    if run["rc"] != 0:
-        result["containers"]["list_error"] = f"docker ps failed (rc {run['rc']}): {_text(run)}"
-        return []
-    ran = []
-    for line in run["stdout"].replace("\r", "").split("\n"):
-        cid, _, name = line.strip().partition(" ")
-        if cid:
-            ran.append((cid, name))
-    return ran
+    result["containers"]["listed"] = run
+    return run["stdout"].split() if run["rc"] == 0 else []
 
 
-def _restore_containers(docker: _Docker, ran: list[tuple[str, str]]) -> dict[str, list]:
-    """``Restore-Container``: ``docker inspect`` each container that ran; unless it answers
-    ``true``, ``docker start`` it; report those that fail with the CLI's output."""
-    report: dict[str, list] = {"restored": [], "not_restarted": []}
-    for cid, name in ran:
-        state = docker.run("is_running", cid)
-        if state["rc"] == 0 and state["stdout"].strip() == "true":
-            report["restored"].append(cid)
-            continue
-        run = docker.run("start_container", cid)
-        if run["rc"] == 0:
-            report["restored"].append(cid)
-        else:
-            report["not_restarted"].append({"id": cid, "name": name, "error": _text(run)})
-    return report
+def _restore_containers(docker: _Docker, ran: list[str], result: dict[str, Any]) -> None:
+    """``Start-RanBefore``: one ``docker start`` of every id that ran, returned raw as
+    ``containers.started`` (the controller maps it, plugin_utils/engine_restart.py)."""
+    if ran:
+        result["containers"]["started"] = docker.run("start_container", *ran)
 
 
 def _engine_zip(host: Any, download: dict[str, Any]) -> FileState:
@@ -339,10 +337,6 @@ class ContainerEngine(Model):
         version, url = params["version"], params["url"]
         checksum = params["checksum"].lower()
         steps = list(params["_steps"] or [])
-        if not url:
-            raise ModuleFailure(
-                "url is required (the container_engine action plugin supplies the default)"
-            )
         if "write_config" in steps and params["_daemon_config_text"] is None:
             raise ModuleFailure("_daemon_config_text is required when _steps contains write_config")
         _check_engine_host(params["_engine_host"])
@@ -358,7 +352,7 @@ class ContainerEngine(Model):
             "steps": steps,
             "download": download,
             "rolled_back": False,
-            "containers": {"restored": [], "not_restarted": []},
+            "containers": {},
         }
         if not check_mode:
             self._locked_change(
@@ -448,7 +442,7 @@ class ContainerEngine(Model):
                 raise
             self._roll_back(host, docker, previous, timeout, failure)
             result["rolled_back"] = True
-            result["containers"].update(_restore_containers(docker, restore))
+            _restore_containers(docker, restore, result)
             with host.exclusive():
                 again = engine.running
             raise ModuleFailure(
@@ -457,8 +451,7 @@ class ContainerEngine(Model):
                 rolled_back=True,
                 containers=result["containers"],
             ) from None
-        if {"start", "restart"} & set(steps) or restore:
-            result["containers"].update(_restore_containers(docker, restore))
+        _restore_containers(docker, restore, result)
 
     @staticmethod
     def _prepare(host, *, steps, version, download, was_running) -> tuple[str, _Previous | None]:

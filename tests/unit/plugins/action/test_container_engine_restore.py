@@ -56,9 +56,15 @@ def test_containers_that_would_not_start_are_warned_by_name(monkeypatch):
         def __call__(self, module_name, module_args=None, task_vars=None, **kwargs):
             result = super().__call__(module_name, module_args, task_vars, **kwargs)
             if module_name.endswith("container_engine"):
+                # The module's raw runs: docker ps, then one docker start of every id.
                 result["containers"] = {
-                    "restored": ["a1", "b2"],
-                    "not_restarted": [{"id": "c3", "error": "Error response from daemon: boom"}],
+                    "listed": {"rc": 0, "stdout": "a1\nb2\nc3\n", "stderr": ""},
+                    "started": {
+                        "rc": 1,
+                        "stdout": "a1\nb2\n",
+                        "stderr": "Error response from daemon: boom\n"
+                        "Error: failed to start containers: c3\n",
+                    },
                 }
             return result
 
@@ -68,6 +74,12 @@ def test_containers_that_would_not_start_are_warned_by_name(monkeypatch):
         "host 'ws1': container 'by-hand' ran before the engine restart and would not start "
         "again: Error response from daemon: boom"
     ]
+    assert result["containers"] == {
+        "restored": ["a1", "b2"],
+        "not_restarted": [
+            {"id": "c3", "name": "by-hand", "error": "Error response from daemon: boom"}
+        ],
+    }
 
 
 @pytest.mark.parametrize("timeout", [0, -5, 901, 2**31])

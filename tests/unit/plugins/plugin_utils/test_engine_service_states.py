@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from ansible_collections.trustbound.wincontainers.plugins.plugin_utils import (
@@ -49,6 +51,14 @@ def test_the_module_option_carries_every_constant_and_follows_data_root():
     assert option["install_path"] == "C:\\Program Files\\docker"
     assert option["config_path"] == "C:\\ProgramData\\docker\\config\\daemon.json"
     assert option["data_root_sddl"] == "D:P(A;OICI;GA;;;BA)(A;OICI;GA;;;SY)"
+    assert option["dockerd"] == "C:\\Program Files\\docker\\dockerd.exe"
+    assert option["dockerd_process"] == "dockerd"
+    assert option["docker"] == "C:\\Program Files\\docker\\docker.exe"
+    assert option["install_backup"] == "C:\\Program Files\\docker.previous"
+    assert option["config_backup"] == "C:\\ProgramData\\docker\\config\\daemon.json.previous"
+    assert option["config_staged"] == "C:\\ProgramData\\docker\\config\\daemon.json.new"
+    match = re.search(option["version_pattern"], "Docker version 27.3.1, build 41ca978\n")
+    assert match is not None and match.group(1) == "27.3.1"
     default = engine_host.module_option(None)
     assert default["layers_path"] == "C:\\ProgramData\\docker\\windowsfilter"
     # argv lists only: no command line is a string a shell could split differently.
