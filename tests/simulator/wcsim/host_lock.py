@@ -54,10 +54,15 @@ class LockBusy(Exception):
 
 
 def _record(text: str) -> dict[str, Any]:
+    """``Read-HostLockRecord``: {} when there is no record, the holder named as unreadable
+    when it is not JSON. Windows lets it open its own handle (Read access, FileShare.ReadWrite)
+    beside a writer's (ReadWrite access, FileShare.Read), the writer's own included, so the
+    writer reads what it took over this way too ("Creating and Opening Files":
+    https://learn.microsoft.com/windows/win32/fileio/creating-and-opening-files)."""
     try:
         data = json.loads(text) if text else {}
     except ValueError:
-        return {"holder": "(unreadable lock record)", "since": "?"}
+        return {"holder": "(unreadable lock record)"}
     return data if isinstance(data, dict) else {}
 
 
@@ -90,7 +95,8 @@ def _stamp(seconds: float) -> str:
 
 
 def foreign_lease(host: Any, record: dict[str, Any], lease_id: str) -> bool:
-    """``Test-ForeignLease``: a lease of another id that has not ended."""
+    """``Test-ForeignLease``: a lease of another id that has not ended; a ``lease_until`` not
+    in the record's format is no lease (TryParseExact fails)."""
     if not record.get("lease_id") or not record.get("lease_until"):
         return False
     if lease_id and record["lease_id"] == lease_id:
@@ -113,8 +119,9 @@ def release(
     lease: dict[str, Any] | None = None,
     keep: dict[str, Any] | None = None,
 ) -> None:
-    """``Exit-HostLock``: empty the record, or leave ``lease`` ({holder, lease_id, seconds}),
-    or put back ``keep`` (the own lease the lock carried, ``-KeepLease``); then close."""
+    """``Exit-HostLock``: empty the record, or leave ``lease`` ({holder, lease_id, seconds}:
+    this run's record since now, with the lease), or put back ``keep`` (the own lease the lock
+    carried, ``-KeepLease``); then close. Safe to call twice: a closed handle is left alone."""
     if host.open_handles.get(LOCK_PATH.casefold()) != token:
         return
     record = None
