@@ -13,6 +13,7 @@
 # lease_until instead of an empty one. Until then, only runs with the same lease id
 # take the lock; others wait as for a held lock. A lease ends by itself at lease_until.
 
+$script:LockPath = Join-Path -Path $env:ProgramData -ChildPath 'trustbound.wincontainers\host.lock'
 $script:RecordTimeFormat = 'yyyy-MM-ddTHH:mm:ssZ'
 # The lock's folder: Administrators and SYSTEM only, not inherited. ProgramData's own ACL
 # lets every local user create folders and files there (BUILTIN\Users: (CI)(AD,WD), CREATOR
@@ -42,14 +43,14 @@ Function Protect-HostLockFolder {
 }
 
 Function Read-HostLockRecord {
-    # The record as any reader sees it: {} when there is none. Its handle asks Read access and
-    # shares ReadWrite, so it opens beside a writer's handle (ReadWrite access, FileShare.Read),
-    # the writer's own included, and never keeps a writer out ("Creating and Opening Files":
+    # The record as any reader sees it (container_host_info too): {} when there is none. Its
+    # handle asks Read access and shares ReadWrite, so it opens beside a writer's handle
+    # (ReadWrite access, FileShare.Read), the writer's own included, and never keeps a writer
+    # out ("Creating and Opening Files":
     # https://learn.microsoft.com/windows/win32/fileio/creating-and-opening-files).
-    param([Parameter(Mandatory = $true)][string]$Path)
-    if (-not (Test-Path -LiteralPath $Path)) { return @{} }
+    if (-not (Test-Path -LiteralPath $script:LockPath)) { return @{} }
     try {
-        $reader = New-Object -TypeName IO.StreamReader -ArgumentList ([IO.File]::Open($Path, 'Open', 'Read', 'ReadWrite'))
+        $reader = New-Object -TypeName IO.StreamReader -ArgumentList ([IO.File]::Open($script:LockPath, 'Open', 'Read', 'ReadWrite'))
         try {
             $text = $reader.ReadToEnd()
         }
@@ -106,18 +107,17 @@ Function Enter-HostLock {
         [Parameter(Mandatory = $true)][AllowEmptyString()][string]$Holder,
         [AllowEmptyString()][string]$LeaseId = ''
     )
-    $path = Join-Path -Path $env:ProgramData -ChildPath 'trustbound.wincontainers\host.lock'
-    Protect-HostLockFolder -Module $Module -Path $path
+    Protect-HostLockFolder -Module $Module -Path $script:LockPath
     $started = [DateTime]::UtcNow
     $contended = $false
     while ($true) {
         # A lease is read without the writer's handle, so a waiter never makes its holder's
         # next run find the lock held; the record is read again once the handle is ours.
-        $found = Read-HostLockRecord -Path $path
+        $found = Read-HostLockRecord
         if (-not (Test-ForeignLease -Record $found -LeaseId $LeaseId)) {
             try {
-                $stream = [IO.File]::Open($path, 'OpenOrCreate', 'ReadWrite', 'Read')
-                $found = Read-HostLockRecord -Path $path
+                $stream = [IO.File]::Open($script:LockPath, 'OpenOrCreate', 'ReadWrite', 'Read')
+                $found = Read-HostLockRecord
                 if (-not (Test-ForeignLease -Record $found -LeaseId $LeaseId)) { break }
                 $stream.Dispose()
             }
@@ -125,7 +125,7 @@ Function Enter-HostLock {
                 # ERROR_SHARING_VIOLATION (32) or ERROR_LOCK_VIOLATION (33): another process has
                 # it open. GetBaseException: the IOException a MethodInvocationException wraps.
                 if (($_.Exception.GetBaseException().HResult -band 0xFFFF) -notin @(32, 33)) { throw }
-                $found = Read-HostLockRecord -Path $path
+                $found = Read-HostLockRecord
             }
         }
         $contended = $true
@@ -134,11 +134,11 @@ Function Enter-HostLock {
             $who = if ($found.holder) { $found.holder } else { '(unknown)' }
             $since = if ($found.since) { $found.since } else { '?' }
             $holderPid = if ($null -ne $found.pid) { $found.pid } else { '?' }
-            $Module.Result.lock = @{ path = $path; waited_seconds = [int]$waited; holder = $found }
+            $Module.Result.lock = @{ path = $script:LockPath; waited_seconds = [int]$waited; holder = $found }
             if ($found.lease_until) {
-                $Module.FailJson(("the host lock {0} is leased to {1} since {2} until {3} (lease {4}): that run changes this host across module runs and restarts; waited {5} seconds for it. Nothing was changed; run again when it is done (the lease ends by itself at {3})" -f $path, $who, $since, $found.lease_until, $found.lease_id, $Timeout))
+                $Module.FailJson(("the host lock {0} is leased to {1} since {2} until {3} (lease {4}): that run changes this host across module runs and restarts; waited {5} seconds for it. Nothing was changed; run again when it is done (the lease ends by itself at {3})" -f $script:LockPath, $who, $since, $found.lease_until, $found.lease_id, $Timeout))
             }
-            $Module.FailJson(("the host lock {0} is held by {1} since {2} (pid {3}); waited {4} seconds for it: another run is changing this host. Nothing was changed; run again when it is done" -f $path, $who, $since, $holderPid, $Timeout))
+            $Module.FailJson(("the host lock {0} is held by {1} since {2} (pid {3}); waited {4} seconds for it: another run is changing this host. Nothing was changed; run again when it is done" -f $script:LockPath, $who, $since, $holderPid, $Timeout))
         }
         Start-Sleep -Seconds 1
     }
@@ -154,7 +154,7 @@ Function Enter-HostLock {
         Stream = $stream
         Record = $record
         Info = @{
-            path = $path
+            path = $script:LockPath
             waited_seconds = [int]([DateTime]::UtcNow - $started).TotalSeconds
             contended = $contended
             taken_over = if ($ownLease -or $found.Count -eq 0) { $null } else { $found }
@@ -190,4 +190,4 @@ Function Exit-HostLock {
     $HostLock.Stream = $null
 }
 
-Export-ModuleMember -Function Enter-HostLock, Exit-HostLock
+Export-ModuleMember -Function Enter-HostLock, Exit-HostLock, Read-HostLockRecord

@@ -3,13 +3,15 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
 #AnsibleRequires -CSharpUtil Ansible.Basic
+#AnsibleRequires -PowerShell ..module_utils.HostLock
 #Requires -Module Ansible.ModuleUtils.ArgvParser
 #Requires -Module Ansible.ModuleUtils.CommandUtil
 
 # Read-only, and raw: registry, CIM and feature values, daemon.json's bytes, the docker
 # service's configuration, the data root's SDDL, the host lock's record, and the output of
 # the docker commands the controller renders (docker_reads). The action plugin of the same
-# name maps all of it to the facts contract (plugins/plugin_utils/host_read.py).
+# name maps all of it to the facts contract (plugins/plugin_utils/host_read.py); a value
+# this module leaves out of engine is one it did not find.
 
 $spec = @{
     options = @{
@@ -32,7 +34,6 @@ $module = [Ansible.Basic.AnsibleModule]::Create($args, $spec)
 
 $installPath = Join-Path -Path $env:ProgramFiles -ChildPath 'docker'
 $configPath = Join-Path -Path $env:ProgramData -ChildPath 'docker\config\daemon.json'
-$lockPath = Join-Path -Path $env:ProgramData -ChildPath 'trustbound.wincontainers\host.lock'
 $serviceKey = 'HKLM:\SYSTEM\CurrentControlSet\Services\docker'
 
 # Run-Command (CreateProcess) rather than "& docker.exe": under the module's
@@ -79,19 +80,8 @@ $module.Result.reboot_signals = @{
     pending_file_rename = $null -ne (Get-ItemProperty -LiteralPath 'HKLM:\SYSTEM\CurrentControlSet\Control\Session Manager' -Name PendingFileRenameOperations -ErrorAction SilentlyContinue)
 }
 
-# The host lock's record (plugins/module_utils/HostLock.psm1), read with FileShare.ReadWrite
-# since a holder has it open for writing.
-$module.Result.host_lock = $null
-if (Test-Path -LiteralPath $lockPath) {
-    try {
-        $stream = [IO.File]::Open($lockPath, 'Open', 'Read', 'ReadWrite')
-        try { $module.Result.host_lock = @{ text = (New-Object -TypeName IO.StreamReader -ArgumentList $stream).ReadToEnd() } }
-        finally { $stream.Dispose() }
-    }
-    catch {
-        $module.Result.host_lock = @{ unreadable = $true }
-    }
-}
+# The host lock's record as HostLock.psm1 reads it beside a holder's handle ({} when free).
+$module.Result.host_lock = Read-HostLockRecord
 
 $docker = Join-Path -Path $installPath -ChildPath 'docker.exe'
 $dockerd = Join-Path -Path $installPath -ChildPath 'dockerd.exe'
@@ -100,14 +90,8 @@ $engine = @{
     daemon_config_path = $configPath
     docker_exe = Test-Path -LiteralPath $docker
     dockerd_exe = Test-Path -LiteralPath $dockerd
-    dockerd_version = $null
-    service_status = $null
-    service_image_path = $null
-    docker_cli = $null
     eventlog_source = Test-Path -LiteralPath 'HKLM:\SYSTEM\CurrentControlSet\Services\EventLog\Application\docker'
-    daemon_json_base64 = $null
     data_root = Join-Path -Path $env:ProgramData -ChildPath 'docker'
-    data_root_sddl = $null
 }
 $module.Result.engine = $engine
 # Never without arguments: a bare dockerd.exe starts a daemon.
@@ -148,8 +132,7 @@ if (Test-Path -LiteralPath $engine.data_root) {
 # one id a line, in batches under CreateProcess's 32767 characters.
 $module.Result.docker = @()
 if ($engine.docker_cli -and $engine.service_status -eq 'Running') {
-    $runs = [System.Collections.Generic.List[Object]]@()
-    $outputs = [System.Collections.Generic.List[string]]@()
+    $outputs = @()
     foreach ($read in $module.Params.docker_reads) {
         if ($null -eq $read.ids_from) {
             $run = Invoke-Native $engine.docker_cli $read.argv
@@ -164,12 +147,11 @@ if ($engine.docker_cli -and $engine.service_status -eq 'Running') {
                 $run.stderr += $part.stderr
             }
         }
-        $outputs.Add($run.stdout)
+        $outputs += $run.stdout
         if (-not $read.return_stdout) { $run.stdout = '' }
-        $runs.Add($run)
+        $module.Result.docker += $run
         if ($read.stop_unless_ok -and $run.rc -ne 0) { break }
     }
-    $module.Result.docker = $runs.ToArray()
 }
 
 $module.ExitJson()

@@ -5,7 +5,8 @@
 
 ``container_host_info.ps1`` only reads: registry, CIM and feature values, ``daemon.json``'s
 bytes, the service's configuration, the data root's SDDL, the host lock's record, and the
-stdout of the docker commands the controller renders here (``module_args``). Every meaning
+stdout of the docker commands the controller renders here (``module_args``). An ``engine``
+value the host did not find is left out of the raw read (read here as None). Every meaning
 is given here (``facts``), so one module run still answers one read and every consumer
 keeps the contract it had.
 
@@ -238,20 +239,13 @@ def feature_facts(features: Mapping[str, Any] | None) -> dict[str, str]:
     return {name: found.get(name, "Unknown") for name in ("Containers", "Hyper-V")}
 
 
-def host_lock_fact(lock: Mapping[str, Any] | None) -> dict[str, Any] | None:
-    """The lock record's text (HostLock.psm1 writes JSON); None when free."""
+def host_lock_fact(lock: Any) -> dict[str, Any] | None:
+    """The lock record as HostLock.psm1's ``Read-HostLockRecord`` returns it (its JSON, ``{}``
+    when free, the holder named unreadable when the text is no JSON); None when free. JSON
+    that is not an object is unreadable too."""
     if not lock:
         return None
-    if lock.get("unreadable"):
-        return {"holder": "(unreadable lock record)"}
-    text = lock.get("text")
-    if not text:
-        return None
-    try:
-        record = json.loads(text)
-    except ValueError:
-        return {"holder": "(unreadable lock record)"}
-    return record if isinstance(record, dict) else {"holder": "(unreadable lock record)"}
+    return dict(lock) if isinstance(lock, Mapping) else {"holder": "(unreadable lock record)"}
 
 
 def daemon_config(encoded: str | None) -> dict[str, Any] | None:

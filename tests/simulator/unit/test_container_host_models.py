@@ -189,3 +189,31 @@ def test_write_config_without_text_is_refused(fleet):
     del args["_daemon_config_text"]
     rc, result = call(fleet, "ready2022", ENGINE, args)
     assert rc == 1 and "_daemon_config_text is required" in result["msg"]
+
+
+def test_raw_read_leaves_out_what_the_host_did_not_find_and_reads_the_lock_record(fleet):
+    """The .ps1's raw shape: ``engine`` sets dockerd_version, service_status, docker_cli, ...
+    only when found; ``host_lock`` is HostLock.psm1's Read-HostLockRecord ({} when free)."""
+    from wcsim import host_lock
+    from wcsim.state import FileState
+
+    raw_args = {"docker_reads": [], "dockerd_version_argv": ["--version"]}
+    reply = fleet.handle("bare2022", ModuleRun(module=INFO, args=raw_args, check_mode=True))
+    raw = json.loads(reply.stdout)
+    assert raw["host_lock"] == {}
+    for key in ("dockerd_version", "service_status", "docker_cli", "daemon_json_base64"):
+        assert key not in raw["engine"], raw["engine"]
+    assert raw["engine"]["docker_exe"] is False
+    reply = fleet.handle("ready2022", ModuleRun(module=INFO, args=raw_args, check_mode=True))
+    engine = json.loads(reply.stdout)["engine"]
+    assert engine["service_status"] == "Running" and engine["docker_cli"].endswith("docker.exe")
+
+    host = fleet.host("bare2022")
+    for text, expected in (
+        ('{"holder": "x", "pid": 4}', {"holder": "x", "pid": 4}),
+        ("{torn", {"holder": "(unreadable lock record)"}),
+        ("", {}),
+    ):
+        host.files.write(host_lock.LOCK_PATH, FileState(sha256="", size=len(text), content=text))
+        reply = fleet.handle("bare2022", ModuleRun(module=INFO, args=raw_args, check_mode=True))
+        assert json.loads(reply.stdout)["host_lock"] == expected

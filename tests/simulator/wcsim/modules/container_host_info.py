@@ -14,7 +14,8 @@ Returns the RAW read the .ps1 returns; the controller maps it to the facts contr
 - ``docker.exe``/``dockerd.exe``, ``dockerd --version``, ``Get-Service docker``, the
   service's ``ImagePath``, ``daemon.json``'s bytes, the data root's SDDL ->
   ``host.engine.record`` and ``host.state``;
-- the host lock's record text -> the lock file (wcsim/host_lock.py);
+- the host lock's record, as HostLock.psm1's ``Read-HostLockRecord`` returns it -> the lock
+  file (wcsim/host_lock.py ``read_record``);
 - every docker read the controller renders (``docker_reads``) is run through the REAL docker
   CLI (wcsim/docker_cli.py) against this host's Engine API (wcsim/engine_api.py), only while
   the engine is installed in ``%ProgramFiles%\\docker`` and its service runs, as the .ps1.
@@ -97,7 +98,23 @@ def _beside(binary: str) -> str:
     return binary.rsplit("\\", 1)[0] + "\\docker.exe"
 
 
+# What the .ps1 sets only when it finds it: left out of ``engine`` otherwise.
+_FOUND_ONLY = (
+    "dockerd_version",
+    "service_status",
+    "service_image_path",
+    "docker_cli",
+    "daemon_json_base64",
+    "data_root_sddl",
+)
+
+
 def engine_raw(host: Any, params: dict[str, Any]) -> dict[str, Any]:
+    raw = _engine_values(host, params)
+    return {k: v for k, v in raw.items() if v is not None or k not in _FOUND_ONLY}
+
+
+def _engine_values(host: Any, params: dict[str, Any]) -> dict[str, Any]:
     record = host.engine.record
     ours = record is not None and record.install_path.lower() == INSTALL_PATH.lower()
     config = record.daemon_config if record else None
@@ -238,7 +255,6 @@ class ContainerHostInfo(Model):
         self, host: Any, params: dict[str, Any], check_mode: bool, diff: bool
     ) -> dict[str, Any]:
         with host.exclusive():
-            lock_file = host.files.get(host_lock.LOCK_PATH)
             result: dict[str, Any] = {
                 "changed": False,
                 "os_registry": os_registry(host),
@@ -249,10 +265,10 @@ class ContainerHostInfo(Model):
                     "windows_update": False,
                     "pending_file_rename": False,
                 },
-                "host_lock": {"text": lock_file.content} if lock_file else None,
+                "host_lock": host_lock.read_record(host),
                 "engine": engine_raw(host, params),
             }
             engine = result["engine"]
-            reads = bool(engine["docker_cli"]) and engine["service_status"] == "Running"
+            reads = bool(engine.get("docker_cli")) and engine.get("service_status") == "Running"
         result["docker"] = docker_raw(host, params["docker_reads"]) if reads else []
         return result

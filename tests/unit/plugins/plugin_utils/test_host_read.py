@@ -196,10 +196,11 @@ def test_feature_states_unknown_without_get_windowsfeature_and_reboot_signals():
     ("lock", "expected"),
     [
         (None, None),
-        ({"text": ""}, None),
-        ({"text": '{"holder": "x", "pid": 4}'}, {"holder": "x", "pid": 4}),
-        ({"text": "{torn"}, {"holder": "(unreadable lock record)"}),
-        ({"unreadable": True}, {"holder": "(unreadable lock record)"}),
+        ({}, None),
+        ({"holder": "x", "pid": 4}, {"holder": "x", "pid": 4}),
+        ({"holder": "(unreadable lock record)"}, {"holder": "(unreadable lock record)"}),
+        ([1, 2], {"holder": "(unreadable lock record)"}),
+        ("text", {"holder": "(unreadable lock record)"}),
     ],
 )
 def test_host_lock_record(lock, expected):
