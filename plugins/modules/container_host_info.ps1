@@ -7,11 +7,12 @@
 #Requires -Module Ansible.ModuleUtils.ArgvParser
 #Requires -Module Ansible.ModuleUtils.CommandUtil
 
-# Read-only, and raw: registry, CIM and feature values, daemon.json's bytes, the docker
-# service's configuration, the data root's SDDL, the host lock's record, and the output of
-# the docker commands the controller renders (docker_reads). The action plugin of the same
-# name maps all of it to the facts contract (plugins/plugin_utils/host_read.py); a value
-# this module leaves out of engine is one it did not find.
+# Read-only, and raw: registry, CIM and feature values (property_reads names the first two),
+# daemon.json's bytes, the docker service's configuration, the data root's SDDL, the host
+# lock's record, and the output of the docker commands the controller renders (docker_reads).
+# The action plugin of the same name maps all of it to the facts contract
+# (plugins/plugin_utils/host_read.py); a value this module leaves out of engine is one it did
+# not find.
 
 $spec = @{
     options = @{
@@ -27,6 +28,16 @@ $spec = @{
             }
         }
         dockerd_version_argv = @{ type = 'list'; elements = 'str'; default = @() }
+        property_reads = @{
+            type = 'list'
+            elements = 'dict'
+            default = @()
+            options = @{
+                source = @{ type = 'str'; required = $true }
+                cim = @{ type = 'bool'; default = $false }
+                properties = @{ type = 'list'; elements = 'str'; required = $true }
+            }
+        }
     }
     supports_check_mode = $true
 }
@@ -44,24 +55,19 @@ Function Invoke-Native([string]$path, [string[]]$arguments) {
     @{ rc = $run.rc; stdout = $run.stdout; stderr = $run.stderr }
 }
 
-$cv = Get-ItemProperty -LiteralPath 'HKLM:\SOFTWARE\Microsoft\Windows NT\CurrentVersion'
-$module.Result.os_registry = @{}
-foreach ($name in 'CurrentMajorVersionNumber', 'CurrentMinorVersionNumber', 'CurrentBuildNumber', 'UBR', 'ProductName', 'EditionID', 'InstallationType') {
-    $module.Result.os_registry[$name] = $cv.$name
+# The registry keys (Get-ItemProperty) and CIM classes (Get-CimInstance: Win32_Processor has
+# one instance per socket) the controller names: each instance's properties it asks for.
+$module.Result.property_values = @{}
+foreach ($read in $module.Params.property_reads) {
+    $found = if ($read.cim) { Get-CimInstance -ClassName $read.source } else { Get-ItemProperty -LiteralPath $read.source }
+    $module.Result.property_values[$read.source] = @(foreach ($object in @($found)) {
+            $values = @{}
+            foreach ($name in $read.properties) {
+                $values[$name] = $object.$name
+            }
+            $values
+        })
 }
-$cs = Get-CimInstance -ClassName Win32_ComputerSystem
-$module.Result.computer_system = @{}
-foreach ($name in 'Model', 'Manufacturer', 'HypervisorPresent', 'TotalPhysicalMemory', 'NumberOfLogicalProcessors') {
-    $module.Result.computer_system[$name] = $cs.$name
-}
-# One Win32_Processor instance per socket.
-$module.Result.processors = @(foreach ($cpu in @(Get-CimInstance -ClassName Win32_Processor)) {
-        @{
-            VirtualizationFirmwareEnabled = $cpu.VirtualizationFirmwareEnabled
-            VMMonitorModeExtensions = $cpu.VMMonitorModeExtensions
-            SecondLevelAddressTranslationExtensions = $cpu.SecondLevelAddressTranslationExtensions
-        }
-    })
 # Processors of this process's processor group (GetProcessAffinityMask, at most 64).
 $module.Result.processor_count = [Environment]::ProcessorCount
 

@@ -158,6 +158,47 @@ DOCKER_READS: list[dict[str, Any]] = [
 ]
 DOCKERD_VERSION_ARGV = ["--version"]
 
+# The registry key and CIM classes the host reads for the os and machine facts, with the
+# properties mapped below: Get-ItemProperty of a key, Get-CimInstance of a class (every
+# instance: Win32_Processor has one per socket).
+CURRENT_VERSION = "HKLM:\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion"
+COMPUTER_SYSTEM, PROCESSOR = "Win32_ComputerSystem", "Win32_Processor"
+PROPERTY_READS: list[dict[str, Any]] = [
+    {
+        "source": CURRENT_VERSION,
+        "cim": False,
+        "properties": [
+            "CurrentMajorVersionNumber",
+            "CurrentMinorVersionNumber",
+            "CurrentBuildNumber",
+            "UBR",
+            "ProductName",
+            "EditionID",
+            "InstallationType",
+        ],
+    },
+    {
+        "source": COMPUTER_SYSTEM,
+        "cim": True,
+        "properties": [
+            "Model",
+            "Manufacturer",
+            "HypervisorPresent",
+            "TotalPhysicalMemory",
+            "NumberOfLogicalProcessors",
+        ],
+    },
+    {
+        "source": PROCESSOR,
+        "cim": True,
+        "properties": [
+            "VirtualizationFirmwareEnabled",
+            "VMMonitorModeExtensions",
+            "SecondLevelAddressTranslationExtensions",
+        ],
+    },
+]
+
 
 class HostReadError(Exception):
     """The raw read cannot be mapped (a docker list failed although the API answered)."""
@@ -171,6 +212,9 @@ def module_args() -> dict[str, Any]:
             for read in DOCKER_READS
         ],
         "dockerd_version_argv": list(DOCKERD_VERSION_ARGV),
+        "property_reads": [
+            {**read, "properties": list(read["properties"])} for read in PROPERTY_READS
+        ],
     }
 
 
@@ -207,11 +251,17 @@ def os_facts(registry: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+def instances(raw: Mapping[str, Any], source: str) -> list[Mapping[str, Any]]:
+    """The instances ``property_reads`` returned for ``source`` (a key has one)."""
+    found = (raw.get("property_values") or {}).get(source) or []
+    return [item for item in found if isinstance(item, Mapping)]
+
+
 def machine_facts(raw: Mapping[str, Any]) -> dict[str, Any]:
     """``Win32_ComputerSystem`` and every ``Win32_Processor`` (one per socket: a capability
     counts only when every socket has it)."""
-    system = raw.get("computer_system") or {}
-    cpus = raw.get("processors") or []
+    system = next(iter(instances(raw, COMPUTER_SYSTEM)), {})
+    cpus = instances(raw, PROCESSOR)
     model, maker = str(system.get("Model") or ""), str(system.get("Manufacturer") or "")
 
     def every(flag: str) -> bool:
@@ -403,7 +453,7 @@ def facts(raw: Mapping[str, Any]) -> dict[str, Any]:
     }
     signals = raw.get("reboot_signals") or {}
     return {
-        "os": os_facts(raw.get("os_registry") or {}),
+        "os": os_facts(next(iter(instances(raw, CURRENT_VERSION)), {})),
         "machine": machine_facts(raw),
         "features": feature_facts(raw.get("features")),
         "reboot_pending": any(bool(v) for v in signals.values()),

@@ -217,3 +217,20 @@ def test_raw_read_leaves_out_what_the_host_did_not_find_and_reads_the_lock_recor
         host.files.write(host_lock.LOCK_PATH, FileState(sha256="", size=len(text), content=text))
         reply = fleet.handle("bare2022", ModuleRun(module=INFO, args=raw_args, check_mode=True))
         assert json.loads(reply.stdout)["host_lock"] == expected
+
+
+def test_property_reads_answer_the_properties_asked_for_and_refuse_an_unmodelled_source(fleet):
+    reads = [
+        {"source": "HKLM:\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion", "cim": False,
+         "properties": ["UBR", "NoSuchValue"]},
+        {"source": "win32_processor", "cim": True, "properties": ["VMMonitorModeExtensions"]},
+    ]  # fmt: skip
+    args = {"docker_reads": [], "property_reads": reads}
+    reply = fleet.handle("physical", ModuleRun(module=INFO, args=args, check_mode=True))
+    values = json.loads(reply.stdout)["property_values"]
+    assert values[reads[0]["source"]] == [{"UBR": 5458, "NoSuchValue": None}]
+    assert values["win32_processor"] == [{"VMMonitorModeExtensions": True}]
+    # Win32_Processor is a CIM class, not a registry key: not read as one.
+    args = {"property_reads": [{**reads[1], "cim": False}]}
+    reply = fleet.handle("physical", ModuleRun(module=INFO, args=args, check_mode=True))
+    assert reply.rc != 0 and "not modelled" in json.loads(reply.stdout)["msg"]
