@@ -73,7 +73,8 @@ options:
     default: []
     suboptions:
       source:
-        description: The registry key (for C(Get-ItemProperty)) or the CIM class (for C(Get-CimInstance)).
+        description:
+          - The registry key (for C(Get-ItemProperty)) or the CIM class (for C(Get-CimInstance)).
         type: str
         required: true
       cim:
