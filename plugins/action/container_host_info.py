@@ -19,9 +19,7 @@ from ansible_collections.trustbound.wincontainers.plugins.plugin_utils import ho
 # What the module itself returns (the raw read); RETURN documents the mapped facts.
 # tests/powershell checks the .ps1's $module.Result keys and the simulator model against it.
 RAW_RESULT_KEYS = (
-    "os_registry",
-    "computer_system",
-    "processors",
+    "property_values",
     "processor_count",
     "features",
     "reboot_signals",

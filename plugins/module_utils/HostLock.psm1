@@ -13,6 +13,7 @@
 # lease_until instead of an empty one. Until then, only runs with the same lease id
 # take the lock; others wait as for a held lock. A lease ends by itself at lease_until.
 
+$script:LockPath = Join-Path -Path $env:ProgramData -ChildPath 'trustbound.wincontainers\host.lock'
 $script:RecordTimeFormat = 'yyyy-MM-ddTHH:mm:ssZ'
 # The lock's folder: Administrators and SYSTEM only, not inherited. ProgramData's own ACL
 # lets every local user create folders and files there (BUILTIN\Users: (CI)(AD,WD), CREATOR
@@ -42,10 +43,22 @@ Function Protect-HostLockFolder {
 }
 
 Function Read-HostLockRecord {
-    param([Parameter(Mandatory = $true)][AllowEmptyString()][AllowNull()][string]$Text)
-    if (-not $Text) { return $null }
+    # The record as any reader sees it (container_host_info too): {} when there is none. Its
+    # handle asks Read access and shares ReadWrite, so it opens beside a writer's handle
+    # (ReadWrite access, FileShare.Read), the writer's own included, and never keeps a writer
+    # out ("Creating and Opening Files":
+    # https://learn.microsoft.com/windows/win32/fileio/creating-and-opening-files).
+    if (-not (Test-Path -LiteralPath $script:LockPath)) { return @{} }
     try {
-        return [Ansible.Basic.AnsibleModule]::FromJson($Text)
+        $reader = New-Object -TypeName IO.StreamReader -ArgumentList ([IO.File]::Open($script:LockPath, 'Open', 'Read', 'ReadWrite'))
+        try {
+            $text = $reader.ReadToEnd()
+        }
+        finally {
+            $reader.Dispose()
+        }
+        if (-not $text) { return @{} }
+        return [Ansible.Basic.AnsibleModule]::FromJson($text)
     }
     catch {
         return @{ holder = '(unreadable lock record)' }
@@ -55,44 +68,13 @@ Function Read-HostLockRecord {
 Function Test-ForeignLease {
     # The record is a lease of another lease id that has not ended yet.
     param([AllowNull()][Object]$Record, [AllowEmptyString()][string]$LeaseId)
-    if ($null -eq $Record -or -not $Record.lease_id -or -not $Record.lease_until) { return $false }
-    if ($LeaseId -and $Record.lease_id -eq $LeaseId) { return $false }
-    $styles = [Globalization.DateTimeStyles]'AssumeUniversal, AdjustToUniversal'
-    $until = [DateTime]::MinValue
-    if (-not [DateTime]::TryParseExact([string]$Record.lease_until, $script:RecordTimeFormat, [Globalization.CultureInfo]::InvariantCulture, $styles, [ref]$until)) {
+    if (-not $Record.lease_id -or -not $Record.lease_until -or ($LeaseId -and $Record.lease_id -eq $LeaseId)) {
         return $false
     }
-    return $until -gt [DateTime]::UtcNow
-}
-
-Function Read-HostLockShared {
-    # The record as a reader sees it, without taking the handle a writer needs.
-    param([Parameter(Mandatory = $true)][string]$Path)
-    try {
-        $shared = [IO.File]::Open($Path, 'Open', 'Read', 'ReadWrite')
-        try {
-            $text = (New-Object -TypeName IO.StreamReader -ArgumentList $shared).ReadToEnd()
-        }
-        finally {
-            $shared.Dispose()
-        }
-        $read = Read-HostLockRecord -Text $text
-        if ($null -ne $read) { return $read }
-        return @{}
-    }
-    catch {
-        return @{ holder = '(unreadable lock record)' }
-    }
-}
-
-Function Test-SharingViolation {
-    # ERROR_SHARING_VIOLATION (32) or ERROR_LOCK_VIOLATION (33): another process has it open.
-    param([Parameter(Mandatory = $true)][Object]$Exception)
-    $inner = $Exception
-    if ($inner -is [Management.Automation.MethodInvocationException] -and $inner.InnerException) {
-        $inner = $inner.InnerException
-    }
-    return ($inner.HResult -band 0xFFFF) -in @(32, 33)
+    $styles = [Globalization.DateTimeStyles]'AssumeUniversal, AdjustToUniversal'
+    $until = [DateTime]::MinValue
+    $parsed = [DateTime]::TryParseExact([string]$Record.lease_until, $script:RecordTimeFormat, [Globalization.CultureInfo]::InvariantCulture, $styles, [ref]$until)
+    return $parsed -and $until -gt [DateTime]::UtcNow
 }
 
 Function Format-UtcNow {
@@ -101,12 +83,12 @@ Function Format-UtcNow {
 }
 
 Function Write-HostLockRecord {
+    # Replaces the record on the writer's handle; no record leaves the file empty.
     param([Parameter(Mandatory = $true)][Object]$Stream, [AllowNull()][Object]$Record)
+    $text = if ($null -eq $Record) { '' } else { [Ansible.Basic.AnsibleModule]::ToJson($Record) }
+    $bytes = [Text.Encoding]::UTF8.GetBytes($text)
     $Stream.SetLength(0)
-    if ($null -ne $Record) {
-        $bytes = [Text.Encoding]::UTF8.GetBytes([Ansible.Basic.AnsibleModule]::ToJson($Record))
-        $Stream.Write($bytes, 0, $bytes.Length)
-    }
+    $Stream.Write($bytes, 0, $bytes.Length)
     $Stream.Flush()
 }
 
@@ -116,7 +98,7 @@ Function Enter-HostLock {
     Takes the host lock, retrying once a second for up to -Timeout seconds while another
     process holds it or another lease id's lease runs; when the wait ends, fails the module
     with a message naming the holder and since when.
-    Returns @{ Stream; Info; Holder }: Info is the module's "lock" return value; Info.contended
+    Returns @{ Stream; Info; Record }: Info is the module's "lock" return value; Info.contended
     says another run held the lock (or a lease) when this one arrived.
     #>
     param (
@@ -125,67 +107,57 @@ Function Enter-HostLock {
         [Parameter(Mandatory = $true)][AllowEmptyString()][string]$Holder,
         [AllowEmptyString()][string]$LeaseId = ''
     )
-    $path = Join-Path -Path $env:ProgramData -ChildPath 'trustbound.wincontainers\host.lock'
-    Protect-HostLockFolder -Module $Module -Path $path
+    Protect-HostLockFolder -Module $Module -Path $script:LockPath
     $started = [DateTime]::UtcNow
-    $stream = $null
     $contended = $false
-    $found = $null
-    while ($null -eq $stream) {
-        $busy = $null
-        # A lease is read without the handle, so a waiter never makes its holder's next run
-        # find the lock held.
-        $leased = if (Test-Path -LiteralPath $path) { Read-HostLockShared -Path $path } else { $null }
-        if (Test-ForeignLease -Record $leased -LeaseId $LeaseId) {
-            $busy = $leased
-        }
-        else {
+    while ($true) {
+        # A lease is read without the writer's handle, so a waiter never makes its holder's
+        # next run find the lock held; the record is read again once the handle is ours.
+        $found = Read-HostLockRecord
+        if (-not (Test-ForeignLease -Record $found -LeaseId $LeaseId)) {
             try {
-                $stream = [IO.File]::Open($path, 'OpenOrCreate', 'ReadWrite', 'Read')
-                $reader = New-Object -TypeName IO.StreamReader -ArgumentList $stream, ([Text.UTF8Encoding]::new($false)), $false, 4096, $true
-                $found = Read-HostLockRecord -Text $reader.ReadToEnd()
-                if (Test-ForeignLease -Record $found -LeaseId $LeaseId) {
-                    $stream.Dispose()
-                    $stream = $null
-                    $busy = $found
-                }
+                $stream = [IO.File]::Open($script:LockPath, 'OpenOrCreate', 'ReadWrite', 'Read')
+                $found = Read-HostLockRecord
+                if (-not (Test-ForeignLease -Record $found -LeaseId $LeaseId)) { break }
+                $stream.Dispose()
             }
             catch [IO.IOException] {
-                if (-not (Test-SharingViolation -Exception $_.Exception)) { throw }
-                $busy = Read-HostLockShared -Path $path
+                # ERROR_SHARING_VIOLATION (32) or ERROR_LOCK_VIOLATION (33): another process has
+                # it open. GetBaseException: the IOException a MethodInvocationException wraps.
+                if (($_.Exception.GetBaseException().HResult -band 0xFFFF) -notin @(32, 33)) { throw }
+                $found = Read-HostLockRecord
             }
         }
-        if ($null -eq $busy) { continue }
         $contended = $true
         $waited = ([DateTime]::UtcNow - $started).TotalSeconds
         if ($waited -ge $Timeout) {
-            $who = if ($busy.holder) { $busy.holder } else { '(unknown)' }
-            $since = if ($busy.since) { $busy.since } else { '?' }
-            $holderPid = if ($null -ne $busy.pid) { $busy.pid } else { '?' }
-            $Module.Result.lock = @{ path = $path; waited_seconds = [int]$waited; holder = $busy }
-            if ($busy.lease_until) {
-                $Module.FailJson(("the host lock {0} is leased to {1} since {2} until {3} (lease {4}): that run changes this host across module runs and restarts; waited {5} seconds for it. Nothing was changed; run again when it is done (the lease ends by itself at {3})" -f $path, $who, $since, $busy.lease_until, $busy.lease_id, $Timeout))
+            $who = if ($found.holder) { $found.holder } else { '(unknown)' }
+            $since = if ($found.since) { $found.since } else { '?' }
+            $holderPid = if ($null -ne $found.pid) { $found.pid } else { '?' }
+            $Module.Result.lock = @{ path = $script:LockPath; waited_seconds = [int]$waited; holder = $found }
+            if ($found.lease_until) {
+                $Module.FailJson(("the host lock {0} is leased to {1} since {2} until {3} (lease {4}): that run changes this host across module runs and restarts; waited {5} seconds for it. Nothing was changed; run again when it is done (the lease ends by itself at {3})" -f $script:LockPath, $who, $since, $found.lease_until, $found.lease_id, $Timeout))
             }
-            $Module.FailJson(("the host lock {0} is held by {1} since {2} (pid {3}); waited {4} seconds for it: another run is changing this host. Nothing was changed; run again when it is done" -f $path, $who, $since, $holderPid, $Timeout))
+            $Module.FailJson(("the host lock {0} is held by {1} since {2} (pid {3}); waited {4} seconds for it: another run is changing this host. Nothing was changed; run again when it is done" -f $script:LockPath, $who, $since, $holderPid, $Timeout))
         }
         Start-Sleep -Seconds 1
     }
-    $ownLease = $null -ne $found -and $LeaseId -and $found.lease_id -eq $LeaseId
+    $ownLease = $LeaseId -and $found.lease_id -eq $LeaseId
     $record = @{ holder = $Holder; since = (Format-UtcNow); pid = $PID }
     if ($ownLease) {
         # Held under its own lease: if this process dies, the lease is still on record.
-        $record.lease_id = $found.lease_id
+        $record.lease_id = $LeaseId
         $record.lease_until = $found.lease_until
     }
     Write-HostLockRecord -Stream $stream -Record $record
     @{
         Stream = $stream
-        Holder = $Holder
+        Record = $record
         Info = @{
-            path = $path
+            path = $script:LockPath
             waited_seconds = [int]([DateTime]::UtcNow - $started).TotalSeconds
             contended = $contended
-            taken_over = if ($ownLease) { $null } else { $found }
+            taken_over = if ($ownLease -or $found.Count -eq 0) { $null } else { $found }
             lease = if ($ownLease) { $found } else { $null }
         }
     }
@@ -205,22 +177,17 @@ Function Exit-HostLock {
         [switch]$KeepLease
     )
     if ($null -eq $HostLock -or $null -eq $HostLock.Stream) { return }
-    $record = $null
-    if ($KeepLease -and $HostLock.Info.lease) {
-        $record = $HostLock.Info.lease
-    }
-    elseif ($LeaseId -and $LeaseSeconds -gt 0) {
-        $record = @{
-            holder = $HostLock.Holder
-            since = (Format-UtcNow)
-            pid = $PID
-            lease_id = $LeaseId
-            lease_until = (Format-UtcNow -AddSeconds $LeaseSeconds)
-        }
+    $record = if ($KeepLease) { $HostLock.Info.lease } else { $null }
+    if ($null -eq $record -and $LeaseId -and $LeaseSeconds -gt 0) {
+        # This run's record (holder, pid) since now, with the lease it leaves.
+        $record = $HostLock.Record
+        $record.since = Format-UtcNow
+        $record.lease_id = $LeaseId
+        $record.lease_until = Format-UtcNow -AddSeconds $LeaseSeconds
     }
     Write-HostLockRecord -Stream $HostLock.Stream -Record $record
     $HostLock.Stream.Dispose()
     $HostLock.Stream = $null
 }
 
-Export-ModuleMember -Function Enter-HostLock, Exit-HostLock
+Export-ModuleMember -Function Enter-HostLock, Exit-HostLock, Read-HostLockRecord

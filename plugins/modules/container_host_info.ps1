@@ -3,13 +3,16 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
 #AnsibleRequires -CSharpUtil Ansible.Basic
+#AnsibleRequires -PowerShell ..module_utils.HostLock
 #Requires -Module Ansible.ModuleUtils.ArgvParser
 #Requires -Module Ansible.ModuleUtils.CommandUtil
 
-# Read-only, and raw: registry, CIM and feature values, daemon.json's bytes, the docker
-# service's configuration, the data root's SDDL, the host lock's record, and the output of
-# the docker commands the controller renders (docker_reads). The action plugin of the same
-# name maps all of it to the facts contract (plugins/plugin_utils/host_read.py).
+# Read-only, and raw: registry, CIM and feature values (property_reads names the first two),
+# daemon.json's bytes, the docker service's configuration, the data root's SDDL, the host
+# lock's record, and the output of the docker commands the controller renders (docker_reads).
+# The action plugin of the same name maps all of it to the facts contract
+# (plugins/plugin_utils/host_read.py); a value this module leaves out of engine is one it did
+# not find.
 
 $spec = @{
     options = @{
@@ -25,6 +28,16 @@ $spec = @{
             }
         }
         dockerd_version_argv = @{ type = 'list'; elements = 'str'; default = @() }
+        property_reads = @{
+            type = 'list'
+            elements = 'dict'
+            default = @()
+            options = @{
+                source = @{ type = 'str'; required = $true }
+                cim = @{ type = 'bool'; default = $false }
+                properties = @{ type = 'list'; elements = 'str'; required = $true }
+            }
+        }
     }
     supports_check_mode = $true
 }
@@ -32,7 +45,6 @@ $module = [Ansible.Basic.AnsibleModule]::Create($args, $spec)
 
 $installPath = Join-Path -Path $env:ProgramFiles -ChildPath 'docker'
 $configPath = Join-Path -Path $env:ProgramData -ChildPath 'docker\config\daemon.json'
-$lockPath = Join-Path -Path $env:ProgramData -ChildPath 'trustbound.wincontainers\host.lock'
 $serviceKey = 'HKLM:\SYSTEM\CurrentControlSet\Services\docker'
 
 # Run-Command (CreateProcess) rather than "& docker.exe": under the module's
@@ -43,24 +55,19 @@ Function Invoke-Native([string]$path, [string[]]$arguments) {
     @{ rc = $run.rc; stdout = $run.stdout; stderr = $run.stderr }
 }
 
-$cv = Get-ItemProperty -LiteralPath 'HKLM:\SOFTWARE\Microsoft\Windows NT\CurrentVersion'
-$module.Result.os_registry = @{}
-foreach ($name in 'CurrentMajorVersionNumber', 'CurrentMinorVersionNumber', 'CurrentBuildNumber', 'UBR', 'ProductName', 'EditionID', 'InstallationType') {
-    $module.Result.os_registry[$name] = $cv.$name
+# The registry keys (Get-ItemProperty) and CIM classes (Get-CimInstance: Win32_Processor has
+# one instance per socket) the controller names: each instance's properties it asks for.
+$module.Result.property_values = @{}
+foreach ($read in $module.Params.property_reads) {
+    $found = if ($read.cim) { Get-CimInstance -ClassName $read.source } else { Get-ItemProperty -LiteralPath $read.source }
+    $module.Result.property_values[$read.source] = @(foreach ($object in @($found)) {
+            $values = @{}
+            foreach ($name in $read.properties) {
+                $values[$name] = $object.$name
+            }
+            $values
+        })
 }
-$cs = Get-CimInstance -ClassName Win32_ComputerSystem
-$module.Result.computer_system = @{}
-foreach ($name in 'Model', 'Manufacturer', 'HypervisorPresent', 'TotalPhysicalMemory', 'NumberOfLogicalProcessors') {
-    $module.Result.computer_system[$name] = $cs.$name
-}
-# One Win32_Processor instance per socket.
-$module.Result.processors = @(foreach ($cpu in @(Get-CimInstance -ClassName Win32_Processor)) {
-        @{
-            VirtualizationFirmwareEnabled = $cpu.VirtualizationFirmwareEnabled
-            VMMonitorModeExtensions = $cpu.VMMonitorModeExtensions
-            SecondLevelAddressTranslationExtensions = $cpu.SecondLevelAddressTranslationExtensions
-        }
-    })
 # Processors of this process's processor group (GetProcessAffinityMask, at most 64).
 $module.Result.processor_count = [Environment]::ProcessorCount
 
@@ -79,19 +86,8 @@ $module.Result.reboot_signals = @{
     pending_file_rename = $null -ne (Get-ItemProperty -LiteralPath 'HKLM:\SYSTEM\CurrentControlSet\Control\Session Manager' -Name PendingFileRenameOperations -ErrorAction SilentlyContinue)
 }
 
-# The host lock's record (plugins/module_utils/HostLock.psm1), read with FileShare.ReadWrite
-# since a holder has it open for writing.
-$module.Result.host_lock = $null
-if (Test-Path -LiteralPath $lockPath) {
-    try {
-        $stream = [IO.File]::Open($lockPath, 'Open', 'Read', 'ReadWrite')
-        try { $module.Result.host_lock = @{ text = (New-Object -TypeName IO.StreamReader -ArgumentList $stream).ReadToEnd() } }
-        finally { $stream.Dispose() }
-    }
-    catch {
-        $module.Result.host_lock = @{ unreadable = $true }
-    }
-}
+# The host lock's record as HostLock.psm1 reads it beside a holder's handle ({} when free).
+$module.Result.host_lock = Read-HostLockRecord
 
 $docker = Join-Path -Path $installPath -ChildPath 'docker.exe'
 $dockerd = Join-Path -Path $installPath -ChildPath 'dockerd.exe'
@@ -100,14 +96,8 @@ $engine = @{
     daemon_config_path = $configPath
     docker_exe = Test-Path -LiteralPath $docker
     dockerd_exe = Test-Path -LiteralPath $dockerd
-    dockerd_version = $null
-    service_status = $null
-    service_image_path = $null
-    docker_cli = $null
     eventlog_source = Test-Path -LiteralPath 'HKLM:\SYSTEM\CurrentControlSet\Services\EventLog\Application\docker'
-    daemon_json_base64 = $null
     data_root = Join-Path -Path $env:ProgramData -ChildPath 'docker'
-    data_root_sddl = $null
 }
 $module.Result.engine = $engine
 # Never without arguments: a bare dockerd.exe starts a daemon.
@@ -148,8 +138,7 @@ if (Test-Path -LiteralPath $engine.data_root) {
 # one id a line, in batches under CreateProcess's 32767 characters.
 $module.Result.docker = @()
 if ($engine.docker_cli -and $engine.service_status -eq 'Running') {
-    $runs = [System.Collections.Generic.List[Object]]@()
-    $outputs = [System.Collections.Generic.List[string]]@()
+    $outputs = @()
     foreach ($read in $module.Params.docker_reads) {
         if ($null -eq $read.ids_from) {
             $run = Invoke-Native $engine.docker_cli $read.argv
@@ -164,12 +153,11 @@ if ($engine.docker_cli -and $engine.service_status -eq 'Running') {
                 $run.stderr += $part.stderr
             }
         }
-        $outputs.Add($run.stdout)
+        $outputs += $run.stdout
         if (-not $read.return_stdout) { $run.stdout = '' }
-        $runs.Add($run)
+        $module.Result.docker += $run
         if ($read.stop_unless_ok -and $run.rc -ne 0) { break }
     }
-    $module.Result.docker = $runs.ToArray()
 }
 
 $module.ExitJson()

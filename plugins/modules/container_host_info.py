@@ -64,6 +64,28 @@ options:
     type: list
     elements: str
     default: []
+  property_reads:
+    description:
+      - The registry keys and CIM classes to read, with the properties of each to return; set by
+        the action plugin, not by hand.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      source:
+        description:
+          - The registry key (for C(Get-ItemProperty)) or the CIM class (for C(Get-CimInstance)).
+        type: str
+        required: true
+      cim:
+        description: O(property_reads[].source) is a CIM class, every instance of which is read.
+        type: bool
+        default: false
+      properties:
+        description: The names of the properties (registry values) to return.
+        type: list
+        elements: str
+        required: true
 notes:
   - The engine is looked for in C(%ProgramFiles%\docker) and its configuration in
     C(%ProgramData%\docker\config\daemon.json), where

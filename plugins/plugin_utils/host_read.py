@@ -5,7 +5,8 @@
 
 ``container_host_info.ps1`` only reads: registry, CIM and feature values, ``daemon.json``'s
 bytes, the service's configuration, the data root's SDDL, the host lock's record, and the
-stdout of the docker commands the controller renders here (``module_args``). Every meaning
+stdout of the docker commands the controller renders here (``module_args``). An ``engine``
+value the host did not find is left out of the raw read (read here as None). Every meaning
 is given here (``facts``), so one module run still answers one read and every consumer
 keeps the contract it had.
 
@@ -157,6 +158,47 @@ DOCKER_READS: list[dict[str, Any]] = [
 ]
 DOCKERD_VERSION_ARGV = ["--version"]
 
+# The registry key and CIM classes the host reads for the os and machine facts, with the
+# properties mapped below: Get-ItemProperty of a key, Get-CimInstance of a class (every
+# instance: Win32_Processor has one per socket).
+CURRENT_VERSION = "HKLM:\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion"
+COMPUTER_SYSTEM, PROCESSOR = "Win32_ComputerSystem", "Win32_Processor"
+PROPERTY_READS: list[dict[str, Any]] = [
+    {
+        "source": CURRENT_VERSION,
+        "cim": False,
+        "properties": [
+            "CurrentMajorVersionNumber",
+            "CurrentMinorVersionNumber",
+            "CurrentBuildNumber",
+            "UBR",
+            "ProductName",
+            "EditionID",
+            "InstallationType",
+        ],
+    },
+    {
+        "source": COMPUTER_SYSTEM,
+        "cim": True,
+        "properties": [
+            "Model",
+            "Manufacturer",
+            "HypervisorPresent",
+            "TotalPhysicalMemory",
+            "NumberOfLogicalProcessors",
+        ],
+    },
+    {
+        "source": PROCESSOR,
+        "cim": True,
+        "properties": [
+            "VirtualizationFirmwareEnabled",
+            "VMMonitorModeExtensions",
+            "SecondLevelAddressTranslationExtensions",
+        ],
+    },
+]
+
 
 class HostReadError(Exception):
     """The raw read cannot be mapped (a docker list failed although the API answered)."""
@@ -170,6 +212,9 @@ def module_args() -> dict[str, Any]:
             for read in DOCKER_READS
         ],
         "dockerd_version_argv": list(DOCKERD_VERSION_ARGV),
+        "property_reads": [
+            {**read, "properties": list(read["properties"])} for read in PROPERTY_READS
+        ],
     }
 
 
@@ -206,11 +251,17 @@ def os_facts(registry: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+def instances(raw: Mapping[str, Any], source: str) -> list[Mapping[str, Any]]:
+    """The instances ``property_reads`` returned for ``source`` (a key has one)."""
+    found = (raw.get("property_values") or {}).get(source) or []
+    return [item for item in found if isinstance(item, Mapping)]
+
+
 def machine_facts(raw: Mapping[str, Any]) -> dict[str, Any]:
     """``Win32_ComputerSystem`` and every ``Win32_Processor`` (one per socket: a capability
     counts only when every socket has it)."""
-    system = raw.get("computer_system") or {}
-    cpus = raw.get("processors") or []
+    system = next(iter(instances(raw, COMPUTER_SYSTEM)), {})
+    cpus = instances(raw, PROCESSOR)
     model, maker = str(system.get("Model") or ""), str(system.get("Manufacturer") or "")
 
     def every(flag: str) -> bool:
@@ -238,20 +289,13 @@ def feature_facts(features: Mapping[str, Any] | None) -> dict[str, str]:
     return {name: found.get(name, "Unknown") for name in ("Containers", "Hyper-V")}
 
 
-def host_lock_fact(lock: Mapping[str, Any] | None) -> dict[str, Any] | None:
-    """The lock record's text (HostLock.psm1 writes JSON); None when free."""
+def host_lock_fact(lock: Any) -> dict[str, Any] | None:
+    """The lock record as HostLock.psm1's ``Read-HostLockRecord`` returns it (its JSON, ``{}``
+    when free, the holder named unreadable when the text is no JSON); None when free. JSON
+    that is not an object is unreadable too."""
     if not lock:
         return None
-    if lock.get("unreadable"):
-        return {"holder": "(unreadable lock record)"}
-    text = lock.get("text")
-    if not text:
-        return None
-    try:
-        record = json.loads(text)
-    except ValueError:
-        return {"holder": "(unreadable lock record)"}
-    return record if isinstance(record, dict) else {"holder": "(unreadable lock record)"}
+    return dict(lock) if isinstance(lock, Mapping) else {"holder": "(unreadable lock record)"}
 
 
 def daemon_config(encoded: str | None) -> dict[str, Any] | None:
@@ -409,7 +453,7 @@ def facts(raw: Mapping[str, Any]) -> dict[str, Any]:
     }
     signals = raw.get("reboot_signals") or {}
     return {
-        "os": os_facts(raw.get("os_registry") or {}),
+        "os": os_facts(next(iter(instances(raw, CURRENT_VERSION)), {})),
         "machine": machine_facts(raw),
         "features": feature_facts(raw.get("features")),
         "reboot_pending": any(bool(v) for v in signals.values()),

@@ -189,3 +189,48 @@ def test_write_config_without_text_is_refused(fleet):
     del args["_daemon_config_text"]
     rc, result = call(fleet, "ready2022", ENGINE, args)
     assert rc == 1 and "_daemon_config_text is required" in result["msg"]
+
+
+def test_raw_read_leaves_out_what_the_host_did_not_find_and_reads_the_lock_record(fleet):
+    """The .ps1's raw shape: ``engine`` sets dockerd_version, service_status, docker_cli, ...
+    only when found; ``host_lock`` is HostLock.psm1's Read-HostLockRecord ({} when free)."""
+    from wcsim import host_lock
+    from wcsim.state import FileState
+
+    raw_args = {"docker_reads": [], "dockerd_version_argv": ["--version"]}
+    reply = fleet.handle("bare2022", ModuleRun(module=INFO, args=raw_args, check_mode=True))
+    raw = json.loads(reply.stdout)
+    assert raw["host_lock"] == {}
+    for key in ("dockerd_version", "service_status", "docker_cli", "daemon_json_base64"):
+        assert key not in raw["engine"], raw["engine"]
+    assert raw["engine"]["docker_exe"] is False
+    reply = fleet.handle("ready2022", ModuleRun(module=INFO, args=raw_args, check_mode=True))
+    engine = json.loads(reply.stdout)["engine"]
+    assert engine["service_status"] == "Running" and engine["docker_cli"].endswith("docker.exe")
+
+    host = fleet.host("bare2022")
+    for text, expected in (
+        ('{"holder": "x", "pid": 4}', {"holder": "x", "pid": 4}),
+        ("{torn", {"holder": "(unreadable lock record)"}),
+        ("", {}),
+    ):
+        host.files.write(host_lock.LOCK_PATH, FileState(sha256="", size=len(text), content=text))
+        reply = fleet.handle("bare2022", ModuleRun(module=INFO, args=raw_args, check_mode=True))
+        assert json.loads(reply.stdout)["host_lock"] == expected
+
+
+def test_property_reads_answer_the_properties_asked_for_and_refuse_an_unmodelled_source(fleet):
+    reads = [
+        {"source": "HKLM:\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion", "cim": False,
+         "properties": ["UBR", "NoSuchValue"]},
+        {"source": "win32_processor", "cim": True, "properties": ["VMMonitorModeExtensions"]},
+    ]  # fmt: skip
+    args = {"docker_reads": [], "property_reads": reads}
+    reply = fleet.handle("physical", ModuleRun(module=INFO, args=args, check_mode=True))
+    values = json.loads(reply.stdout)["property_values"]
+    assert values[reads[0]["source"]] == [{"UBR": 5458, "NoSuchValue": None}]
+    assert values["win32_processor"] == [{"VMMonitorModeExtensions": True}]
+    # Win32_Processor is a CIM class, not a registry key: not read as one.
+    args = {"property_reads": [{**reads[1], "cim": False}]}
+    reply = fleet.handle("physical", ModuleRun(module=INFO, args=args, check_mode=True))
+    assert reply.rc != 0 and "not modelled" in json.loads(reply.stdout)["msg"]

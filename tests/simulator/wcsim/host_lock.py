@@ -53,29 +53,38 @@ class LockBusy(Exception):
         self.record = record
 
 
-def _record(text: str) -> dict[str, Any]:
+def read_record(host: Any) -> Any:
+    """``Read-HostLockRecord``: the record's JSON as it parses, {} when there is none (no file,
+    or an empty one), the holder named as unreadable when it is not JSON. Windows lets its
+    handle (Read access, FileShare.ReadWrite) open beside a writer's (ReadWrite access,
+    FileShare.Read), the writer's own included, so the writer reads what it took over this way
+    too ("Creating and Opening Files":
+    https://learn.microsoft.com/windows/win32/fileio/creating-and-opening-files)."""
+    existing = host.files.get(LOCK_PATH)
+    text = existing.content if existing else ""
     try:
-        data = json.loads(text) if text else {}
+        return json.loads(text) if text else {}
     except ValueError:
-        return {"holder": "(unreadable lock record)", "since": "?"}
+        return {"holder": "(unreadable lock record)"}
+
+
+def _record(host: Any) -> dict[str, Any]:
+    data = read_record(host)
     return data if isinstance(data, dict) else {}
 
 
 def record(host: Any) -> dict[str, Any] | None:
-    """``Get-HostLockFact`` of container_host_info: the record, or None when it is empty."""
-    existing = host.files.get(LOCK_PATH)
-    return _record(existing.content) if existing and existing.content else None
+    """container_host_info's ``host_lock`` fact: the record, or None when it is empty."""
+    return _record(host) or None
 
 
 def open_exclusive(host: Any, token: str) -> dict[str, Any]:
     """Take the lock for ``token``; returns the record a dead holder left ({} if none)."""
     key = LOCK_PATH.casefold()
-    existing = host.files.get(LOCK_PATH)
-    text = existing.content if existing else ""
     if key in host.open_handles:
-        raise LockBusy(_record(text))
+        raise LockBusy(_record(host))
     host.open_handles[key] = token
-    return _record(text)
+    return _record(host)
 
 
 def write_record(host: Any, record: dict[str, Any] | None) -> None:
@@ -90,7 +99,8 @@ def _stamp(seconds: float) -> str:
 
 
 def foreign_lease(host: Any, record: dict[str, Any], lease_id: str) -> bool:
-    """``Test-ForeignLease``: a lease of another id that has not ended."""
+    """``Test-ForeignLease``: a lease of another id that has not ended; a ``lease_until`` not
+    in the record's format is no lease (TryParseExact fails)."""
     if not record.get("lease_id") or not record.get("lease_until"):
         return False
     if lease_id and record["lease_id"] == lease_id:
@@ -113,8 +123,9 @@ def release(
     lease: dict[str, Any] | None = None,
     keep: dict[str, Any] | None = None,
 ) -> None:
-    """``Exit-HostLock``: empty the record, or leave ``lease`` ({holder, lease_id, seconds}),
-    or put back ``keep`` (the own lease the lock carried, ``-KeepLease``); then close."""
+    """``Exit-HostLock``: empty the record, or leave ``lease`` ({holder, lease_id, seconds}:
+    this run's record since now, with the lease), or put back ``keep`` (the own lease the lock
+    carried, ``-KeepLease``); then close. Safe to call twice: a closed handle is left alone."""
     if host.open_handles.get(LOCK_PATH.casefold()) != token:
         return
     record = None

@@ -4,8 +4,10 @@ Returns the RAW read the .ps1 returns; the controller maps it to the facts contr
 (plugins/plugin_utils/host_read.py, behind the action plugin of the same name). What the
 .ps1 reads and where the model takes it from:
 
-- registry ``CurrentVersion`` values -> ``state.os``;
-- ``Win32_ComputerSystem`` / ``Win32_Processor`` properties -> ``state.machine``. A VM
+- ``property_reads``: registry ``CurrentVersion`` values -> ``state.os``;
+  ``Win32_ComputerSystem`` / ``Win32_Processor`` properties -> ``state.machine``, each
+  answered with the properties asked for (``$object.$name``: null for one the source lacks);
+  a source the model does not know fails the run (not modelled). A VM
   always sees a hypervisor (its parent); on a physical host one runs once Hyper-V is
   installed. While any hypervisor is present, the processors' virtualization flags read
   False;
@@ -14,7 +16,8 @@ Returns the RAW read the .ps1 returns; the controller maps it to the facts contr
 - ``docker.exe``/``dockerd.exe``, ``dockerd --version``, ``Get-Service docker``, the
   service's ``ImagePath``, ``daemon.json``'s bytes, the data root's SDDL ->
   ``host.engine.record`` and ``host.state``;
-- the host lock's record text -> the lock file (wcsim/host_lock.py);
+- the host lock's record, as HostLock.psm1's ``Read-HostLockRecord`` returns it -> the lock
+  file (wcsim/host_lock.py ``read_record``);
 - every docker read the controller renders (``docker_reads``) is run through the REAL docker
   CLI (wcsim/docker_cli.py) against this host's Engine API (wcsim/engine_api.py), only while
   the engine is installed in ``%ProgramFiles%\\docker`` and its service runs, as the .ps1.
@@ -39,6 +42,7 @@ from . import Model, ModuleFailure, register
 INSTALL_PATH = "C:\\Program Files\\docker"
 DATA_ROOT = "C:\\ProgramData\\docker"
 ENGINE_KEY = "HKLM:\\SYSTEM\\CurrentControlSet\\Services\\docker"
+CURRENT_VERSION = "HKLM:\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion"
 BATCH = 100  # ids per inspect command line, as the .ps1 (CreateProcess: 32767 characters)
 # Get-Service's ServiceControllerStatus names, as [string]$service.Status prints them.
 _STATUS = {
@@ -74,30 +78,63 @@ def machine_raw(host: Any) -> dict[str, Any]:
     # requirements values are misleading"). Never kinder than Windows.
     flags = machine.virtualization_extensions and not hypervisor_present
     return {
-        "computer_system": {
-            "Model": "Virtual Machine" if machine.is_virtual else "PowerEdge R650",
-            "Manufacturer": "Microsoft Corporation" if machine.is_virtual else "Dell Inc.",
-            "HypervisorPresent": hypervisor_present,
-            "TotalPhysicalMemory": machine.memory_mb * 1024 * 1024,
-            "NumberOfLogicalProcessors": machine.logical_processors,
-        },
-        "processors": [
+        "Win32_ComputerSystem": [
+            {
+                "Model": "Virtual Machine" if machine.is_virtual else "PowerEdge R650",
+                "Manufacturer": "Microsoft Corporation" if machine.is_virtual else "Dell Inc.",
+                "HypervisorPresent": hypervisor_present,
+                "TotalPhysicalMemory": machine.memory_mb * 1024 * 1024,
+                "NumberOfLogicalProcessors": machine.logical_processors,
+            }
+        ],
+        "Win32_Processor": [
             {
                 "VirtualizationFirmwareEnabled": flags,
                 "VMMonitorModeExtensions": flags,
                 "SecondLevelAddressTranslationExtensions": flags,
             }
         ],
-        # [Environment]::ProcessorCount: one processor group holds at most 64.
-        "processor_count": min(machine.logical_processors, 64),
     }
+
+
+def property_values(host: Any, reads: list[dict[str, Any]]) -> dict[str, Any]:
+    """The .ps1's ``property_reads`` loop: every instance of each source, with the
+    properties asked for. CIM class names and registry paths are case-insensitive."""
+    registry = {CURRENT_VERSION.casefold(): [os_registry(host)]}
+    cim = {name.casefold(): found for name, found in machine_raw(host).items()}
+    out: dict[str, Any] = {}
+    for read in reads:
+        found = (cim if read.get("cim") else registry).get(read["source"].casefold())
+        if found is None:
+            kind = "CIM class" if read.get("cim") else "registry key"
+            raise ModuleFailure(f"wcsim: the {kind} {read['source']!r} is not modelled")
+        out[read["source"]] = [
+            {name: instance.get(name) for name in read["properties"]} for instance in found
+        ]
+    return out
 
 
 def _beside(binary: str) -> str:
     return binary.rsplit("\\", 1)[0] + "\\docker.exe"
 
 
+# What the .ps1 sets only when it finds it: left out of ``engine`` otherwise.
+_FOUND_ONLY = (
+    "dockerd_version",
+    "service_status",
+    "service_image_path",
+    "docker_cli",
+    "daemon_json_base64",
+    "data_root_sddl",
+)
+
+
 def engine_raw(host: Any, params: dict[str, Any]) -> dict[str, Any]:
+    raw = _engine_values(host, params)
+    return {k: v for k, v in raw.items() if v is not None or k not in _FOUND_ONLY}
+
+
+def _engine_values(host: Any, params: dict[str, Any]) -> dict[str, Any]:
     record = host.engine.record
     ours = record is not None and record.install_path.lower() == INSTALL_PATH.lower()
     config = record.daemon_config if record else None
@@ -217,12 +254,20 @@ class ContainerHostInfo(Model):
             },
         },
         "dockerd_version_argv": {"type": "list", "elements": "str", "default": []},
+        "property_reads": {
+            "type": "list",
+            "elements": "dict",
+            "default": [],
+            "options": {
+                "source": {"type": "str", "required": True},
+                "cim": {"type": "bool", "default": False},
+                "properties": {"type": "list", "elements": "str", "required": True},
+            },
+        },
     }
     returns = frozenset(
         {
-            "os_registry",
-            "computer_system",
-            "processors",
+            "property_values",
             "processor_count",
             "features",
             "reboot_signals",
@@ -238,21 +283,21 @@ class ContainerHostInfo(Model):
         self, host: Any, params: dict[str, Any], check_mode: bool, diff: bool
     ) -> dict[str, Any]:
         with host.exclusive():
-            lock_file = host.files.get(host_lock.LOCK_PATH)
             result: dict[str, Any] = {
                 "changed": False,
-                "os_registry": os_registry(host),
-                **machine_raw(host),
+                "property_values": property_values(host, params["property_reads"]),
+                # [Environment]::ProcessorCount: one processor group holds at most 64.
+                "processor_count": min(host.state.machine.logical_processors, 64),
                 "features": {n: host.windows.feature_state(n) for n in ("Containers", "Hyper-V")},
                 "reboot_signals": {
                     "component_based_servicing": bool(host.state.reboot_pending),
                     "windows_update": False,
                     "pending_file_rename": False,
                 },
-                "host_lock": {"text": lock_file.content} if lock_file else None,
+                "host_lock": host_lock.read_record(host),
                 "engine": engine_raw(host, params),
             }
             engine = result["engine"]
-            reads = bool(engine["docker_cli"]) and engine["service_status"] == "Running"
+            reads = bool(engine.get("docker_cli")) and engine.get("service_status") == "Running"
         result["docker"] = docker_raw(host, params["docker_reads"]) if reads else []
         return result

@@ -18,6 +18,6 @@ def facts_pass_through(monkeypatch):
     mapping = host_read.facts
 
     def facts(raw):
-        return dict(raw) if "os_registry" not in raw else mapping(raw)
+        return dict(raw) if "property_values" not in raw else mapping(raw)
 
     monkeypatch.setattr(host_read, "facts", facts)

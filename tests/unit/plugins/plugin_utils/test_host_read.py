@@ -105,6 +105,12 @@ def raw(docker=None, **overrides):
         "docker": docker if docker is not None else docker_runs(),
     }
     read.update(overrides)
+    # The host answers property_reads by source (host_read.PROPERTY_READS).
+    read["property_values"] = {
+        host_read.CURRENT_VERSION: [read.pop("os_registry")],
+        host_read.COMPUTER_SYSTEM: [read.pop("computer_system")],
+        host_read.PROCESSOR: read.pop("processors"),
+    }
     return read
 
 
@@ -196,10 +202,11 @@ def test_feature_states_unknown_without_get_windowsfeature_and_reboot_signals():
     ("lock", "expected"),
     [
         (None, None),
-        ({"text": ""}, None),
-        ({"text": '{"holder": "x", "pid": 4}'}, {"holder": "x", "pid": 4}),
-        ({"text": "{torn"}, {"holder": "(unreadable lock record)"}),
-        ({"unreadable": True}, {"holder": "(unreadable lock record)"}),
+        ({}, None),
+        ({"holder": "x", "pid": 4}, {"holder": "x", "pid": 4}),
+        ({"holder": "(unreadable lock record)"}, {"holder": "(unreadable lock record)"}),
+        ([1, 2], {"holder": "(unreadable lock record)"}),
+        ("text", {"holder": "(unreadable lock record)"}),
     ],
 )
 def test_host_lock_record(lock, expected):
@@ -344,3 +351,19 @@ def test_a_bind_of_the_data_root_still_raises_the_finding():
     facts, ids = _audit([bind])
     assert facts["containers"][0]["mounts"] == [f"{DATA_ROOT}\\volumes:C:\\d:ro"]
     assert "WC-HOLE-DATA-ROOT" in ids
+
+
+def test_module_args_name_the_property_reads_the_mapping_uses():
+    reads = {r["source"]: r for r in host_read.module_args()["property_reads"]}
+    assert reads[host_read.CURRENT_VERSION]["cim"] is False
+    assert "UBR" in reads[host_read.CURRENT_VERSION]["properties"]
+    assert reads[host_read.PROCESSOR]["cim"] and reads[host_read.COMPUTER_SYSTEM]["cim"]
+    assert "TotalPhysicalMemory" in reads[host_read.COMPUTER_SYSTEM]["properties"]
+
+
+def test_a_source_the_host_did_not_return_maps_to_empty_values():
+    read = raw()
+    del read["property_values"][host_read.COMPUTER_SYSTEM]
+    machine = host_read.facts(read)["machine"]
+    assert machine["model"] == "" and machine["memory_mb"] == 0
+    assert host_read.facts(read)["os"]["build"] == 20348
