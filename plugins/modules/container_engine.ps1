@@ -3,8 +3,7 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
 #AnsibleRequires -CSharpUtil Ansible.Basic
-#Requires -Module Ansible.ModuleUtils.ArgvParser
-#Requires -Module Ansible.ModuleUtils.CommandUtil
+#AnsibleRequires -PowerShell ..module_utils.DockerCli
 #AnsibleRequires -PowerShell ..module_utils.HostLock
 #AnsibleRequires -PowerShell ansible_collections.ansible.windows.plugins.module_utils.WebRequest
 
@@ -72,16 +71,11 @@ $module.Result.rolled_back = $false
 # (plugin_utils/engine_restart.py container_report).
 $module.Result.containers = @{}
 $ranBefore = @()
+# docker.exe runs without the host's DOCKER_* variables and without a profile's config.json.
+$dockerEnvironment = New-DockerCliEnvironment -Module $module
 
 Function Get-Sha256([string]$path) {
     (Get-FileHash -LiteralPath $path -Algorithm SHA256).Hash.ToLowerInvariant()
-}
-
-# Run-Command (CreateProcess) rather than "& exe": under the module's
-# $ErrorActionPreference = 'Stop', Windows PowerShell 5.1 turns the first line a
-# native command writes to stderr into a terminating error.
-Function Invoke-Native([string]$executable, [object[]]$arguments) {
-    Run-Command -command (Argv-ToString -arguments (@($executable) + @($arguments)))
 }
 
 Function Format-Run([object]$run) {
@@ -90,7 +84,7 @@ Function Format-Run([object]$run) {
 
 Function Get-DockerdVersion([string]$path) {
     if (-not (Test-Path -LiteralPath $path)) { return $null }
-    $run = Invoke-Native $path $engineHost.commands.dockerd_version
+    $run = Invoke-NativeCommand -Executable $path -Arguments $engineHost.commands.dockerd_version
     if ($run.rc -eq 0 -and $run.stdout -match $engineHost.version_pattern) { return $Matches[1] }
     $null
 }
@@ -202,7 +196,7 @@ Function Start-Engine {
     }
     $deadline = $since.AddSeconds($module.Params.start_timeout)
     while ($true) {
-        $run = Invoke-Native $engineHost.docker $engineHost.commands.server_version
+        $run = Invoke-NativeCommand -Executable $engineHost.docker -Arguments $engineHost.commands.server_version -Environment $dockerEnvironment
         if ($run.rc -eq 0 -and $run.stdout.Trim()) { return $null }
         $last = ($run.stderr + $run.stdout).Trim()
         if ((Get-ServiceState) -eq 'stopped') {
@@ -258,7 +252,7 @@ Function Add-InstallPathToMachinePath {
 # moved it off the default pipe) nothing is listed and the change that repairs it goes on.
 Function Get-RunningContainer {
     $cli = if (Test-Path -LiteralPath $engineHost.docker) { $engineHost.docker } else { 'docker.exe' }
-    try { $run = Invoke-Native $cli $engineHost.commands.list_running }
+    try { $run = Invoke-NativeCommand -Executable $cli -Arguments $engineHost.commands.list_running -Environment $dockerEnvironment }
     catch { $run = @{ rc = -1; stdout = ''; stderr = $_.Exception.Message } }
     $module.Result.containers.listed = $run
     if ($run.rc -eq 0) { return @($run.stdout -split '\s+' | Where-Object { $_ }) }
@@ -272,7 +266,7 @@ Function Get-RunningContainer {
 # checkResponseErr: 200-399).
 Function Start-RanBefore {
     if ($ranBefore.Count -gt 0) {
-        $module.Result.containers.started = Invoke-Native $engineHost.docker (@($engineHost.commands.start_container) + $ranBefore)
+        $module.Result.containers.started = Invoke-NativeCommand -Executable $engineHost.docker -Arguments $engineHost.commands.start_container -Batch $ranBefore -Environment $dockerEnvironment
     }
 }
 
@@ -305,7 +299,7 @@ Function Switch-Engine([string]$unpacked) {
     if ('unregister_service' -in $steps) {
         # The service runs another dockerd.exe: remove it so ours is registered.
         Stop-Engine
-        $run = Invoke-Native $engineHost.commands.unregister_service[0] @($engineHost.commands.unregister_service | Select-Object -Skip 1)
+        $run = Invoke-NativeCommand -Executable $engineHost.commands.unregister_service[0] -Arguments @($engineHost.commands.unregister_service | Select-Object -Skip 1)
         if ($run.rc -ne 0) { throw ('sc.exe delete failed {0}' -f (Format-Run $run)) }
         if ((Wait-SteadyService -Gone) -ne 'absent') {
             throw ('the {0} service is marked for deletion and still exists after {1} s: a program holds it open (services.msc, Event Viewer); close it and run again' -f $engineHost.service_name, $module.Params.start_timeout)
@@ -315,7 +309,7 @@ Function Switch-Engine([string]$unpacked) {
         Remove-Item -LiteralPath $engineHost.eventlog_key -Recurse -Force -ErrorAction SilentlyContinue
     }
     if ('register_service' -in $steps) {
-        $run = Invoke-Native $engineHost.dockerd $engineHost.commands.register_service
+        $run = Invoke-NativeCommand -Executable $engineHost.dockerd -Arguments $engineHost.commands.register_service
         if ($run.rc -ne 0) { throw ('dockerd --register-service failed {0}' -f (Format-Run $run)) }
     }
     if ('protect_data_root' -in $steps) { Protect-DataRoot }
@@ -335,18 +329,20 @@ Function Undo-Switch([bool]$hadBinaries, [bool]$hadConfig, [string]$oldImagePath
         if ($oldImagePath) {
             # Point the service at the binary it ran before (create it again if it is gone).
             $verb = if ((Get-ServiceState) -eq 'absent') { $engineHost.commands.service_create } else { $engineHost.commands.service_config }
-            Invoke-Native $verb[0] (@($verb | Select-Object -Skip 1) + $oldImagePath) | Out-Null
+            $run = Invoke-NativeCommand -Executable $verb[0] -Arguments (@($verb | Select-Object -Skip 1) + $oldImagePath)
+            if ($run.rc -ne 0) { throw ('{0} failed {1}' -f ($verb -join ' '), (Format-Run $run)) }
         }
-        if ($wasRunning) { Start-Engine }
+        $why = if ($wasRunning) { Start-Engine }
+        # Kept when the rollback failed: the only copy of the previous engine.
+        Remove-Backup
+        $why
     }
-    catch { $_.Exception.Message }
-    finally { Remove-Backup }
+    catch { '{0}; the previous binaries and daemon.json are kept in {1} and {2}' -f $_.Exception.Message, $engineHost.install_backup, $engineHost.config_backup }
 }
 
 Function Invoke-Change {
     $wasRunning = (Wait-SteadyService) -eq 'running'
     $stopsEngine = @($steps | Where-Object { $_ -in @('install', 'restart', 'unregister_service', 'protect_data_root') }).Count -gt 0
-    if ($wasRunning -and $stopsEngine) { $script:ranBefore = @(Get-RunningContainer) }
     $beforeVersion = Get-DockerdVersion $engineHost.dockerd
     $oldImagePath = if ('unregister_service' -in $steps) {
         [string](Get-ItemProperty -LiteralPath $engineHost.service_key -Name ImagePath -ErrorAction SilentlyContinue).ImagePath
@@ -358,6 +354,9 @@ Function Invoke-Change {
     # What a run that did not finish left behind: Copy-Item -Recurse into an existing folder
     # would nest the binaries one level down.
     Remove-Backup
+    if (Test-Path -LiteralPath $engineHost.install_backup) {
+        $module.FailJson(('{0}, left by an earlier run, cannot be removed; nothing was changed' -f $engineHost.install_backup))
+    }
     if ('write_config' -in $steps) {
         New-Item -Path (Split-Path -Path $engineHost.config_path -Parent) -ItemType Directory -Force | Out-Null
         # UTF-8 without a byte order mark: the text is the controller's canonical JSON.
@@ -366,6 +365,9 @@ Function Invoke-Change {
     if ($hadBinaries) { Copy-Item -LiteralPath $engineHost.install_path -Destination $engineHost.install_backup -Recurse -Force }
     if ($hadConfig) { Copy-Item -LiteralPath $engineHost.config_path -Destination $engineHost.config_backup -Force }
 
+    # Listed last before the switch: a listing without a start in the result means the switch
+    # failed and the engine did not answer again.
+    if ($wasRunning -and $stopsEngine) { $script:ranBefore = @(Get-RunningContainer) }
     try { $failure = Switch-Engine $unpacked }
     catch { $failure = $_.Exception.Message }
 
@@ -381,7 +383,11 @@ Function Invoke-Change {
         $running = if ($wasRunning) { ', engine running again' } else { '' }
         $module.FailJson(('{0}; rolled back to docker {1} and the previous daemon.json{2}' -f $failure, $beforeVersion, $running))
     }
-    if ($failure) { $module.FailJson($failure) }
+    if ($failure) {
+        # Nothing switched to roll back: the engine that ran is started again, with its containers.
+        if ($wasRunning -and -not (Start-Engine)) { Start-RanBefore }
+        $module.FailJson($failure)
+    }
     Remove-Backup
     Start-RanBefore
 }

@@ -3,9 +3,8 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
 #AnsibleRequires -CSharpUtil Ansible.Basic
+#AnsibleRequires -PowerShell ..module_utils.DockerCli
 #AnsibleRequires -PowerShell ..module_utils.HostLock
-#Requires -Module Ansible.ModuleUtils.ArgvParser
-#Requires -Module Ansible.ModuleUtils.CommandUtil
 
 # Read-only, and raw: registry, CIM and feature values (property_reads names the first two),
 # daemon.json's bytes, the docker service's configuration, the data root's SDDL, the host
@@ -46,14 +45,6 @@ $module = [Ansible.Basic.AnsibleModule]::Create($args, $spec)
 $installPath = Join-Path -Path $env:ProgramFiles -ChildPath 'docker'
 $configPath = Join-Path -Path $env:ProgramData -ChildPath 'docker\config\daemon.json'
 $serviceKey = 'HKLM:\SYSTEM\CurrentControlSet\Services\docker'
-
-# Run-Command (CreateProcess) rather than "& docker.exe": under the module's
-# $ErrorActionPreference = 'Stop', Windows PowerShell 5.1 turns the first line a
-# native command writes to stderr into a terminating error.
-Function Invoke-Native([string]$path, [string[]]$arguments) {
-    $run = Run-Command -command (Argv-ToString -arguments (@($path) + $arguments))
-    @{ rc = $run.rc; stdout = $run.stdout; stderr = $run.stderr }
-}
 
 # The registry keys (Get-ItemProperty) and CIM classes (Get-CimInstance: Win32_Processor has
 # one instance per socket) the controller names: each instance's properties it asks for.
@@ -102,7 +93,7 @@ $engine = @{
 $module.Result.engine = $engine
 # Never without arguments: a bare dockerd.exe starts a daemon.
 if ($engine.dockerd_exe -and $module.Params.dockerd_version_argv) {
-    $engine.dockerd_version = Invoke-Native $dockerd $module.Params.dockerd_version_argv
+    $engine.dockerd_version = Invoke-NativeCommand -Executable $dockerd -Arguments $module.Params.dockerd_version_argv
 }
 if ($engine.docker_exe) { $engine.docker_cli = $docker }
 $service = Get-Service -Name docker -ErrorAction SilentlyContinue
@@ -134,25 +125,18 @@ if (Test-Path -LiteralPath $engine.data_root) {
     $engine.data_root_sddl = (Get-Acl -LiteralPath $engine.data_root).GetSecurityDescriptorSddlForm('Access')
 }
 
-# The controller's docker reads, in order. "ids_from" appends what an earlier read printed,
-# one id a line, in batches under CreateProcess's 32767 characters.
+# The controller's docker reads, in order, with docker.exe's environment of DockerCli.psm1.
+# "ids_from" appends what an earlier read printed, one id a line (in batches).
 $module.Result.docker = @()
 if ($engine.docker_cli -and $engine.service_status -eq 'Running') {
+    $dockerEnvironment = New-DockerCliEnvironment -Module $module
     $outputs = @()
     foreach ($read in $module.Params.docker_reads) {
-        if ($null -eq $read.ids_from) {
-            $run = Invoke-Native $engine.docker_cli $read.argv
-        }
-        else {
+        $ids = $null
+        if ($null -ne $read.ids_from) {
             $ids = @($outputs[$read.ids_from] -split '\r?\n' | Where-Object { $_.Trim() } | Select-Object -Unique)
-            $run = @{ rc = 0; stdout = ''; stderr = '' }
-            for ($i = 0; $i -lt $ids.Count; $i += 100) {
-                $part = Invoke-Native $engine.docker_cli (@($read.argv) + $ids[$i..([Math]::Min($i + 100, $ids.Count) - 1)])
-                if ($part.rc -ne 0) { $run.rc = $part.rc }
-                $run.stdout += $part.stdout
-                $run.stderr += $part.stderr
-            }
         }
+        $run = Invoke-NativeCommand -Executable $engine.docker_cli -Arguments $read.argv -Batch $ids -Environment $dockerEnvironment
         $outputs += $run.stdout
         if (-not $read.return_stdout) { $run.stdout = '' }
         $module.Result.docker += $run

@@ -4,8 +4,7 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
 #AnsibleRequires -CSharpUtil Ansible.Basic
-#Requires -Module Ansible.ModuleUtils.ArgvParser
-#Requires -Module Ansible.ModuleUtils.CommandUtil
+#AnsibleRequires -PowerShell ..module_utils.DockerCli
 #AnsibleRequires -PowerShell ..module_utils.HostLock
 
 # A narrow executor: it runs the docker command lines the controller rendered
@@ -277,10 +276,9 @@ Function Invoke-Docker {
         }
     }
     $stdin = if ($Command.stdin) { $secrets[$Command.stdin] } else { '' }
-    $run = Run-Command -command (Argv-ToString -arguments (@($docker) + $Command.argv)) -stdin $stdin -environment $environment
-    $outcome = @{ rc = $run.rc; stderr = $run.stderr }
-    if ($Command.capture) {
-        $outcome.stdout = $run.stdout
+    $outcome = Invoke-NativeCommand -Executable $docker -Arguments $Command.argv -Stdin $stdin -Environment $environment
+    if (-not $Command.capture) {
+        $outcome.Remove('stdout')
     }
     $outcome
 }
@@ -356,19 +354,9 @@ if ($module.CheckMode) {
     $module.ExitJson()
 }
 
-# The CLI's environment: this process's without any DOCKER_* variable (DOCKER_HOST,
-# DOCKER_CONTEXT, ... could send a command elsewhere), and a client config directory of this
-# run's own, so neither a profile's config.json (its currentContext picks the daemon: docker/cli
-# docs/reference/commandline/context_use.md) nor a login reaches past the run. It lives in
-# Ansible.Basic's Tmpdir: closed to other users, removed when the module ends.
-$baseEnvironment = @{}
-foreach ($entry in [Environment]::GetEnvironmentVariables().GetEnumerator() | Where-Object { $_.Key -notlike 'DOCKER_*' }) {
-    $baseEnvironment[$entry.Key] = $entry.Value
-}
-$baseEnvironment['DOCKER_CONFIG'] = (New-Item -Path (Join-Path -Path $module.Tmpdir -ChildPath 'docker-config') -ItemType Directory).FullName
-if ($module.Params.client_config) {
-    [IO.File]::WriteAllText((Join-Path -Path $baseEnvironment['DOCKER_CONFIG'] -ChildPath 'config.json'), $module.Params.client_config)
-}
+# No DOCKER_* variable and a client config of the run's own (DockerCli.psm1): a login lasts
+# the run, in the config.json the controller rendered.
+$baseEnvironment = New-DockerCliEnvironment -Module $module -ClientConfig $module.Params.client_config
 
 $keepOnFailure = $module.Params.keep_lease_on_failure -or $module.Params.keep_lease
 $hostLock = Enter-HostLock -Module $module -Timeout $module.Params.lock_timeout -Holder $module.Params.lock_holder -LeaseId $module.Params.lease_id
@@ -408,7 +396,8 @@ try {
         }
         # A failed run ends any lease, unless asked to keep the one it was given.
         Exit-HostLock -HostLock $hostLock -KeepLease:$keepOnFailure
-        $module.FailJson("step $i ($($steps[$i].action) $($steps[$i].name)) failed")
+        $named = @($steps[$i].name, $steps[$i].image) | Where-Object { $_ } | Select-Object -First 1
+        $module.FailJson("step $i ($($steps[$i].action) $named) failed")
     }
     # A normal end leaves the lease asked for (none: an empty record).
     if ($module.Params.keep_lease) {

@@ -60,26 +60,37 @@ def _text(run: Mapping[str, Any]) -> str:
     return (str(run.get("stderr") or "") + str(run.get("stdout") or "")).strip()
 
 
+NOT_BROUGHT_BACK = (
+    "the engine change failed and the engine did not answer again, so it was not started"
+)
+
+
 def container_report(raw: Any, names: Mapping[str, str]) -> dict[str, Any]:
     """``containers`` of the result from the module's raw runs.
 
     ``raw.listed`` is ``docker ps --no-trunc --quiet`` (one full id a line), ``raw.started``
-    the one ``docker start <id> ...`` of those ids after the engine is back (absent when none
-    ran, or when the engine could not be brought back). The start prints each id it started
-    to stdout and each failure's error to stderr, in the order of the ids, then the summary
-    line (docker/cli startContainersWithoutAttachments); a container that runs already counts
-    as started (moby's 304, a success for the client). Returns ``restored`` (ids),
-    ``not_restarted`` (``id``, ``name``, ``error``) and, when the listing failed,
-    ``list_error``."""
+    the ``docker start <id> ...`` of those ids (100 a run) after the engine is back (absent
+    when the engine could not be brought back: then every listed container is reported).
+    The start prints each id it started to stdout and each failure's error to stderr, in
+    the order of the ids, then the summary line (docker/cli
+    startContainersWithoutAttachments); a container that runs already counts as started
+    (moby's 304, a success for the client). Returns ``restored`` (ids), ``not_restarted``
+    (``id``, ``name``, ``error``) and, when the listing failed, ``list_error``."""
     raw = raw if isinstance(raw, Mapping) else {}
     report: dict[str, Any] = {"restored": [], "not_restarted": []}
     listed, started = raw.get("listed"), raw.get("started")
     if isinstance(listed, Mapping) and listed.get("rc") != 0:
         report["list_error"] = f"docker ps failed (rc {listed.get('rc')}): {_text(listed)}"
         return report
-    if not isinstance(listed, Mapping) or not isinstance(started, Mapping):
+    if not isinstance(listed, Mapping):
         return report
     ran = str(listed.get("stdout") or "").split()
+    if not isinstance(started, Mapping):
+        # Listed, and the change failed before the engine answered again: none was started.
+        report["not_restarted"] = [
+            {"id": cid, "name": names.get(cid, cid), "error": NOT_BROUGHT_BACK} for cid in ran
+        ]
+        return report
     done = set(str(started.get("stdout") or "").split())
     failed = [cid for cid in ran if cid not in done]
     errors = [

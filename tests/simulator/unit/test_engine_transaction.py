@@ -168,6 +168,32 @@ def test_fresh_failure_without_previous_engine_is_not_rolled_back(tmp_path, step
     assert result["rolled_back"] is False
 
 
+@pytest.mark.parametrize("times", [1, None])
+def test_a_failure_with_nothing_to_roll_back_starts_the_engine_and_its_containers_again(
+    tmp_path, times
+):
+    # A restart alone (daemon.json unchanged, e.g. after protect_data_root) has no previous
+    # engine to go back to: the engine that ran is started again, with its containers.
+    fault = {"version": "26.1.4"} | ({"times": times} if times else {})
+    fleet = load(tmp_path)
+    fleet.host("h").faults["engine_start_fails"] = fault  # after seeding
+    before = running_ids(fleet)
+    args = {"version": "26.1.4", "url": URL_27, "checksum": SHA_27, "_steps": ["restart"]}
+    reply = fleet.handle("h", ModuleRun(module=ENGINE, args={**args, "_engine_host": ENGINE_HOST}))
+    result = json.loads(reply.stdout)
+    assert reply.rc == 1 and result["rolled_back"] is False, result
+    assert "dockerd exited during start-up" in result["msg"]
+    mapped = report(fleet, result)
+    if times:  # the second start works: everything that ran runs again
+        assert fleet.host("h").engine.running
+        assert running_ids(fleet) == before
+        assert sorted(mapped["restored"]) == sorted(before) and mapped["not_restarted"] == []
+    else:  # the engine stays down: every container that ran is reported, none forgotten
+        assert not fleet.host("h").engine.running
+        assert [e["id"] for e in mapped["not_restarted"]] == before
+        assert {e["error"] for e in mapped["not_restarted"]} == {engine_restart.NOT_BROUGHT_BACK}
+
+
 BARE = f"""
 downloads:
   {URL_27}: {{version: "27.3.1", sha256: "{SHA_27}"}}

@@ -402,11 +402,16 @@ class Engine:
         return self.record.running_version
 
     def _start_failure_fault(self, record: EngineState) -> None:
-        """Fault ``engine_start_fails``: dockerd of that version fails in NewDaemon."""
+        """Fault ``engine_start_fails``: dockerd of that version fails in NewDaemon (only the
+        first ``times`` starts, when given)."""
         rule = self.host.faults.get("engine_start_fails")
         running = record.running_version
         if not rule or str(rule.get("version", running)) != running:
             return
+        if "times" in rule:
+            if int(rule["times"]) <= 0:
+                return
+            rule["times"] = int(rule["times"]) - 1
         # HNS failure as dockerd logs it, e.g. moby/moby#34018, docker/for-win#5328.
         raise EngineError(
             rule.get(

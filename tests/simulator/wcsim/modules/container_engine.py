@@ -392,6 +392,10 @@ class ContainerEngine(Model):
                     timeout=params["start_timeout"],
                     result=result,
                     layers_path=params["_engine_host"]["layers_path"],
+                    backups=(
+                        params["_engine_host"]["install_backup"],
+                        params["_engine_host"]["config_backup"],
+                    ),
                 )
         except ModuleFailure as failure:
             # FailJson adds failed/msg to the result the module built so far.
@@ -412,17 +416,19 @@ class ContainerEngine(Model):
         timeout: int,
         result: dict[str, Any],
         layers_path: str,
+        backups: tuple[str, str],
     ) -> None:
         engine = host.engine
         stops = bool(STOPPING_STEPS & set(steps))
         with host.exclusive():
             was_running = engine.record is not None and engine.settle() == "running"
-        # The CLI runs outside host.exclusive(): each Engine API request takes it.
-        restore = _running_containers(docker, result) if stops and was_running else []
         with host.exclusive():
             unpacked_version, previous = self._prepare(
                 host, steps=steps, version=version, download=download, was_running=was_running
             )
+        # Listed last before the switch (the CLI runs outside host.exclusive(): each Engine
+        # API request takes it).
+        restore = _running_containers(docker, result) if stops and was_running else []
         try:
             self._switch(
                 engine,
@@ -439,8 +445,17 @@ class ContainerEngine(Model):
                 _start_and_wait(host, docker, timeout)
         except ModuleFailure as failure:
             if previous is None:
+                # Nothing switched to roll back (Invoke-Change): the engine that ran is started
+                # again, and its containers with it when it answers.
+                if was_running:
+                    try:
+                        _start_and_wait(host, docker, timeout)
+                    except ModuleFailure:
+                        pass
+                    else:
+                        _restore_containers(docker, restore, result)
                 raise
-            self._roll_back(host, docker, previous, timeout, failure)
+            self._roll_back(host, docker, previous, timeout, failure, backups=backups)
             result["rolled_back"] = True
             _restore_containers(docker, restore, result)
             with host.exclusive():
@@ -556,20 +571,27 @@ class ContainerEngine(Model):
             engine.write_daemon_config(json.loads(config_text or "{}"))
 
     @staticmethod
-    def _roll_back(host, docker, previous: _Previous, timeout: int, failure: ModuleFailure) -> None:
-        """``Undo-Switch``: every failure in it ends as "rolling back ... failed too"."""
+    def _roll_back(host, docker, previous, timeout, failure, *, backups: tuple[str, str]) -> None:
+        """``Undo-Switch``: every failure in it ends as "rolling back ... failed too"; one before
+        the previous engine is back in place keeps the backups and names them."""
         engine = host.engine
         try:
-            with host.exclusive():
-                _stop_engine(engine, timeout)
-                record = engine.record
-                record.version = previous.version
-                record.install_path = previous.install_path
-                record.source_url = previous.source_url
-                record.service_binary = previous.service_binary
-                record.service_binary_version = previous.service_binary_version
-                record.service_state = previous.service_state
-                engine.write_daemon_config(previous.daemon_config)
+            try:
+                with host.exclusive():
+                    _stop_engine(engine, timeout)
+                    record = engine.record
+                    record.version = previous.version
+                    record.install_path = previous.install_path
+                    record.source_url = previous.source_url
+                    record.service_binary = previous.service_binary
+                    record.service_binary_version = previous.service_binary_version
+                    record.service_state = previous.service_state
+                    engine.write_daemon_config(previous.daemon_config)
+            except ModuleFailure as stuck:
+                raise ModuleFailure(
+                    f"{stuck.msg}; the previous binaries and daemon.json are kept in"
+                    f" {backups[0]} and {backups[1]}"
+                ) from None
             if previous.was_running:
                 _start_and_wait(host, docker, timeout)
         except ModuleFailure as again:

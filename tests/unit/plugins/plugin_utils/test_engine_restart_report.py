@@ -106,12 +106,24 @@ def test_a_failed_listing_is_the_list_error_and_nothing_else():
         {},
         None,
         {"listed": {"rc": 0, "stdout": "", "stderr": ""}},
-        # listed, but the engine could not be brought back: no start ran
-        {"listed": {"rc": 0, "stdout": "a\n", "stderr": ""}},
     ],
 )
-def test_nothing_listed_or_nothing_started_reports_nothing(runs):
+def test_nothing_listed_reports_nothing(runs):
     assert engine_restart.container_report(runs, {}) == {"restored": [], "not_restarted": []}
+
+
+def test_listed_but_never_started_reports_every_one_as_not_restarted():
+    # The module lists last before the switch: a listing without a start means the change
+    # failed and the engine did not answer again, so none of them runs.
+    runs = {"listed": {"rc": 0, "stdout": "a\nb\n", "stderr": ""}}
+    report = engine_restart.container_report(runs, {"a": "web"})
+    assert report == {
+        "restored": [],
+        "not_restarted": [
+            {"id": "a", "name": "web", "error": engine_restart.NOT_BROUGHT_BACK},
+            {"id": "b", "name": "b", "error": engine_restart.NOT_BROUGHT_BACK},
+        ],
+    }
 
 
 def test_names_come_from_every_container_of_the_read():
