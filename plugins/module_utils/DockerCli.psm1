@@ -11,16 +11,17 @@ Function Invoke-NativeCommand {
     .SYNOPSIS
     Runs -Executable with -Arguments through Run-Command (CreateProcess) rather than "& exe":
     under the module's $ErrorActionPreference = 'Stop', Windows PowerShell 5.1 turns the first
-    line a native command writes to stderr into a terminating error. -Environment, when given,
-    replaces the process environment (Run-Command -environment). -Batch words are appended to
-    the arguments 100 at a time (a container id has 64 characters; a CreateProcess command line
-    at most 32767), one run a group: the outputs concatenated, a non-zero exit code kept.
+    line a native command writes to stderr into a terminating error. -Environment, when given
+    and not empty, replaces the process environment (Run-Command -environment; $null or an
+    empty one inherits it). -Batch words are appended to the arguments 100 at a time (a
+    container id has 64 characters; a CreateProcess command line at most 32767), one run a
+    group without -Stdin: the outputs concatenated, a non-zero exit code kept.
     Returns @{ rc; stdout; stderr }.
     #>
     param(
         [Parameter(Mandatory = $true)][string]$Executable,
-        [AllowEmptyCollection()][object[]]$Arguments = @(),
-        [AllowEmptyCollection()][object[]]$Batch = $null,
+        [object[]]$Arguments = @(),
+        [object[]]$Batch = $null,
         [AllowEmptyString()][string]$Stdin = '',
         [hashtable]$Environment = $null
     )

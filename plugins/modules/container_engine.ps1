@@ -337,7 +337,10 @@ Function Undo-Switch([bool]$hadBinaries, [bool]$hadConfig, [string]$oldImagePath
         Remove-Backup
         $why
     }
-    catch { '{0}; the previous binaries and daemon.json are kept in {1} and {2}' -f $_.Exception.Message, $engineHost.install_backup, $engineHost.config_backup }
+    catch {
+        $kept = @($engineHost.install_backup, $engineHost.config_backup) | Where-Object { Test-Path -LiteralPath $_ }
+        $_.Exception.Message + $(if ($kept) { '; the previous engine is kept in ' + ($kept -join ' and ') })
+    }
 }
 
 Function Invoke-Change {
@@ -351,11 +354,11 @@ Function Invoke-Change {
     $hadBinaries = ('install' -in $steps) -and (Test-Path -LiteralPath $engineHost.dockerd)
     $hadConfig = Test-Path -LiteralPath $engineHost.config_path
     $unpacked = if ('install' -in $steps) { Expand-Engine }
-    # What a run that did not finish left behind: Copy-Item -Recurse into an existing folder
-    # would nest the binaries one level down.
-    Remove-Backup
-    if (Test-Path -LiteralPath $engineHost.install_backup) {
-        $module.FailJson(('{0}, left by an earlier run, cannot be removed; nothing was changed' -f $engineHost.install_backup))
+    # A backup an earlier change left (its rollback failed, or it did not finish) may be the
+    # only copy of a working engine: never overwritten, never removed here.
+    $left = @($engineHost.install_backup, $engineHost.config_backup) | Where-Object { Test-Path -LiteralPath $_ }
+    if ($left) {
+        $module.FailJson(('{0}: left by an earlier engine change that did not finish; restore the engine from it or delete it, then run again. Nothing was changed' -f ($left -join ' and ')))
     }
     if ('write_config' -in $steps) {
         New-Item -Path (Split-Path -Path $engineHost.config_path -Parent) -ItemType Directory -Force | Out-Null
@@ -384,8 +387,11 @@ Function Invoke-Change {
         $module.FailJson(('{0}; rolled back to docker {1} and the previous daemon.json{2}' -f $failure, $beforeVersion, $running))
     }
     if ($failure) {
-        # Nothing switched to roll back: the engine that ran is started again, with its containers.
-        if ($wasRunning -and -not (Start-Engine)) { Start-RanBefore }
+        # Nothing switched to roll back: the engine that ran is started again, with its containers
+        # (after a start that timed out in the switch, this waits start_timeout once more).
+        $why = if ($wasRunning) { try { Start-Engine } catch { $_.Exception.Message } }
+        if ($why) { $failure = '{0}; the engine did not start again: {1}' -f $failure, $why }
+        elseif ($wasRunning) { Start-RanBefore }
         $module.FailJson($failure)
     }
     Remove-Backup

@@ -61,7 +61,7 @@ def _text(run: Mapping[str, Any]) -> str:
 
 
 NOT_BROUGHT_BACK = (
-    "the engine change failed and the engine did not answer again, so it was not started"
+    "the engine change failed before it could be started again; check whether it runs"
 )
 
 

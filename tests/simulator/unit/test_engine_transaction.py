@@ -190,6 +190,7 @@ def test_a_failure_with_nothing_to_roll_back_starts_the_engine_and_its_container
         assert sorted(mapped["restored"]) == sorted(before) and mapped["not_restarted"] == []
     else:  # the engine stays down: every container that ran is reported, none forgotten
         assert not fleet.host("h").engine.running
+        assert "; the engine did not start again: " in result["msg"]
         assert [e["id"] for e in mapped["not_restarted"]] == before
         assert {e["error"] for e in mapped["not_restarted"]} == {engine_restart.NOT_BROUGHT_BACK}
 

@@ -450,12 +450,17 @@ class ContainerEngine(Model):
                 if was_running:
                     try:
                         _start_and_wait(host, docker, timeout)
-                    except ModuleFailure:
-                        pass
-                    else:
-                        _restore_containers(docker, restore, result)
+                    except ModuleFailure as down:
+                        raise ModuleFailure(
+                            f"{failure.msg}; the engine did not start again: {down.msg}"
+                        ) from None
+                    _restore_containers(docker, restore, result)
                 raise
-            self._roll_back(host, docker, previous, timeout, failure, backups=backups)
+            # Copy-Item made these before the switch (Invoke-Change: $hadBinaries, $hadConfig).
+            kept = [backups[0]] * ("install" in steps) + [backups[1]] * (
+                previous.daemon_config is not None
+            )
+            self._roll_back(host, docker, previous, timeout, failure, kept=kept)
             result["rolled_back"] = True
             _restore_containers(docker, restore, result)
             with host.exclusive():
@@ -571,7 +576,7 @@ class ContainerEngine(Model):
             engine.write_daemon_config(json.loads(config_text or "{}"))
 
     @staticmethod
-    def _roll_back(host, docker, previous, timeout, failure, *, backups: tuple[str, str]) -> None:
+    def _roll_back(host, docker, previous, timeout, failure, *, kept: list[str]) -> None:
         """``Undo-Switch``: every failure in it ends as "rolling back ... failed too"; one before
         the previous engine is back in place keeps the backups and names them."""
         engine = host.engine
@@ -588,10 +593,8 @@ class ContainerEngine(Model):
                     record.service_state = previous.service_state
                     engine.write_daemon_config(previous.daemon_config)
             except ModuleFailure as stuck:
-                raise ModuleFailure(
-                    f"{stuck.msg}; the previous binaries and daemon.json are kept in"
-                    f" {backups[0]} and {backups[1]}"
-                ) from None
+                where = f"; the previous engine is kept in {' and '.join(kept)}" if kept else ""
+                raise ModuleFailure(stuck.msg + where) from None
             if previous.was_running:
                 _start_and_wait(host, docker, timeout)
         except ModuleFailure as again:
