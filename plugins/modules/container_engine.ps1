@@ -325,7 +325,7 @@ Function Undo-Switch([bool]$hadBinaries, [bool]$hadConfig, [string]$oldImagePath
             Copy-Item -Path (Join-Path -Path $engineHost.install_backup -ChildPath '*') -Destination $engineHost.install_path -Recurse -Force
         }
         if ($hadConfig) { Copy-Item -LiteralPath $engineHost.config_backup -Destination $engineHost.config_path -Force }
-        elseif (Test-Path -LiteralPath $engineHost.config_path) { Remove-Item -LiteralPath $engineHost.config_path -Force }
+        elseif ('write_config' -in $steps -and (Test-Path -LiteralPath $engineHost.config_path)) { Remove-Item -LiteralPath $engineHost.config_path -Force }
         if ($oldImagePath) {
             # Point the service at the binary it ran before (create it again if it is gone).
             $verb = if ((Get-ServiceState) -eq 'absent') { $engineHost.commands.service_create } else { $engineHost.commands.service_config }
@@ -350,9 +350,10 @@ Function Invoke-Change {
     $oldImagePath = if ('unregister_service' -in $steps) {
         [string](Get-ItemProperty -LiteralPath $engineHost.service_key -Name ImagePath -ErrorAction SilentlyContinue).ImagePath
     }
-    # Binaries are only kept when they are about to be replaced.
+    # Binaries and daemon.json are only kept when they are about to be replaced: a backup left
+    # after a failure is then always the only copy of what it holds.
     $hadBinaries = ('install' -in $steps) -and (Test-Path -LiteralPath $engineHost.dockerd)
-    $hadConfig = Test-Path -LiteralPath $engineHost.config_path
+    $hadConfig = ('write_config' -in $steps) -and (Test-Path -LiteralPath $engineHost.config_path)
     $unpacked = if ('install' -in $steps) { Expand-Engine }
     # A backup an earlier change left (its rollback failed, or it did not finish) may be the
     # only copy of a working engine: never overwritten, never removed here.

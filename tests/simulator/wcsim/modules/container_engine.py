@@ -458,7 +458,7 @@ class ContainerEngine(Model):
                 raise
             # Copy-Item made these before the switch (Invoke-Change: $hadBinaries, $hadConfig).
             kept = [backups[0]] * ("install" in steps) + [backups[1]] * (
-                previous.daemon_config is not None
+                "write_config" in steps and previous.daemon_config is not None
             )
             self._roll_back(host, docker, previous, timeout, failure, kept=kept)
             result["rolled_back"] = True
