@@ -344,6 +344,13 @@ Function Undo-Switch([bool]$hadBinaries, [bool]$hadConfig, [string]$oldImagePath
 }
 
 Function Invoke-Change {
+    # Checked before anything, the download too: a backup an earlier change left (its rollback
+    # failed, or it did not finish) may be the only copy of a working engine, so it is never
+    # overwritten or removed here.
+    $left = @($engineHost.install_backup, $engineHost.config_backup) | Where-Object { Test-Path -LiteralPath $_ }
+    if ($left) {
+        $module.FailJson(('{0}: left by an earlier engine change that did not finish; restore the engine from it or delete it, then run again. Nothing was changed' -f ($left -join ' and ')))
+    }
     $wasRunning = (Wait-SteadyService) -eq 'running'
     $stopsEngine = @($steps | Where-Object { $_ -in @('install', 'restart', 'unregister_service', 'protect_data_root') }).Count -gt 0
     $beforeVersion = Get-DockerdVersion $engineHost.dockerd
@@ -355,12 +362,6 @@ Function Invoke-Change {
     $hadBinaries = ('install' -in $steps) -and (Test-Path -LiteralPath $engineHost.dockerd)
     $hadConfig = ('write_config' -in $steps) -and (Test-Path -LiteralPath $engineHost.config_path)
     $unpacked = if ('install' -in $steps) { Expand-Engine }
-    # A backup an earlier change left (its rollback failed, or it did not finish) may be the
-    # only copy of a working engine: never overwritten, never removed here.
-    $left = @($engineHost.install_backup, $engineHost.config_backup) | Where-Object { Test-Path -LiteralPath $_ }
-    if ($left) {
-        $module.FailJson(('{0}: left by an earlier engine change that did not finish; restore the engine from it or delete it, then run again. Nothing was changed' -f ($left -join ' and ')))
-    }
     if ('write_config' -in $steps) {
         New-Item -Path (Split-Path -Path $engineHost.config_path -Parent) -ItemType Directory -Force | Out-Null
         # UTF-8 without a byte order mark: the text is the controller's canonical JSON.

@@ -211,7 +211,8 @@ class _Docker:
         return docker_cli.cli_for(version)
 
     def run(self, name: str, *extra: str) -> dict[str, Any]:
-        """``Invoke-Native $docker ($commands.<name> + extra)``: rc, stdout, stderr."""
+        """``Invoke-NativeCommand`` of docker.exe with ``$commands.<name>`` and ``extra``: rc,
+        stdout, stderr."""
         argv = [*self.commands[name], *extra]
         binary = self.binary_for()
         started = time.monotonic()
