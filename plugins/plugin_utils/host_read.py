@@ -32,11 +32,14 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from ansible_collections.trustbound.wincontainers.plugins.plugin_utils import container_facts
+from ansible_collections.trustbound.wincontainers.plugins.plugin_utils import (
+    container_facts,
+    engine_host,
+)
 
 MODULE = "trustbound.wincontainers.container_host_info"
 CONFIG_HASH_LABEL = container_facts.CONFIG_HASH_LABEL
-INSTALL_PATH = "C:\\Program Files\\docker"
+INSTALL_PATH = engine_host.INSTALL_PATH
 DAEMON_CONFIG_PATH = "C:\\ProgramData\\docker\\config\\daemon.json"
 
 
@@ -156,7 +159,7 @@ DOCKER_READS: list[dict[str, Any]] = [
     {"argv": ["network", "ls", "--quiet", "--no-trunc"], "return_stdout": False},
     {"argv": ["network", "inspect", f"--format={NETWORK_TEMPLATE}"], "ids_from": NETWORK_IDS},
 ]
-DOCKERD_VERSION_ARGV = ["--version"]
+DOCKERD_VERSION_ARGV = engine_host.COMMANDS["dockerd_version"]
 
 # The registry key and CIM classes the host reads for the os and machine facts, with the
 # properties mapped below: Get-ItemProperty of a key, Get-CimInstance of a class (every
@@ -330,7 +333,7 @@ def _dockerd_version(run: Mapping[str, Any] | None) -> str | None:
     """``dockerd --version``: "Docker version 27.3.1, build 41ca978"."""
     if not run or run.get("rc") != 0:
         return None
-    match = re.search(r"version ([^,\s]+)", str(run.get("stdout") or ""))
+    match = re.search(engine_host.VERSION_PATTERN, str(run.get("stdout") or ""))
     return match.group(1) if match else None
 
 
